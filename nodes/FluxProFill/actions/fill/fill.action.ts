@@ -1,0 +1,241 @@
+import type { FalClient } from '@fal-ai/client';
+import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
+import pLimit from 'p-limit';
+import type { Readable } from 'node:stream';
+
+import { secretsOfKey } from '../../errors/redact';
+import { toNodeError } from '../../errors/toNodeError';
+import { checkSameSize, inspectPicture, loadPicture, type BinaryReader } from '../../images/pictures';
+import { buildOutputItem } from '../../output/outputItems';
+import { downloadImage, type HttpGet } from '../../transport/downloads';
+import { FalTransportError } from '../../transport/falErrors';
+import { createFalClientForCredentials, type FalCredentials } from '../../transport/falClient';
+import { ItemDeadline } from '../../transport/itemDeadline';
+import { runQueuedFill, type FalFillInput } from '../../transport/queueRequest';
+import { PictureUploader } from '../../transport/uploads';
+import { parseFillSettings, type FillSettings, type RawFillParameters } from './settings';
+
+type Failure = { itemIndex: number; error: unknown; requestId?: string };
+type ItemOutcome = { items: INodeExecutionData[] } | Failure;
+
+/** Default fits a new fal account, which runs 2 requests at once; more only queue at fal. */
+export const DEFAULT_CONCURRENCY = 2;
+
+/**
+ * The fill operation: every input item becomes its generated images, in input order.
+ * All items are checked first (parameters and image headers, no fal call), so bad
+ * input never costs money. Then items run concurrently up to the concurrency option;
+ * a failing item becomes an error item (continueOnFail) or stops the node, cancelling
+ * the items still running.
+ */
+export async function executeFill(this: IExecuteFunctions): Promise<INodeExecutionData[]> {
+	const items = this.getInputData();
+	const continueOnFail = this.continueOnFail();
+	const credentials = (await this.getCredentials('falApi')) as unknown as FalCredentials;
+	const secrets = secretsOfKey(credentials.apiKey ?? '');
+	const toError = (failure: Failure) =>
+		toNodeError(this.getNode(), failure.error, failure.itemIndex, secrets, failure.requestId);
+
+	const checked = await checkAllItems(this, items.length);
+	const invalid = checked.find((entry): entry is Failure => 'error' in entry);
+	if (invalid && !continueOnFail) throw toError(invalid);
+
+	const client = createFalClientForCredentials(credentials);
+	const services: ItemServices = { uploader: new PictureUploader(client), httpGet: n8nHttpGet(this), client };
+
+	// Stops the other items when one fails and the node is to stop (no continueOnFail).
+	const failFast = new AbortController();
+	const executionSignal = this.getExecutionCancelSignal();
+	const stopSignal = executionSignal ? AbortSignal.any([executionSignal, failFast.signal]) : failFast.signal;
+	let firstFailure: Failure | undefined;
+
+	const limit = pLimit(readConcurrency(this));
+	const outcomes = await Promise.all(
+		checked.map((entry, itemIndex) =>
+			limit(async (): Promise<ItemOutcome> => {
+				if ('error' in entry) return entry;
+				const deadline = new ItemDeadline(stopSignal, entry.timeoutMs);
+				const tracker: { requestId?: string } = {};
+				try {
+					if (deadline.stopped) throw deadline.error();
+					return { items: await fillOneItem(this, itemIndex, entry, deadline, services, tracker) };
+				} catch (error) {
+					const failure = { itemIndex, error, requestId: tracker.requestId };
+					if (!continueOnFail && !firstFailure) {
+						firstFailure = failure;
+						failFast.abort();
+					}
+					return failure;
+				}
+			}),
+		),
+	);
+	if (firstFailure) throw toError(firstFailure);
+
+	return outcomes.flatMap((outcome) =>
+		'items' in outcome
+			? outcome.items
+			: [{ json: errorJson(toError(outcome), outcome.requestId), pairedItem: { item: outcome.itemIndex } }],
+	);
+}
+
+/** Parameters and image headers of every item, before anything is uploaded or paid for. */
+async function checkAllItems(ctx: IExecuteFunctions, count: number): Promise<Array<FillSettings | Failure>> {
+	const checked: Array<FillSettings | Failure> = [];
+	for (let itemIndex = 0; itemIndex < count; itemIndex++) {
+		try {
+			const settings = parseFillSettings(readRawParameters(ctx, itemIndex));
+			const reader = binaryReader(ctx, itemIndex);
+			const image = await inspectPicture('image', settings.image, reader);
+			const mask = await inspectPicture('mask', settings.mask, reader);
+			checkSameSize(image, mask);
+			checked.push(settings);
+		} catch (error) {
+			checked.push({ itemIndex, error });
+		}
+	}
+	return checked;
+}
+
+interface ItemServices {
+	client: FalClient;
+	uploader: PictureUploader;
+	httpGet: HttpGet;
+}
+
+/** One item: check inputs, upload, run at fal, download, build the output items. */
+async function fillOneItem(
+	ctx: IExecuteFunctions,
+	itemIndex: number,
+	settings: FillSettings,
+	deadline: ItemDeadline,
+	services: ItemServices,
+	tracker: { requestId?: string },
+): Promise<INodeExecutionData[]> {
+	const reader = binaryReader(ctx, itemIndex);
+	const image = await loadPicture('image', settings.image, reader);
+	const mask = await loadPicture('mask', settings.mask, reader);
+	checkSameSize(image, mask);
+
+	const [imageUrl, maskUrl] = await Promise.all([services.uploader.urlFor(image), services.uploader.urlFor(mask)]);
+	if (deadline.stopped) throw deadline.error();
+
+	const { requestId, data } = await runQueuedFill(services.client, toFalInput(settings, imageUrl, maskUrl), {
+		deadline,
+		onSubmitted: (id) => {
+			tracker.requestId = id;
+			ctx.logger.debug('fal accepted the fill request', { itemIndex, requestId: id });
+		},
+	});
+	const images = Array.isArray(data.images) ? data.images : [];
+	if (images.length === 0) {
+		throw new FalTransportError(
+			'fal finished the request but returned no images',
+			`Try again; if it keeps happening, report fal request ID ${requestId} to fal.`,
+			requestId,
+		);
+	}
+	const context = { itemIndex, requestId, output: data, binaryProperty: settings.outputBinaryProperty };
+	const store = (bytes: Buffer, fileName: string, mimeType: string) =>
+		ctx.helpers.prepareBinaryData(bytes, fileName, mimeType);
+	return await Promise.all(
+		images.map(async (described, imageIndex) => {
+			const downloaded = await downloadImage(described.url, services.httpGet, deadline.signal, requestId);
+			return await buildOutputItem(context, imageIndex, downloaded, store);
+		}),
+	);
+}
+
+/** The endpoint's inputs, named as fal names them; defaults are sent explicitly so runs are reproducible. */
+export function toFalInput(settings: FillSettings, imageUrl: string, maskUrl: string): FalFillInput {
+	return {
+		prompt: settings.prompt,
+		image_url: imageUrl,
+		mask_url: maskUrl,
+		...(settings.seed !== undefined ? { seed: settings.seed } : {}),
+		sync_mode: settings.syncMode,
+		num_images: settings.numImages,
+		output_format: settings.outputFormat,
+		safety_tolerance: settings.safetyTolerance,
+		enhance_prompt: settings.enhancePrompt,
+	};
+}
+
+function readRawParameters(ctx: IExecuteFunctions, itemIndex: number): RawFillParameters {
+	const get = (name: string, fallback: unknown = undefined) => ctx.getNodeParameter(name, itemIndex, fallback);
+	const imageSource = get('imageSource', 'binary');
+	const maskSource = get('maskSource', 'binary');
+	return {
+		prompt: get('prompt', ''),
+		imageSource,
+		imageBinaryProperty: imageSource === 'binary' ? get('imageBinaryProperty', 'data') : undefined,
+		imageUrl: imageSource === 'url' ? get('imageUrl', '') : undefined,
+		maskSource,
+		maskBinaryProperty: maskSource === 'binary' ? get('maskBinaryProperty', 'mask') : undefined,
+		maskUrl: maskSource === 'url' ? get('maskUrl', '') : undefined,
+		options: (get('options', {}) ?? {}) as Record<string, unknown>,
+	};
+}
+
+function readConcurrency(ctx: IExecuteFunctions): number {
+	if (ctx.getInputData().length === 0) return DEFAULT_CONCURRENCY;
+	const options = ctx.getNodeParameter('options', 0, {}) as IDataObject;
+	const value = Number(options.concurrency ?? DEFAULT_CONCURRENCY);
+	return Number.isInteger(value) && value >= 1 ? value : DEFAULT_CONCURRENCY;
+}
+
+function binaryReader(ctx: IExecuteFunctions, itemIndex: number): BinaryReader {
+	const fields = () => ctx.getInputData()[itemIndex]?.binary;
+	return {
+		fields,
+		read: async (field) => await ctx.helpers.getBinaryDataBuffer(itemIndex, field),
+		readHead: async (field, maxBytes) => {
+			const binary = fields()?.[field];
+			// Stored outside the item (filesystem, database, S3): stream just the head.
+			if (binary?.id) return await readStreamHead(await ctx.helpers.getBinaryStream(binary.id), maxBytes);
+			// In memory the item holds base64: decode only the head's share of it.
+			return Buffer.from((binary?.data ?? '').slice(0, Math.ceil(maxBytes / 3) * 4), 'base64');
+		},
+	};
+}
+
+async function readStreamHead(stream: Readable, maxBytes: number): Promise<Buffer> {
+	const chunks: Buffer[] = [];
+	let length = 0;
+	try {
+		for await (const chunk of stream) {
+			const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array);
+			chunks.push(buffer);
+			length += buffer.length;
+			if (length >= maxBytes) break;
+		}
+	} finally {
+		stream.destroy();
+	}
+	return Buffer.concat(chunks).subarray(0, maxBytes);
+}
+
+/** Downloads through n8n's HTTP helper, so n8n's proxy and TLS settings apply. */
+function n8nHttpGet(ctx: IExecuteFunctions): HttpGet {
+	return async (url, signal) => {
+		const response = (await ctx.helpers.httpRequest({
+			method: 'GET',
+			url,
+			encoding: 'arraybuffer',
+			returnFullResponse: true,
+			abortSignal: signal,
+			timeout: 120_000,
+		})) as { body: Buffer | ArrayBuffer; headers: Record<string, string | undefined> };
+		const bytes = Buffer.isBuffer(response.body) ? response.body : Buffer.from(response.body);
+		return { bytes, contentType: response.headers['content-type'] };
+	};
+}
+
+function errorJson(error: { message: string; description?: string | null; httpCode?: string | null }, requestId?: string): IDataObject {
+	return {
+		error: error.message,
+		...(error.description ? { description: error.description } : {}),
+		...(error.httpCode ? { http_code: error.httpCode } : {}),
+		...(requestId ? { request_id: requestId } : {}),
+	};
+}

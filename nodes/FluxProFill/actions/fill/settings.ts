@@ -1,0 +1,183 @@
+import {
+	MAX_IMAGES,
+	MAX_SEED,
+	MIN_IMAGES,
+	OUTPUT_FORMATS,
+	SAFETY_TOLERANCES,
+	type OutputFormat,
+	type SafetyTolerance,
+} from '../../constants';
+import { InputProblem } from '../../errors/InputProblem';
+import type { PictureSource } from '../../images/pictures';
+
+
+/** The node parameters of one item, as n8n resolved them (expressions may yield anything). */
+export interface RawFillParameters {
+	prompt: unknown;
+	imageSource: unknown;
+	imageBinaryProperty: unknown;
+	imageUrl: unknown;
+	maskSource: unknown;
+	maskBinaryProperty: unknown;
+	maskUrl: unknown;
+	options: Record<string, unknown>;
+}
+
+/** One item's validated settings: every value is of the type and range fal accepts. */
+export interface FillSettings {
+	prompt: string;
+	image: PictureSource;
+	mask: PictureSource;
+	seed?: number;
+	numImages: number;
+	outputFormat: OutputFormat;
+	safetyTolerance: SafetyTolerance;
+	enhancePrompt: boolean;
+	syncMode: boolean;
+	outputBinaryProperty: string;
+	timeoutMs: number;
+}
+
+const DEFAULT_TIMEOUT_SECONDS = 600;
+
+/** Turns one item's raw parameters into settings, or throws an InputProblem naming the parameter. */
+export function parseFillSettings(raw: RawFillParameters): FillSettings {
+	const options = raw.options ?? {};
+	return {
+		prompt: parsePrompt(raw.prompt),
+		image: parsePictureSource('image', raw.imageSource, raw.imageBinaryProperty, raw.imageUrl),
+		mask: parsePictureSource('mask', raw.maskSource, raw.maskBinaryProperty, raw.maskUrl),
+		seed: parseSeed(options.seed),
+		numImages: parseNumImages(options.numImages),
+		outputFormat: parseEnum('Output Format', options.outputFormat, OUTPUT_FORMATS, 'jpeg'),
+		safetyTolerance: parseEnum('Safety Tolerance', stringify(options.safetyTolerance), SAFETY_TOLERANCES, '2'),
+		enhancePrompt: parseBoolean('Enhance Prompt', options.enhancePrompt),
+		syncMode: parseBoolean('Return Data URI (Sync Mode)', options.syncMode),
+		outputBinaryProperty: parseFieldName('Output Binary Field', options.outputBinaryProperty ?? 'data'),
+		timeoutMs: parseTimeoutSeconds(options.timeout) * 1000,
+	};
+}
+
+function parsePrompt(value: unknown): string {
+	if (typeof value !== 'string' || value.trim() === '') {
+		throw new InputProblem(
+			'The prompt is empty',
+			'Describe what to paint into the white part of the mask in "Prompt". If it comes from an expression, check that the expression gives text for this item.',
+		);
+	}
+	return value;
+}
+
+function parsePictureSource(
+	what: 'image' | 'mask',
+	source: unknown,
+	field: unknown,
+	url: unknown,
+): PictureSource {
+	const label = what === 'image' ? 'Image' : 'Mask';
+	if (source === 'url') return { kind: 'url', url: parseUrl(`${label} URL`, url) };
+	if (source === undefined || source === 'binary') {
+		return { kind: 'binary', field: parseFieldName(`${label === 'Image' ? 'Input' : 'Mask'} Binary Field`, field) };
+	}
+	throw new InputProblem(
+		`"${label} Source" is "${String(source)}", which this node does not know`,
+		`Choose "Binary Field" or "URL" in "${label} Source".`,
+	);
+}
+
+function parseUrl(parameter: string, value: unknown): string {
+	const text = typeof value === 'string' ? value.trim() : '';
+	if (text === '') {
+		throw new InputProblem(`"${parameter}" is empty`, `Enter a link that starts with https:// in "${parameter}", or switch the source to "Binary Field".`);
+	}
+	if (/^data:image\//i.test(text)) return text;
+	let url: URL;
+	try {
+		url = new URL(text);
+	} catch {
+		throw new InputProblem(`"${parameter}" is not a valid URL: ${truncate(text)}`, 'Enter a full link that starts with https://.');
+	}
+	if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+		throw new InputProblem(
+			`"${parameter}" uses ${url.protocol.replace(/:$/, '')}://, which fal cannot download`,
+			'fal downloads the picture itself, so it needs an http(s) link or a data:image URI. For a local file, read it with "Read/Write Files from Disk" and use the "Binary Field" source.',
+		);
+	}
+	return text;
+}
+
+function parseFieldName(parameter: string, value: unknown): string {
+	const text = typeof value === 'string' ? value.trim() : '';
+	if (text === '') {
+		throw new InputProblem(`"${parameter}" is empty`, `Enter the name of a binary field in "${parameter}", for example "data".`);
+	}
+	return text;
+}
+
+function parseSeed(value: unknown): number | undefined {
+	if (value === undefined || value === null || value === '') return undefined;
+	const seed = toNumber(value);
+	if (seed === undefined || !Number.isInteger(seed) || seed < 0 || seed > MAX_SEED) {
+		throw new InputProblem(
+			`The seed ${truncate(String(value))} is not a whole number from 0 to ${MAX_SEED}`,
+			'Enter a whole number in "Seed", or remove the option to let fal pick one.',
+		);
+	}
+	return seed;
+}
+
+function parseNumImages(value: unknown): number {
+	if (value === undefined || value === null || value === '') return 1;
+	const count = toNumber(value);
+	if (count === undefined || !Number.isInteger(count) || count < MIN_IMAGES || count > MAX_IMAGES) {
+		throw new InputProblem(
+			`"Number of Images" is ${truncate(String(value))}, but fal makes ${MIN_IMAGES} to ${MAX_IMAGES} images per request`,
+			`Enter a whole number from ${MIN_IMAGES} to ${MAX_IMAGES} in "Number of Images". For more variations, send more items.`,
+		);
+	}
+	return count;
+}
+
+function parseTimeoutSeconds(value: unknown): number {
+	if (value === undefined || value === null || value === '') return DEFAULT_TIMEOUT_SECONDS;
+	const seconds = toNumber(value);
+	if (seconds === undefined || seconds <= 0) {
+		throw new InputProblem(`"Timeout (Seconds)" is ${truncate(String(value))}`, 'Enter a number of seconds greater than 0.');
+	}
+	return seconds;
+}
+
+function parseEnum<T extends string>(parameter: string, value: unknown, allowed: readonly T[], fallback: T): T {
+	if (value === undefined || value === null || value === '') return fallback;
+	if ((allowed as readonly unknown[]).includes(value)) return value as T;
+	throw new InputProblem(
+		`"${parameter}" is ${truncate(String(value))}, which fal does not accept`,
+		`Choose one of: ${allowed.join(', ')}.`,
+	);
+}
+
+function parseBoolean(parameter: string, value: unknown): boolean {
+	if (value === undefined || value === null || value === '') return false;
+	if (typeof value === 'boolean') return value;
+	if (value === 'true') return true;
+	if (value === 'false') return false;
+	throw new InputProblem(`"${parameter}" is ${truncate(String(value))}, not true or false`, `Switch "${parameter}" on or off, or make its expression give true or false.`);
+}
+
+/** Expressions can hand over numbers as text ("3"); anything else that is not a finite number is rejected. */
+function toNumber(value: unknown): number | undefined {
+	if (typeof value === 'number') return Number.isFinite(value) ? value : undefined;
+	if (typeof value === 'string' && value.trim() !== '') {
+		const parsed = Number(value);
+		return Number.isFinite(parsed) ? parsed : undefined;
+	}
+	return undefined;
+}
+
+function stringify(value: unknown): unknown {
+	return typeof value === 'number' ? String(value) : value;
+}
+
+function truncate(text: string, max = 80): string {
+	return text.length > max ? `${text.slice(0, max)}…` : text;
+}

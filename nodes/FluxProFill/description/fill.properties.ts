@@ -1,0 +1,192 @@
+import type { INodeProperties } from 'n8n-workflow';
+
+import { MAX_IMAGES, MAX_SEED, MIN_IMAGES } from '../constants';
+
+const showForFill = { operation: ['fill'] };
+
+/** Where the picture to repaint comes from. */
+const imageProperties: INodeProperties[] = [
+	{
+		displayName: 'Image Source',
+		name: 'imageSource',
+		type: 'options',
+		noDataExpression: true,
+		displayOptions: { show: showForFill },
+		options: [
+			{
+				name: 'Binary Field',
+				value: 'binary',
+				description: 'An image file produced by an earlier node (Read Files, HTTP Request, Google Drive, …)',
+			},
+			{
+				name: 'URL',
+				value: 'url',
+				description: 'A public http(s) link to the image, or a data: URI',
+			},
+		],
+		default: 'binary',
+	},
+	{
+		displayName: 'Input Binary Field',
+		name: 'imageBinaryProperty',
+		type: 'string',
+		required: true,
+		default: 'data',
+		displayOptions: { show: { ...showForFill, imageSource: ['binary'] } },
+		hint: 'The name of the input binary field that holds the image (PNG, JPEG or WebP)',
+		description: 'Binary field of each input item that holds the image to repaint',
+	},
+	{
+		displayName: 'Image URL',
+		name: 'imageUrl',
+		type: 'string',
+		required: true,
+		default: '',
+		placeholder: 'https://example.com/photo.jpg',
+		displayOptions: { show: { ...showForFill, imageSource: ['url'] } },
+		description: 'Link to the image to repaint. fal must be able to download it. Must have the same width and height as the mask.',
+	},
+];
+
+/** Where the mask comes from: white is repainted, black is kept. */
+const maskProperties: INodeProperties[] = [
+	{
+		displayName: 'Mask Source',
+		name: 'maskSource',
+		type: 'options',
+		noDataExpression: true,
+		displayOptions: { show: showForFill },
+		options: [
+			{
+				name: 'Binary Field',
+				value: 'binary',
+				description: 'A mask image produced by an earlier node',
+			},
+			{
+				name: 'URL',
+				value: 'url',
+				description: 'A public http(s) link to the mask, or a data: URI',
+			},
+		],
+		default: 'binary',
+	},
+	{
+		displayName: 'Mask Binary Field',
+		name: 'maskBinaryProperty',
+		type: 'string',
+		required: true,
+		default: 'mask',
+		displayOptions: { show: { ...showForFill, maskSource: ['binary'] } },
+		hint: 'White pixels are repainted, black pixels are kept. Same width and height as the image.',
+		description: 'Binary field of each input item that holds the black-and-white mask',
+	},
+	{
+		displayName: 'Mask URL',
+		name: 'maskUrl',
+		type: 'string',
+		required: true,
+		default: '',
+		placeholder: 'https://example.com/mask.png',
+		displayOptions: { show: { ...showForFill, maskSource: ['url'] } },
+		description: 'Link to the black-and-white mask: white is repainted, black is kept. Must have the same width and height as the image.',
+	},
+];
+
+const optionProperties: INodeProperties = {
+	displayName: 'Options',
+	name: 'options',
+	type: 'collection',
+	placeholder: 'Add option',
+	default: {},
+	displayOptions: { show: showForFill },
+	options: [
+		{
+			displayName: 'Enhance Prompt',
+			name: 'enhancePrompt',
+			type: 'boolean',
+			default: false,
+			description: 'Whether fal should rewrite the prompt into a more detailed one before generating',
+		},
+		{
+			displayName: 'Number of Images',
+			name: 'numImages',
+			type: 'number',
+			default: 1,
+			typeOptions: { minValue: MIN_IMAGES, maxValue: MAX_IMAGES, numberPrecision: 0 },
+			description: `How many variations to generate (${MIN_IMAGES}–${MAX_IMAGES}). Each becomes its own output item, and each is billed.`,
+		},
+		{
+			displayName: 'Output Binary Field',
+			name: 'outputBinaryProperty',
+			type: 'string',
+			default: 'data',
+			description: 'Binary field of each output item that receives the generated image',
+		},
+		{
+			displayName: 'Output Format',
+			name: 'outputFormat',
+			type: 'options',
+			options: [
+				{ name: 'JPEG', value: 'jpeg', description: 'Smaller files' },
+				{ name: 'PNG', value: 'png', description: 'Lossless; the kept part stays exactly as it was' },
+			],
+			default: 'jpeg',
+			description: 'File format of the generated images',
+		},
+		{
+			displayName: 'Return Data URI (Sync Mode)',
+			name: 'syncMode',
+			type: 'boolean',
+			default: false,
+			description: "Whether fal should return the images inline as data URIs instead of links. The images are then not kept in your fal request history.",
+		},
+		{
+			displayName: 'Safety Tolerance',
+			name: 'safetyTolerance',
+			type: 'options',
+			options: [
+				{ name: '1 (Most Strict)', value: '1' },
+				{ name: '2 (Default)', value: '2' },
+				{ name: '3', value: '3' },
+				{ name: '4', value: '4' },
+				{ name: '5', value: '5' },
+				{ name: '6 (Most Permissive)', value: '6' },
+			],
+			default: '2',
+			description: 'How strictly fal filters the generated images',
+		},
+		{
+			displayName: 'Seed',
+			name: 'seed',
+			type: 'number',
+			default: 0,
+			typeOptions: { minValue: 0, maxValue: MAX_SEED, numberPrecision: 0 },
+			description: 'Same seed, prompt and inputs give the same image. Leave the option out for a random seed; the seed used is returned in the output.',
+		},
+		{
+			displayName: 'Timeout (Seconds)',
+			name: 'timeout',
+			type: 'number',
+			default: 600,
+			typeOptions: { minValue: 1, numberPrecision: 0 },
+			description: 'How long to wait for one item, from upload to the last image downloaded. When it runs out the fal request is cancelled and the item fails with its request ID.',
+		},
+	],
+};
+
+export const fillProperties: INodeProperties[] = [
+	{
+		displayName: 'Prompt',
+		name: 'prompt',
+		type: 'string',
+		required: true,
+		default: '',
+		placeholder: 'e.g. a red vintage bicycle leaning against the wall',
+		typeOptions: { rows: 3 },
+		displayOptions: { show: showForFill },
+		description: 'What to paint into the masked (white) part of the image',
+	},
+	...imageProperties,
+	...maskProperties,
+	optionProperties,
+];

@@ -1,0 +1,21 @@
+const MASK = '***';
+
+/**
+ * Removes the API key, and its secret half on its own, from a text. fal does not echo
+ * keys, but proxies, fetch errors and misconfigured URLs can; this is the last line.
+ */
+export function redactSecrets(text: string, secrets: string[]): string {
+	let result = text;
+	for (const secret of secrets) {
+		if (secret.length >= 4) result = result.split(secret).join(MASK);
+	}
+	return result;
+}
+
+/** The strings to hide for a fal key "key_id:key_secret": the whole key and the secret. */
+export function secretsOfKey(apiKey: string): string[] {
+	const secrets = [apiKey];
+	const colon = apiKey.indexOf(':');
+	if (colon >= 0) secrets.push(apiKey.slice(colon + 1));
+	return secrets.filter((secret) => secret.length > 0);
+}

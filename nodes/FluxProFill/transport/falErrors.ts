@@ -1,0 +1,178 @@
+import { ApiError } from '@fal-ai/client';
+
+import { FAL_BILLING_URL, FAL_KEYS_URL } from '../constants';
+
+/** A fal failure in words for users, independent of n8n's error classes. */
+export interface FalFailure {
+	message: string;
+	description: string;
+	/** HTTP status of fal's answer; undefined when fal was not reached. */
+	status?: number;
+	requestId?: string;
+	/** fal's own error text, verbatim, for the error's details. */
+	detail?: string;
+	/** Whether the item may succeed if simply tried again later. */
+	transient: boolean;
+}
+
+interface FieldError {
+	loc?: unknown[];
+	msg?: string;
+	type?: string;
+}
+
+/** Thrown by the transport for failures it detects itself (timeouts, bad answers). */
+export class FalTransportError extends Error {
+	constructor(
+		message: string,
+		readonly description: string,
+		readonly requestId?: string,
+		readonly status?: number,
+		readonly transient = false,
+	) {
+		super(message);
+		this.name = 'FalTransportError';
+	}
+}
+
+/** Explains any error from `@fal-ai/client` or the transport, with fal's own detail text. */
+export function describeFalError(error: unknown, context: { requestId?: string } = {}): FalFailure {
+	if (error instanceof FalTransportError) {
+		return {
+			message: error.message,
+			description: error.description,
+			status: error.status,
+			requestId: error.requestId ?? context.requestId,
+			transient: error.transient,
+		};
+	}
+	if (error instanceof ApiError) return describeApiError(error, context.requestId);
+	return describeNetworkError(error, context.requestId);
+}
+
+function describeApiError(error: ApiError<unknown>, knownRequestId?: string): FalFailure {
+	const status = error.status;
+	const requestId = error.requestId || knownRequestId;
+	const body = error.body as { detail?: unknown; error_type?: unknown } | undefined;
+	const detailText = formatDetail(body?.detail);
+	const fieldErrors = Array.isArray(body?.detail) ? (body.detail as FieldError[]) : [];
+	const detail = detailText ?? (typeof error.message === 'string' ? error.message : undefined);
+	const base = { status, requestId, detail };
+
+	if (status === 401) {
+		return {
+			...base,
+			message: 'fal did not accept the API key',
+			description: `Check the fal credential: the key must be the full "key_id:key_secret" from ${FAL_KEYS_URL}, with no spaces. fal said: ${detail ?? 'Unauthorized'}`,
+			transient: false,
+		};
+	}
+	if (status === 403 && /balance|locked/i.test(detail ?? '')) {
+		return {
+			...base,
+			message: 'Your fal account cannot run requests: it is out of credit or locked',
+			description: `Top up or unlock the account at ${FAL_BILLING_URL}, then run the workflow again. fal said: ${detail}`,
+			transient: false,
+		};
+	}
+	if (fieldErrors.some((e) => e.type === 'content_policy_violation') || /content.policy/i.test(detail ?? '')) {
+		return {
+			...base,
+			message: "fal refused this request under its content policy",
+			description: `The prompt or the image was flagged. Change the prompt or the picture; raising "Safety Tolerance" only affects how strictly outputs are filtered. fal said: ${detail}`,
+			transient: false,
+		};
+	}
+	if (status === 422) {
+		return {
+			...base,
+			message: `fal rejected the request: ${detail ?? 'invalid input'}`,
+			description: `${hintForFields(fieldErrors)} Request ID ${requestId ?? 'unknown'}.`,
+			transient: false,
+		};
+	}
+	if (status === 404) {
+		return {
+			...base,
+			message: `fal answered "not found"${detail ? `: ${detail}` : ''}`,
+			description: 'The request or endpoint does not exist for this key. If a proxy URL is set in the credential, check that it forwards to fal.',
+			transient: false,
+		};
+	}
+	if (status === 429) {
+		return {
+			...base,
+			message: `fal is rate-limiting this account${detail ? `: ${detail}` : ''}`,
+			description: 'Too many requests at once for your fal account. Lower the node\'s concurrency, or retry later.',
+			transient: true,
+		};
+	}
+	if (status >= 500) {
+		const type = typeof body?.error_type === 'string' ? ` (${body.error_type})` : '';
+		return {
+			...base,
+			message: `fal had a server error (HTTP ${status})${type}${detail ? `: ${detail}` : ''}`,
+			description: `This is on fal's side and usually passes. Run the workflow again; if it keeps failing, check https://status.fal.ai.${requestId ? ` Request ID ${requestId}.` : ''}`,
+			transient: true,
+		};
+	}
+	return {
+		...base,
+		message: `fal answered HTTP ${status}${detail ? `: ${detail}` : ''}`,
+		description: `See fal's message above.${requestId ? ` Request ID ${requestId}.` : ''}`,
+		transient: false,
+	};
+}
+
+function describeNetworkError(error: unknown, requestId?: string): FalFailure {
+	const code = findErrorCode(error);
+	const text = error instanceof Error ? error.message : String(error);
+	return {
+		message: `Could not reach fal${code ? ` (${code})` : ''}: ${text}`,
+		description:
+			'Check that this n8n server can reach fal.ai over HTTPS, and if the credential has a proxy URL, that the proxy is running.',
+		requestId,
+		detail: text,
+		transient: true,
+	};
+}
+
+/** fal puts the useful words in `detail`: a string, or pydantic's list of field errors. */
+export function formatDetail(detail: unknown): string | undefined {
+	if (typeof detail === 'string') return detail;
+	if (!Array.isArray(detail)) return undefined;
+	const parts = (detail as FieldError[]).map((entry) => {
+		const field = Array.isArray(entry.loc) ? entry.loc.filter((part) => part !== 'body').join('.') : '';
+		return `${field ? `${field}: ` : ''}${entry.msg ?? 'invalid'}${entry.type ? ` (${entry.type})` : ''}`;
+	});
+	return parts.length ? parts.join('; ') : undefined;
+}
+
+const FIELD_HINTS: Record<string, string> = {
+	image_url: 'Check the image: fal must be able to download it, and it must be a PNG, JPEG or WebP.',
+	mask_url: 'Check the mask: it must be an image of exactly the same width and height as the image.',
+	prompt: 'Check the prompt.',
+	num_images: 'Number of Images must be 1 to 4.',
+	seed: 'Seed must be a whole number.',
+	output_format: 'Output Format must be JPEG or PNG.',
+	safety_tolerance: 'Safety Tolerance must be 1 to 6.',
+};
+
+function hintForFields(errors: FieldError[]): string {
+	const hints = new Set<string>();
+	for (const entry of errors) {
+		const field = Array.isArray(entry.loc) ? String(entry.loc[entry.loc.length - 1]) : '';
+		if (FIELD_HINTS[field]) hints.add(FIELD_HINTS[field]);
+	}
+	return hints.size ? [...hints].join(' ') : 'Check the parameters named in the message.';
+}
+
+function findErrorCode(error: unknown): string | undefined {
+	let current: unknown = error;
+	for (let depth = 0; depth < 5 && current && typeof current === 'object'; depth++) {
+		const code = (current as { code?: unknown }).code;
+		if (typeof code === 'string') return code;
+		current = (current as { cause?: unknown }).cause;
+	}
+	return undefined;
+}

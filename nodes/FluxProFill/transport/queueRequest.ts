@@ -1,0 +1,151 @@
+import type { FalClient, QueueStatus } from '@fal-ai/client';
+
+import { FAL_ENDPOINT_ID, type OutputFormat, type SafetyTolerance } from '../constants';
+import type { ItemDeadline } from './itemDeadline';
+
+/** What the endpoint takes, with fal's field names. */
+export interface FalFillInput {
+	prompt: string;
+	image_url: string;
+	mask_url: string;
+	seed?: number;
+	sync_mode: boolean;
+	num_images: number;
+	output_format: OutputFormat;
+	safety_tolerance: SafetyTolerance;
+	enhance_prompt: boolean;
+}
+
+export interface FalImage {
+	url: string;
+	width?: number;
+	height?: number;
+	content_type?: string;
+}
+
+/** What the endpoint answers. Fields are optional here because fal's answer is not trusted. */
+export interface FalFillOutput {
+	images?: FalImage[];
+	timings?: Record<string, unknown>;
+	seed?: number;
+	has_nsfw_concepts?: boolean[];
+	prompt?: string;
+}
+
+export interface QueueRunOptions {
+	deadline: ItemDeadline;
+	/** Called as soon as fal has accepted the request. */
+	onSubmitted?: (requestId: string) => void;
+	/** Polling interval when the status stream is unavailable. */
+	pollIntervalMs?: number;
+}
+
+export interface QueueRunResult {
+	requestId: string;
+	data: FalFillOutput;
+}
+
+const STREAM_ATTEMPTS = 3;
+const DEFAULT_POLL_INTERVAL_MS = 250;
+
+/**
+ * Submit → wait → result through fal's queue. Waiting listens to fal's status stream,
+ * so completion is seen the moment fal sends it; a dropped stream falls back to
+ * polling. Once fal has accepted the request it is never submitted again (that would
+ * be a second charge); a timeout or cancellation sends fal's cancel instead.
+ */
+export async function runQueuedFill(
+	client: FalClient,
+	input: FalFillInput,
+	options: QueueRunOptions,
+): Promise<QueueRunResult> {
+	const { deadline } = options;
+	const { signal } = deadline;
+
+	let requestId: string;
+	try {
+		({ request_id: requestId } = await client.queue.submit(FAL_ENDPOINT_ID, { input, abortSignal: signal }));
+	} catch (error) {
+		if (deadline.stopped) throw deadline.error();
+		throw error;
+	}
+	options.onSubmitted?.(requestId);
+
+	try {
+		await waitForCompletion(client, requestId, signal, options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS);
+		const result = await client.queue.result(FAL_ENDPOINT_ID, { requestId, abortSignal: signal });
+		return { requestId: result.requestId || requestId, data: result.data as FalFillOutput };
+	} catch (error) {
+		if (!deadline.stopped) throw error;
+		await cancelQuietly(client, requestId);
+		throw deadline.error(requestId);
+	}
+}
+
+async function waitForCompletion(
+	client: FalClient,
+	requestId: string,
+	signal: AbortSignal,
+	pollIntervalMs: number,
+): Promise<void> {
+	for (let attempt = 0; attempt < STREAM_ATTEMPTS && !signal.aborted; attempt++) {
+		const last = await followStatusStream(client, requestId, signal);
+		if (last?.status === 'COMPLETED') return;
+		// The stream ended without COMPLETED (dropped connection): ask directly before reconnecting.
+		const status = await client.queue.status(FAL_ENDPOINT_ID, { requestId, abortSignal: signal });
+		if (status.status === 'COMPLETED') return;
+	}
+	while (!signal.aborted) {
+		const status = await client.queue.status(FAL_ENDPOINT_ID, { requestId, abortSignal: signal });
+		if (status.status === 'COMPLETED') return;
+		await sleep(pollIntervalMs, signal);
+	}
+	signal.throwIfAborted();
+}
+
+/** Returns the last status the stream sent, or undefined if the stream broke. */
+async function followStatusStream(
+	client: FalClient,
+	requestId: string,
+	signal: AbortSignal,
+): Promise<QueueStatus | undefined> {
+	const stream = await client.queue.streamStatus(FAL_ENDPOINT_ID, { requestId, logs: false });
+	const abort = () => stream.abort();
+	signal.addEventListener('abort', abort, { once: true });
+	try {
+		return (await stream.done()) as QueueStatus;
+	} catch (error) {
+		if (isPermanent(error)) throw error;
+		return undefined;
+	} finally {
+		signal.removeEventListener('abort', abort);
+	}
+}
+
+/** Auth and not-found answers will not change on reconnect; everything else may. */
+function isPermanent(error: unknown): boolean {
+	const status = (error as { status?: unknown })?.status;
+	return typeof status === 'number' && status >= 400 && status < 500 && status !== 408 && status !== 429;
+}
+
+async function cancelQuietly(client: FalClient, requestId: string): Promise<void> {
+	try {
+		// Not tied to the aborted signal: the cancel must still go out.
+		await client.queue.cancel(FAL_ENDPOINT_ID, { requestId, abortSignal: AbortSignal.timeout(10_000) });
+	} catch {
+		// Best effort: fal finishes or expires the request on its own.
+	}
+}
+
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+	return new Promise((resolve) => {
+		if (signal?.aborted) return resolve();
+		const timer = setTimeout(done, ms);
+		function done() {
+			clearTimeout(timer);
+			signal?.removeEventListener('abort', done);
+			resolve();
+		}
+		signal?.addEventListener('abort', done, { once: true });
+	});
+}
