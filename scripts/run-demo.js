@@ -1,0 +1,84 @@
+#!/usr/bin/env node
+// @ts-check
+// `npm run demo`: runs examples/flux-fill-demo.workflow.json in a real n8n with this
+// package installed as a community package. Without FAL_KEY it talks to the embedded
+// fal emulator (free, offline); with FAL_KEY it calls fal.ai and is billed.
+'use strict';
+
+const fs = require('node:fs');
+const path = require('node:path');
+
+const n8n = require('./lib/n8n');
+
+const DEFAULT_DEMO_DIR = '/tmp/n8n-fal-fill-demo';
+const demoDir = path.resolve(process.env.FAL_FILL_DEMO_DIR || DEFAULT_DEMO_DIR);
+const workDir = path.join(n8n.REPO_DIR, '.e2e-work', 'demo');
+
+async function main() {
+	prepareDemoDir();
+	const fal = await connectToFal();
+	try {
+		console.log('Preparing n8n (the first run installs n8n into a cache, a few minutes)…');
+		const install = n8n.ensureN8n();
+		fs.rmSync(workDir, { recursive: true, force: true });
+		fs.mkdirSync(workDir, { recursive: true });
+		const userFolder = path.join(workDir, 'n8n-home');
+		n8n.installCommunityPackage(userFolder, n8n.packPackage(workDir));
+		const env = n8n.n8nEnv(userFolder, { N8N_RESTRICT_FILE_ACCESS_TO: demoDir, N8N_LOG_LEVEL: 'warn' });
+
+		await n8n.importCredentials(install, env, workDir, [
+			{ id: 'falDemoCredential', name: 'fal account', type: 'falApi', data: fal.credential },
+		]);
+		await n8n.importWorkflow(install, env, workDir, loadWorkflow());
+
+		console.log(`Running the demo workflow against ${fal.label}…`);
+		const result = await n8n.executeWorkflow(install, env, 'falFillDemo01');
+		const fillRun = result.run?.data?.resultData?.runData?.['FLUX.1 Fill']?.[0];
+		if (!result.ok || !fillRun || fillRun.error) {
+			const error = result.run?.data?.resultData?.error ?? fillRun?.error;
+			throw new Error(
+				`The workflow failed: ${error?.message ?? 'see n8n output'}${error?.description ? `\n${error.description}` : ''}\n${result.stderr.slice(-2000)}`,
+			);
+		}
+		const written = fs.readdirSync(path.join(demoDir, 'output')).map((file) => path.join(demoDir, 'output', file));
+		console.log(`\nDone. FLUX.1 Fill made ${fillRun.data.main[0].length} image(s); the workflow wrote:`);
+		for (const file of written) console.log(`  ${file}  (${fs.statSync(file).size} bytes)`);
+		console.log(`\nInputs: ${path.join(demoDir, 'image.png')} and ${path.join(demoDir, 'mask.png')} (white = repainted).`);
+	} finally {
+		await fal.close();
+	}
+}
+
+function prepareDemoDir() {
+	fs.mkdirSync(path.join(demoDir, 'output'), { recursive: true });
+	for (const file of fs.readdirSync(path.join(demoDir, 'output'))) fs.rmSync(path.join(demoDir, 'output', file));
+	for (const file of ['image.png', 'mask.png']) {
+		fs.copyFileSync(path.join(n8n.REPO_DIR, 'examples', file), path.join(demoDir, file));
+	}
+}
+
+/** The example workflow, with its paths moved when FAL_FILL_DEMO_DIR is set. */
+function loadWorkflow() {
+	const text = fs.readFileSync(path.join(n8n.REPO_DIR, 'examples', 'flux-fill-demo.workflow.json'), 'utf8');
+	return JSON.parse(text.split(DEFAULT_DEMO_DIR).join(demoDir));
+}
+
+async function connectToFal() {
+	const key = process.env.FAL_KEY;
+	if (key) {
+		return { label: 'fal.ai (FAL_KEY is set: this run is billed)', credential: { apiKey: key, proxyUrl: '' }, close: async () => {} };
+	}
+	const { startFalEmulator } = require('../test/emulator');
+	const demoKey = 'demo-key-id:demo-key-secret';
+	const emulator = await startFalEmulator({ validKeys: [demoKey], latencyMs: 300 });
+	return {
+		label: `the embedded fal emulator at ${emulator.url} (set FAL_KEY to use fal.ai)`,
+		credential: { apiKey: demoKey, proxyUrl: emulator.proxyUrl },
+		close: () => emulator.close(),
+	};
+}
+
+main().catch((error) => {
+	console.error(`\nDemo failed: ${error instanceof Error ? error.message : error}`);
+	process.exitCode = 1;
+});

@@ -1,0 +1,129 @@
+import { parseFillSettings, type RawFillParameters } from '../../nodes/FluxProFill/actions/fill/settings';
+import { toFalInput } from '../../nodes/FluxProFill/actions/fill/fill.action';
+import { InputProblem } from '../../nodes/FluxProFill/errors/InputProblem';
+
+const base: RawFillParameters = {
+	prompt: 'a red bicycle',
+	imageSource: 'binary',
+	imageBinaryProperty: 'data',
+	imageUrl: undefined,
+	maskSource: 'binary',
+	maskBinaryProperty: 'mask',
+	maskUrl: undefined,
+	options: {},
+};
+
+const parse = (patch: Partial<RawFillParameters> = {}, options: Record<string, unknown> = {}) =>
+	parseFillSettings({ ...base, ...patch, options: { ...base.options, ...options } });
+
+function problemOf(fn: () => unknown): InputProblem {
+	try {
+		fn();
+	} catch (error) {
+		expect(error).toBeInstanceOf(InputProblem);
+		return error as InputProblem;
+	}
+	throw new Error('expected an InputProblem');
+}
+
+describe('parseFillSettings', () => {
+	it("applies the endpoint's defaults when options are left out", () => {
+		expect(parse()).toEqual({
+			prompt: 'a red bicycle',
+			image: { kind: 'binary', field: 'data' },
+			mask: { kind: 'binary', field: 'mask' },
+			seed: undefined,
+			numImages: 1,
+			outputFormat: 'jpeg',
+			safetyTolerance: '2',
+			enhancePrompt: false,
+			syncMode: false,
+			outputBinaryProperty: 'data',
+			timeoutMs: 600_000,
+		});
+	});
+
+	it('maps every option', () => {
+		const settings = parse(
+			{ imageSource: 'url', imageUrl: 'https://x.test/i.png', maskSource: 'url', maskUrl: ' https://x.test/m.png ' },
+			{ seed: 42, numImages: 4, outputFormat: 'png', safetyTolerance: '5', enhancePrompt: true, syncMode: true, outputBinaryProperty: 'out', timeout: 30 },
+		);
+		expect(settings).toMatchObject({
+			image: { kind: 'url', url: 'https://x.test/i.png' },
+			mask: { kind: 'url', url: 'https://x.test/m.png' },
+			seed: 42,
+			numImages: 4,
+			outputFormat: 'png',
+			safetyTolerance: '5',
+			enhancePrompt: true,
+			syncMode: true,
+			outputBinaryProperty: 'out',
+			timeoutMs: 30_000,
+		});
+		expect(toFalInput(settings, 'https://cdn/i', 'https://cdn/m')).toEqual({
+			prompt: 'a red bicycle',
+			image_url: 'https://cdn/i',
+			mask_url: 'https://cdn/m',
+			seed: 42,
+			sync_mode: true,
+			num_images: 4,
+			output_format: 'png',
+			safety_tolerance: '5',
+			enhance_prompt: true,
+		});
+	});
+
+	it('leaves seed out of the request when not set, so fal draws one', () => {
+		expect(toFalInput(parse(), 'a', 'b')).not.toHaveProperty('seed');
+	});
+
+	it('accepts numbers that expressions hand over as text, and a numeric safety tolerance', () => {
+		expect(parse({}, { numImages: '3', seed: '7', safetyTolerance: 4 })).toMatchObject({ numImages: 3, seed: 7, safetyTolerance: '4' });
+	});
+
+	it.each([[''], ['   '], [undefined], [42]])('rejects the prompt %p', (prompt) => {
+		expect(problemOf(() => parse({ prompt })).message).toBe('The prompt is empty');
+	});
+
+	it.each([[0], [5], [2.5], ['many'], [Number.NaN], [true]])('rejects numImages %p', (numImages) => {
+		const problem = problemOf(() => parse({}, { numImages }));
+		expect(problem.message).toContain('Number of Images');
+		expect(problem.description).toContain('1 to 4');
+	});
+
+	it.each([[-1], [1.5], ['abc'], [2 ** 32], [Number.POSITIVE_INFINITY]])('rejects seed %p', (seed) => {
+		expect(problemOf(() => parse({}, { seed })).message).toMatch(/seed .* is not a whole number/);
+	});
+
+	it('rejects enum values fal does not know', () => {
+		expect(problemOf(() => parse({}, { outputFormat: 'gif' })).description).toBe('Choose one of: jpeg, png.');
+		expect(problemOf(() => parse({}, { safetyTolerance: '7' })).message).toContain('Safety Tolerance');
+	});
+
+	it.each([
+		['ftp://x.test/i.png', /ftp:\/\//],
+		['file:///etc/passwd', /file:\/\//],
+		['not a url', /not a valid URL/],
+		['', /is empty/],
+	])('rejects the image URL %p', (imageUrl, message) => {
+		expect(problemOf(() => parse({ imageSource: 'url', imageUrl })).message).toMatch(message);
+	});
+
+	it('accepts data:image URIs as URLs', () => {
+		expect(parse({ maskSource: 'url', maskUrl: 'data:image/png;base64,AAAA' }).mask).toEqual({
+			kind: 'url',
+			url: 'data:image/png;base64,AAAA',
+		});
+	});
+
+	it('rejects an empty binary field name and an unknown source', () => {
+		expect(problemOf(() => parse({ maskBinaryProperty: ' ' })).message).toBe('"Mask Binary Field" is empty');
+		expect(problemOf(() => parse({ imageSource: 'ftp' })).message).toContain('"Image Source" is "ftp"');
+	});
+
+	it('rejects non-boolean switches and a non-positive timeout', () => {
+		expect(problemOf(() => parse({}, { syncMode: 'yes' })).message).toContain('not true or false');
+		expect(parse({}, { enhancePrompt: 'true' }).enhancePrompt).toBe(true);
+		expect(problemOf(() => parse({}, { timeout: 0 })).message).toContain('Timeout');
+	});
+});
