@@ -24,7 +24,7 @@ async function main() {
 		fs.mkdirSync(workDir, { recursive: true });
 		const userFolder = path.join(workDir, 'n8n-home');
 		n8n.installCommunityPackage(userFolder, n8n.packPackage(workDir));
-		const env = n8n.n8nEnv(userFolder, { N8N_RESTRICT_FILE_ACCESS_TO: demoDir, N8N_LOG_LEVEL: 'warn' });
+		const env = n8n.n8nEnv(userFolder, { N8N_RESTRICT_FILE_ACCESS_TO: demoDir, N8N_LOG_LEVEL: 'info' });
 
 		await n8n.importCredentials(install, env, workDir, [
 			{ id: 'falDemoCredential', name: 'fal account', type: 'falApi', data: fal.credential },
@@ -32,12 +32,12 @@ async function main() {
 		await n8n.importWorkflow(install, env, workDir, loadWorkflow());
 
 		console.log(`Running the demo workflow against ${fal.label}…`);
-		const result = await n8n.executeWorkflow(install, env, 'falFillDemo01');
+		const result = await n8n.executeWorkflow(install, env, "falFillDemo01");
 		const fillRun = result.run?.data?.resultData?.runData?.['FLUX.1 Fill']?.[0];
 		if (!result.ok || !fillRun || fillRun.error) {
 			const error = result.run?.data?.resultData?.error ?? fillRun?.error;
 			throw new Error(
-				`The workflow failed: ${error?.message ?? 'see n8n output'}${error?.description ? `\n${error.description}` : ''}\n${result.stderr.slice(-2000)}`,
+				`The workflow failed: ${error?.message ?? 'see n8n output'}${error?.description ? `\n${error.description}` : ''}\n${(result.stdout + result.stderr).slice(-3000)}`,
 			);
 		}
 		const written = fs.readdirSync(path.join(demoDir, 'output')).map((file) => path.join(demoDir, 'output', file));

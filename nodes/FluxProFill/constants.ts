@@ -20,3 +20,6 @@ export const OUTPUT_MIME_TYPES: Record<OutputFormat, string> = {
 
 export const FAL_BILLING_URL = 'https://fal.ai/dashboard/billing';
 export const FAL_KEYS_URL = 'https://fal.ai/dashboard/keys';
+
+/** A new fal account runs 2 requests at once; more only wait in fal's queue. */
+export const DEFAULT_CONCURRENCY = 2;

@@ -33,6 +33,7 @@ function ensureN8n() {
 }
 
 /** `npm pack` of the built package: exactly what the npm registry would serve. */
+/** @param {string} outDir */
 function packPackage(outDir) {
 	fs.mkdirSync(outDir, { recursive: true });
 	const out = execFileSync('npm', ['pack', '--silent', '--pack-destination', outDir], { cwd: REPO_DIR, encoding: 'utf8' });
@@ -44,6 +45,7 @@ function packPackage(outDir) {
  * <user folder>/.n8n/nodes/node_modules/<name>, drop dev/peer/optional dependencies,
  * `npm install` the rest without scripts, and record it in nodes/package.json.
  */
+/** @param {string} userFolder @param {string} tarball */
 function installCommunityPackage(userFolder, tarball) {
 	const nodesDir = path.join(userFolder, '.n8n', 'nodes');
 	const packageDir = path.join(nodesDir, 'node_modules', PACKAGE_NAME);
@@ -78,6 +80,7 @@ function installCommunityPackage(userFolder, tarball) {
 }
 
 /** Environment for an isolated n8n: its own user folder, no telemetry, fixed encryption key. */
+/** @param {string} userFolder @param {Record<string, string>} [extra] @returns {NodeJS.ProcessEnv} */
 function n8nEnv(userFolder, extra = {}) {
 	const env = { ...process.env };
 	// The fal key must come from the credential, never from n8n's own environment.
@@ -98,6 +101,8 @@ function n8nEnv(userFolder, extra = {}) {
 
 /**
  * Runs an n8n CLI command on Node 24.
+ * @param {N8nInstall} install @param {NodeJS.ProcessEnv} env @param {string[]} args
+ * @param {{ timeoutMs?: number }} [options]
  * @returns {Promise<CliResult>}
  */
 function n8nCli(install, env, args, { timeoutMs = 180_000 } = {}) {
@@ -122,6 +127,7 @@ function n8nCli(install, env, args, { timeoutMs = 180_000 } = {}) {
 	});
 }
 
+/** @param {N8nInstall} install @param {NodeJS.ProcessEnv} env @param {string[]} args @param {{ timeoutMs?: number }} [options] */
 async function expectCliOk(install, env, args, options) {
 	const result = await n8nCli(install, env, args, options);
 	if (result.code !== 0) {
@@ -131,6 +137,7 @@ async function expectCliOk(install, env, args, options) {
 }
 
 /** Imports credentials given as n8n's export format (data in clear; n8n encrypts on import). */
+/** @param {N8nInstall} install @param {NodeJS.ProcessEnv} env @param {string} workDir @param {object[]} credentials */
 async function importCredentials(install, env, workDir, credentials) {
 	const file = path.join(workDir, `credentials-${Date.now()}.json`);
 	fs.writeFileSync(file, JSON.stringify(credentials));
@@ -141,6 +148,7 @@ async function importCredentials(install, env, workDir, credentials) {
 	}
 }
 
+/** @param {N8nInstall} install @param {NodeJS.ProcessEnv} env @param {string} workDir @param {{ id: string }} workflow */
 async function importWorkflow(install, env, workDir, workflow) {
 	const file = path.join(workDir, `workflow-${workflow.id}.json`);
 	fs.writeFileSync(file, JSON.stringify(workflow));
@@ -149,6 +157,7 @@ async function importWorkflow(install, env, workDir, workflow) {
 
 /**
  * Runs a workflow once with `n8n execute --id` and returns n8n's run data.
+ * @param {N8nInstall} install @param {NodeJS.ProcessEnv} env @param {string} workflowId @param {{ timeoutMs?: number }} [options]
  * @returns {Promise<{ ok: boolean, run: any, stdout: string, stderr: string }>}
  */
 async function executeWorkflow(install, env, workflowId, options) {
@@ -157,6 +166,7 @@ async function executeWorkflow(install, env, workflowId, options) {
 }
 
 /** n8n prints log lines before the JSON; the JSON starts at the first line that is just "{". */
+/** @param {string} stdout */
 function parseJsonTail(stdout) {
 	const lines = stdout.split('\n');
 	const start = lines.findIndex((line) => line === '{');

@@ -56,7 +56,8 @@ describe('describeFalError', () => {
 	it('explains network failures with their code', () => {
 		const error = new TypeError('fetch failed', { cause: Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }) });
 		const failure = describeFalError(error);
-		expect(failure.message).toBe('Could not reach fal (ECONNREFUSED): fetch failed');
+		expect(failure.message).toBe('Could not reach fal: the connection was refused');
+		expect(failure.description).toContain('ECONNREFUSED: fetch failed');
 		expect(failure.transient).toBe(true);
 	});
 

@@ -1,6 +1,6 @@
 import type { INodeProperties } from 'n8n-workflow';
 
-import { MAX_IMAGES, MAX_SEED, MIN_IMAGES } from '../constants';
+import { DEFAULT_CONCURRENCY, MAX_IMAGES, MAX_SEED, MIN_IMAGES } from '../constants';
 
 const showForFill = { operation: ['fill'] };
 
@@ -100,6 +100,14 @@ const optionProperties: INodeProperties = {
 	default: {},
 	displayOptions: { show: showForFill },
 	options: [
+		{
+			displayName: 'Concurrency',
+			name: 'concurrency',
+			type: 'number',
+			default: DEFAULT_CONCURRENCY,
+			typeOptions: { minValue: 1, maxValue: 100, numberPrecision: 0 },
+			description: 'How many items are sent to fal at once. fal runs 2 requests at once on a new account and up to 40 as you buy credits; requests beyond your limit just wait in fal\'s queue. Read from the first item.',
+		},
 		{
 			displayName: 'Enhance Prompt',
 			name: 'enhancePrompt',

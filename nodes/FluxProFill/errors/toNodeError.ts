@@ -40,5 +40,8 @@ export function toNodeError(
 		httpCode: failure.status !== undefined ? String(failure.status) : undefined,
 		itemIndex,
 	});
+	// NodeApiError swaps messages that mention a Node error code (ECONNREFUSED, …) for a
+	// generic sentence; ours already says what happened, in fal's terms.
+	apiError.message = clean(failure.message);
 	return apiError;
 }

@@ -128,9 +128,8 @@ function describeNetworkError(error: unknown, requestId?: string): FalFailure {
 	const code = findErrorCode(error);
 	const text = error instanceof Error ? error.message : String(error);
 	return {
-		message: `Could not reach fal${code ? ` (${code})` : ''}: ${text}`,
-		description:
-			'Check that this n8n server can reach fal.ai over HTTPS, and if the credential has a proxy URL, that the proxy is running.',
+		message: `Could not reach fal: ${(code && NETWORK_FAILURES[code]) ?? text}`,
+		description: `Check that this n8n server can reach fal.ai over HTTPS, and if the credential has a proxy URL, that the proxy is running. (${code ?? 'no error code'}: ${text})`,
 		requestId,
 		detail: text,
 		transient: true,
@@ -166,6 +165,16 @@ function hintForFields(errors: FieldError[]): string {
 	}
 	return hints.size ? [...hints].join(' ') : 'Check the parameters named in the message.';
 }
+
+const NETWORK_FAILURES: Record<string, string> = {
+	ECONNREFUSED: 'the connection was refused',
+	ECONNRESET: 'the connection was reset',
+	ENOTFOUND: 'the host name was not found',
+	EAI_AGAIN: 'the host name could not be looked up',
+	ETIMEDOUT: 'the connection timed out',
+	EHOSTUNREACH: 'the host is unreachable',
+	UND_ERR_SOCKET: 'the connection closed unexpectedly',
+};
 
 function findErrorCode(error: unknown): string | undefined {
 	let current: unknown = error;

@@ -36,8 +36,8 @@ export class ItemDeadline {
 			);
 		}
 		return new FalTransportError(
-			`The execution was cancelled${ref}`,
-			requestId ? 'The fal request was cancelled too.' : 'Nothing was sent to fal.',
+			`The execution was canceled${ref}`,
+			requestId ? 'The fal request was canceled too.' : 'Nothing was sent to fal.',
 			requestId,
 		);
 	}

@@ -1,8 +1,9 @@
 import type { FalClient } from '@fal-ai/client';
-import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
+import { NodeOperationError, type IDataObject, type IExecuteFunctions, type INodeExecutionData } from 'n8n-workflow';
 import pLimit from 'p-limit';
 import type { Readable } from 'node:stream';
 
+import { DEFAULT_CONCURRENCY } from '../../constants';
 import { secretsOfKey } from '../../errors/redact';
 import { toNodeError } from '../../errors/toNodeError';
 import { checkSameSize, inspectPicture, loadPicture, type BinaryReader } from '../../images/pictures';
@@ -17,9 +18,6 @@ import { parseFillSettings, type FillSettings, type RawFillParameters } from './
 
 type Failure = { itemIndex: number; error: unknown; requestId?: string };
 type ItemOutcome = { items: INodeExecutionData[] } | Failure;
-
-/** Default fits a new fal account, which runs 2 requests at once; more only queue at fal. */
-export const DEFAULT_CONCURRENCY = 2;
 
 /**
  * The fill operation: every input item becomes its generated images, in input order.
@@ -70,6 +68,12 @@ export async function executeFill(this: IExecuteFunctions): Promise<INodeExecuti
 			}),
 		),
 	);
+	// n8n recognises a cancelled run by "canceled" in the error; no item output is wanted then.
+	if (executionSignal?.aborted) {
+		throw new NodeOperationError(this.getNode(), 'The execution was canceled', {
+			description: 'fal requests that were still running were canceled too.',
+		});
+	}
 	if (firstFailure) throw toError(firstFailure);
 
 	return outcomes.flatMap((outcome) =>

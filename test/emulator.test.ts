@@ -1,0 +1,559 @@
+/**
+ * The fal emulator, driven through the real `@fal-ai/client` (and raw fetch where the
+ * client would hide what is being checked). Everything runs on 127.0.0.1.
+ */
+import crypto from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ApiError, ValidationError, createFalClient } from '@fal-ai/client';
+import { makeMask, makeTestImage, readPixels, startFalEmulator } from './emulator';
+
+type Emulator = Awaited<ReturnType<typeof startFalEmulator>>;
+type Rect = { left: number; top: number; width: number; height: number };
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Json = any;
+
+const KEY = 'test-key-id:test-key-secret';
+const LOCKED_KEY = 'locked-key-id:locked-key-secret';
+const WRONG_KEY = 'wrong-key-id:wrong-key-secret';
+// A plain string, so that deliberately invalid inputs are not rejected by the client's types.
+const ENDPOINT: string = 'fal-ai/flux-pro/v1/fill';
+const QUEUE = 'https://queue.fal.run/fal-ai/flux-pro';
+const W = 64;
+const H = 48;
+const RECT: Rect = { left: 16, top: 8, width: 24, height: 20 };
+
+let emu: Emulator;
+let side: http.Server;
+let sideUrl: string;
+let image: Buffer;
+let mask: Buffer;
+const hooks: Json[] = [];
+
+/** A loopback server standing in for the rest of the internet: image hosting and webhook receivers. */
+function startSideServer(): Promise<http.Server> {
+	const server = http.createServer((req, res) => {
+		const chunks: Buffer[] = [];
+		req.on('data', (c: Buffer) => chunks.push(c));
+		req.on('end', () => {
+			if (req.url === '/image.png') return void res.writeHead(200, { 'content-type': 'image/png' }).end(image);
+			if (req.url === '/mask.png') return void res.writeHead(200, { 'content-type': 'image/png' }).end(mask);
+			if (req.url === '/text') return void res.writeHead(200, { 'content-type': 'text/plain' }).end('not an image');
+			if (req.url === '/hook' && req.method === 'POST') {
+				hooks.push(JSON.parse(Buffer.concat(chunks).toString('utf8')));
+				return void res.writeHead(200).end();
+			}
+			res.writeHead(404).end();
+		});
+	});
+	return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
+}
+
+/** A Blob the client uploads by itself (a Node Buffer would be sent as JSON). */
+function blob(bytes: Buffer, type: string): Blob {
+	return new Blob([new Uint8Array(bytes)], { type });
+}
+
+function client(key: string | undefined = KEY) {
+	return createFalClient({ credentials: key, proxyUrl: { url: emu.proxyUrl, when: 'always' } });
+}
+
+function baseInput(extra: Record<string, unknown> = {}): Record<string, unknown> {
+	return {
+		prompt: 'a red balloon',
+		image_url: blob(image, 'image/png'),
+		mask_url: blob(mask, 'image/png'),
+		...extra,
+	};
+}
+
+function fill(input: Record<string, unknown>, options: Record<string, unknown> = {}) {
+	return client().subscribe(ENDPOINT, { input, pollInterval: 10, ...options });
+}
+
+async function rejectionOf(promise: Promise<unknown>): Promise<Json> {
+	try {
+		await promise;
+	} catch (error) {
+		return error;
+	}
+	throw new Error('expected a rejection');
+}
+
+/** Runs a fill expected to fail validation and returns `err.body.detail`. */
+async function detailOf(input: Record<string, unknown>): Promise<Json[]> {
+	const error = await rejectionOf(fill(input));
+	expect(error).toBeInstanceOf(ValidationError);
+	expect(error.status).toBe(422);
+	return error.body.detail;
+}
+
+function proxied(method: string, target: string, options: { key?: string | null; body?: unknown } = {}) {
+	const key = options.key === undefined ? KEY : options.key;
+	return fetch(emu.proxyUrl, {
+		method,
+		headers: {
+			'x-fal-target-url': target,
+			'content-type': 'application/json',
+			...(key ? { authorization: `Key ${key}` } : {}),
+		},
+		body: options.body === undefined ? undefined : JSON.stringify(options.body),
+	});
+}
+
+async function download(url: string): Promise<Buffer> {
+	const response = await fetch(url);
+	expect(response.status).toBe(200);
+	return Buffer.from(await response.arrayBuffer());
+}
+
+async function waitFor(predicate: () => boolean, timeoutMs = 3000): Promise<void> {
+	const until = Date.now() + timeoutMs;
+	while (!predicate()) {
+		if (Date.now() > until) throw new Error('timed out waiting');
+		await new Promise((r) => setTimeout(r, 10));
+	}
+}
+
+/** Share of changed pixels inside the rect; largest and mean difference outside it. */
+async function compare(input: Buffer, output: Buffer, rect: Rect) {
+	const a = await readPixels(input);
+	const b = await readPixels(output);
+	expect([b.width, b.height]).toEqual([a.width, a.height]);
+	let inside = 0;
+	let changedInside = 0;
+	let maxDiffOutside = 0;
+	let sumDiffOutside = 0;
+	let outside = 0;
+	for (let y = 0; y < a.height; y++) {
+		for (let x = 0; x < a.width; x++) {
+			const i = (y * a.width + x) * a.channels;
+			const diff = Math.max(...[0, 1, 2].map((c) => Math.abs(a.data[i + c] - b.data[i + c])));
+			const within = x >= rect.left && x < rect.left + rect.width && y >= rect.top && y < rect.top + rect.height;
+			if (within) {
+				inside++;
+				if (diff > 8) changedInside++;
+			} else {
+				maxDiffOutside = Math.max(maxDiffOutside, diff);
+				sumDiffOutside += diff;
+				outside++;
+			}
+		}
+	}
+	return { changedInside: changedInside / inside, maxDiffOutside, meanDiffOutside: sumDiffOutside / outside };
+}
+
+const sha = (bytes: Buffer) => crypto.createHash('sha256').update(bytes).digest('hex');
+
+beforeAll(async () => {
+	image = await makeTestImage({ width: W, height: H, format: 'png' });
+	mask = await makeMask({ width: W, height: H, rect: RECT, format: 'png' });
+	emu = await startFalEmulator({ validKeys: [KEY], lockedKeys: [LOCKED_KEY], latencyMs: 0 });
+	side = await startSideServer();
+	sideUrl = `http://127.0.0.1:${(side.address() as AddressInfo).port}`;
+});
+
+afterEach(() => {
+	emu.reset();
+	emu.configure({ latencyMs: 0, concurrency: Infinity });
+	hooks.length = 0;
+});
+
+afterAll(async () => {
+	await emu.close();
+	await new Promise((r) => side.close(r));
+});
+
+describe('storage and CDN', () => {
+	it('uploads a Blob: initiate through the proxy, PUT to upload_url, served back by the CDN', async () => {
+		const url = await client().storage.upload(blob(image, 'image/png'));
+		expect(url.startsWith(`${emu.url}/files/`)).toBe(true);
+
+		const response = await fetch(url);
+		expect(response.headers.get('content-type')).toBe('image/png');
+		expect(Buffer.from(await response.arrayBuffer()).equals(image)).toBe(true);
+
+		expect(emu.uploads).toEqual([
+			{ fileUrl: url, contentType: 'image/png', fileName: expect.stringMatching(/\.png$/), bytes: image.length, sha256: sha(image) },
+		]);
+		expect(emu.requests.map((r) => r.kind)).toEqual(['initiate', 'upload', 'file']);
+		const [initiate, upload] = emu.requests;
+		expect(initiate.target).toBe('https://rest.fal.ai/storage/upload/initiate?storage_type=fal-cdn-v3');
+		expect(initiate.query).toEqual({ storage_type: 'fal-cdn-v3' });
+		expect(initiate.body).toEqual({ content_type: 'image/png', file_name: expect.any(String) });
+		expect(initiate.auth).toBe('valid');
+		expect(upload.body).toEqual({ bytes: image.length, sha256: sha(image) });
+		expect(upload.auth).toBe('missing'); // the client sends no key to the upload URL
+	});
+
+	it('supports multipart uploads (initiate-multipart, part PUTs, complete)', async () => {
+		const initiate = await proxied('POST', 'https://rest.fal.ai/storage/upload/initiate-multipart?storage_type=fal-cdn-v3', {
+			body: { content_type: 'application/octet-stream', file_name: 'big.bin' },
+		});
+		const { upload_url, file_url } = (await initiate.json()) as Json;
+		const parts = [Buffer.alloc(1000, 1), Buffer.alloc(500, 2)];
+		const answers: Json[] = [];
+		for (const [i, part] of parts.entries()) {
+			const r = await fetch(`${upload_url}/${i + 1}`, { method: 'PUT', body: part });
+			answers.push(await r.json());
+		}
+		expect(answers.map((a) => a.partNumber)).toEqual([1, 2]);
+		const complete = await fetch(`${upload_url}/complete`, {
+			method: 'POST',
+			headers: { 'content-type': 'application/json' },
+			body: JSON.stringify({ parts: answers }),
+		});
+		expect(complete.status).toBe(200);
+		expect((await download(file_url)).equals(Buffer.concat(parts))).toBe(true);
+	});
+
+	it('answers 404 for unknown files and routes, 400 without x-fal-target-url', async () => {
+		expect((await fetch(`${emu.url}/files/nope/x.png`)).status).toBe(404);
+		const other = await proxied('GET', 'https://queue.fal.run/fal-ai/other-app/requests/x');
+		expect(other.status).toBe(404);
+		expect(other.headers.get('content-type')).toBe('application/json');
+		expect(await other.json()).toEqual({ detail: 'Not Found' });
+		expect((await fetch(emu.proxyUrl, { method: 'POST' })).status).toBe(400);
+		expect(emu.requests.map((r) => r.kind)).toEqual(['file', 'other', 'other']);
+	});
+});
+
+describe('fill through the queue', () => {
+	it('polling: repaints the white part, keeps the black part byte for byte (png), same size', async () => {
+		emu.configure({ latencyMs: 60 });
+		const updates: Json[] = [];
+		const result = await fill(baseInput({ output_format: 'png', seed: 42 }), {
+			logs: true,
+			onQueueUpdate: (u: Json) => updates.push(u),
+		});
+		const data = result.data as Json;
+		expect(result.requestId).toMatch(/^[0-9a-f-]{36}$/);
+		expect(data).toEqual({
+			images: [{ url: expect.stringMatching(new RegExp(`^${emu.url}/files/\\w+\\.png$`)), width: W, height: H, content_type: 'image/png' }],
+			timings: { inference: expect.any(Number) },
+			seed: 42,
+			has_nsfw_concepts: [false],
+			prompt: 'a red balloon',
+		});
+		const { changedInside, maxDiffOutside } = await compare(image, await download(data.images[0].url), RECT);
+		expect(changedInside).toBeGreaterThan(0.9);
+		expect(maxDiffOutside).toBe(0);
+
+		expect(updates.some((u) => u.status === 'IN_PROGRESS' && u.logs.length > 0)).toBe(true);
+		expect(updates[updates.length - 1]).toMatchObject({ status: 'COMPLETED', metrics: { inference_time: expect.any(Number) } });
+		const statuses = emu.requests.filter((r) => r.kind === 'status');
+		expect(statuses[0].query).toEqual({ logs: '1' });
+		expect(statuses.map((r) => r.status).slice(-1)).toEqual([200]);
+		expect(statuses.slice(0, -1).every((r) => r.status === 202)).toBe(true);
+		const job = emu.jobs.get(result.requestId)!;
+		expect(job).toMatchObject({ status: 'COMPLETED', cancelled: false, input: expect.objectContaining({ seed: 42 }) });
+		expect(job.input.image_url).toMatch(new RegExp(`^${emu.url}/files/`)); // the Blob was uploaded first
+	});
+
+	it('streaming: one SSE event per change, the client ends on COMPLETED; jpeg by default', async () => {
+		emu.configure({ latencyMs: 60 });
+		const updates: Json[] = [];
+		const started = Date.now();
+		const result = await fill(baseInput(), { mode: 'streaming', logs: true, onQueueUpdate: (u: Json) => updates.push(u) });
+		expect(Date.now() - started).toBeLessThan(1500);
+		const data = result.data as Json;
+		expect(data.images[0]).toMatchObject({ content_type: 'image/jpeg', width: W, height: H });
+		expect(data.images[0].url).toMatch(/\.jpeg$/);
+		const bytes = await download(data.images[0].url);
+		expect(bytes.subarray(0, 2).toString('hex')).toBe('ffd8');
+		const { changedInside, meanDiffOutside } = await compare(image, bytes, RECT);
+		expect(changedInside).toBeGreaterThan(0.8);
+		expect(meanDiffOutside).toBeLessThan(8); // jpeg: close, not exact
+
+		expect(updates.map((u) => u.status)).toContain('IN_PROGRESS');
+		expect(updates[updates.length - 1].status).toBe('COMPLETED');
+		expect(emu.requests.filter((r) => r.kind === 'stream')).toHaveLength(1);
+		expect(emu.requests.filter((r) => r.kind === 'status')).toHaveLength(0);
+	});
+
+	it('num_images 4 gives four different images; sync_mode gives data URIs', async () => {
+		const four = (await fill(baseInput({ num_images: 4, output_format: 'png', seed: 1 }))).data as Json;
+		expect(four.images).toHaveLength(4);
+		expect(four.has_nsfw_concepts).toEqual([false, false, false, false]);
+		const hashes = await Promise.all(four.images.map(async (img: Json) => sha(await download(img.url))));
+		expect(new Set(hashes).size).toBe(4);
+
+		const inline = (await fill(baseInput({ num_images: 2, sync_mode: true, output_format: 'png' }))).data as Json;
+		expect(inline.images).toHaveLength(2);
+		for (const img of inline.images) {
+			expect(img.url).toMatch(/^data:image\/png;base64,/);
+			const pixels = await readPixels(Buffer.from(img.url.split(',')[1], 'base64'));
+			expect([pixels.width, pixels.height]).toEqual([W, H]);
+		}
+	});
+
+	it('echoes the seed, is deterministic for (seed, prompt) and draws a seed when none is given', async () => {
+		const run = async (extra: Record<string, unknown>) => {
+			const data = (await fill(baseInput({ output_format: 'png', ...extra }))).data as Json;
+			return { data, hash: sha(await download(data.images[0].url)) };
+		};
+		const a = await run({ seed: 7 });
+		const b = await run({ seed: 7 });
+		const c = await run({ seed: 8 });
+		const d = await run({ seed: 7, prompt: 'another prompt' });
+		expect(a.data.seed).toBe(7);
+		expect(a.hash).toBe(b.hash);
+		expect(c.hash).not.toBe(a.hash);
+		expect(d.hash).not.toBe(a.hash);
+		const random = await run({});
+		expect(Number.isInteger(random.data.seed)).toBe(true);
+		const nsfw = await run({ prompt: 'nsfw-test please', num_images: 2 });
+		expect(nsfw.data.has_nsfw_concepts).toEqual([true, true]);
+	});
+
+	it('loads inputs from other hosts, data: URIs and WebP; runs synchronously on fal.run', async () => {
+		const webp = await makeTestImage({ width: W, height: H, format: 'webp', seed: 3 });
+		const viaUrls = (await fill({
+			prompt: 'x',
+			image_url: `${sideUrl}/image.png`,
+			mask_url: `data:image/png;base64,${mask.toString('base64')}`,
+		})).data as Json;
+		expect(viaUrls.images[0]).toMatchObject({ width: W, height: H });
+
+		const sync = await client().run(ENDPOINT, {
+			input: { prompt: 'x', image_url: blob(webp, 'image/webp'), mask_url: `${sideUrl}/mask.png`, output_format: 'png' },
+		});
+		const data = sync.data as Json;
+		expect(sync.requestId).toBe(emu.requests.find((r) => r.kind === 'sync')!.requestId);
+		const { maxDiffOutside } = await compare(webp, await download(data.images[0].url), RECT);
+		expect(maxDiffOutside).toBe(0);
+	});
+});
+
+describe('validation errors surface from the result call as 422', () => {
+	it('accepts the submit, completes the job, then answers 422 with every missing field', async () => {
+		const { request_id } = await client().queue.submit(ENDPOINT, { input: { num_images: 2 } });
+		await waitFor(() => emu.jobs.get(request_id)?.status === 'COMPLETED');
+		const status = await client().queue.status(ENDPOINT, { requestId: request_id, logs: false });
+		expect(status.status).toBe('COMPLETED');
+		const error = await rejectionOf(client().queue.result(ENDPOINT, { requestId: request_id }));
+		expect(error).toBeInstanceOf(ValidationError);
+		expect(error.body.detail).toEqual([
+			{ loc: ['body', 'prompt'], msg: 'Field required', type: 'missing' },
+			{ loc: ['body', 'image_url'], msg: 'Field required', type: 'missing' },
+			{ loc: ['body', 'mask_url'], msg: 'Field required', type: 'missing' },
+		]);
+		expect(error.requestId).toBe(request_id);
+	});
+
+	it('reports enum, range and type errors like pydantic, all in one answer', async () => {
+		expect(await detailOf(baseInput({ output_format: 'gif' }))).toEqual([
+			expect.objectContaining({ loc: ['body', 'output_format'], type: 'enum', msg: "Input should be 'jpeg' or 'png'" }),
+		]);
+		expect(await detailOf(baseInput({ safety_tolerance: 2 }))).toEqual([
+			expect.objectContaining({ loc: ['body', 'safety_tolerance'], type: 'enum', msg: "Input should be '1', '2', '3', '4', '5' or '6'" }),
+		]);
+		expect((await detailOf(baseInput({ num_images: 0 })))[0]).toMatchObject({
+			type: 'greater_than_equal', msg: 'Input should be greater than or equal to 1',
+		});
+		expect((await detailOf(baseInput({ num_images: 5 })))[0]).toMatchObject({
+			type: 'less_than_equal', msg: 'Input should be less than or equal to 4',
+		});
+		const detail = await detailOf(baseInput({ prompt: 5, seed: { n: 1 }, sync_mode: [], num_images: 1.5 }));
+		expect(detail.map((d) => [d.loc[1], d.type])).toEqual([
+			['prompt', 'string_type'],
+			['seed', 'int_type'],
+			['sync_mode', 'bool_type'],
+			['num_images', 'int_from_float'],
+		]);
+	});
+
+	it('reports images that cannot be loaded, mismatched sizes and policy violations', async () => {
+		const unloadable = await detailOf({ prompt: 'x', image_url: `${sideUrl}/missing.png`, mask_url: `${sideUrl}/text` });
+		expect(unloadable).toEqual([
+			expect.objectContaining({ loc: ['body', 'image_url'], type: 'image_load_error', msg: expect.stringMatching(/could not load image/i) }),
+			expect.objectContaining({ loc: ['body', 'mask_url'], type: 'image_load_error' }),
+		]);
+		const smallMask = await makeMask({ width: 32, height: 32, rect: { left: 0, top: 0, width: 8, height: 8 } });
+		expect(await detailOf(baseInput({ mask_url: blob(smallMask, 'image/png') }))).toEqual([
+			{ loc: ['body', 'mask_url'], msg: `Mask dimensions (32x32) must match image dimensions (${W}x${H})`, type: 'value_error' },
+		]);
+		expect((await detailOf(baseInput({ prompt: 'policy-violation-test' })))[0]).toMatchObject({
+			loc: ['body', 'prompt'], type: 'content_policy_violation',
+		});
+	});
+});
+
+describe('authentication', () => {
+	it('answers 401 for an unknown key and 403 for a locked one, on every API call', async () => {
+		const wrong = await rejectionOf(createFalClient({ credentials: WRONG_KEY, proxyUrl: { url: emu.proxyUrl, when: 'always' } })
+			.storage.upload(blob(image, 'image/png')));
+		expect(wrong).toBeInstanceOf(ApiError);
+		expect(wrong.status).toBe(401);
+		expect(wrong.body).toEqual({ detail: 'No user found for Key ID and Secret' });
+
+		const locked = await rejectionOf(client(LOCKED_KEY).queue.submit(ENDPOINT, { input: { prompt: 'x' } }));
+		expect(locked.status).toBe(403);
+		expect(locked.body.detail).toMatch(/^User is locked\. Reason: Exhausted balance/);
+
+		const missing = await proxied('GET', `${QUEUE}/requests/abc/status`, { key: null });
+		expect(missing.status).toBe(401);
+		expect(emu.requests.map((r) => r.auth)).toEqual(['invalid', 'locked', 'missing']);
+		expect(emu.jobs.size).toBe(0);
+	});
+
+	it('never records keys or Authorization headers', async () => {
+		await fill(baseInput());
+		await rejectionOf(client(WRONG_KEY).queue.submit(ENDPOINT, { input: { prompt: 'x' } }));
+		await rejectionOf(client(LOCKED_KEY).queue.submit(ENDPOINT, { input: { prompt: 'x' } }));
+		const recorded = JSON.stringify(emu.requests);
+		for (const secret of [KEY, WRONG_KEY, LOCKED_KEY, 'test-key-secret']) expect(recorded).not.toContain(secret);
+		expect(emu.requests.every((r) => !('authorization' in r.headers))).toBe(true);
+	});
+});
+
+describe('queue behaviour', () => {
+	it('keeps jobs IN_QUEUE beyond the concurrency, cancels a queued job, then runs the rest', async () => {
+		emu.configure({ concurrency: 0 });
+		const fal = client();
+		const first = await fal.queue.submit(ENDPOINT, { input: baseInput() });
+		const second = await fal.queue.submit(ENDPOINT, { input: baseInput() });
+		expect(first).toMatchObject({ status: 'IN_QUEUE', queue_position: 0, status_url: `${QUEUE}/requests/${first.request_id}/status` });
+		expect((await fal.queue.status(ENDPOINT, { requestId: second.request_id, logs: false })) as Json).toMatchObject({
+			status: 'IN_QUEUE', queue_position: 1,
+		});
+
+		await fal.queue.cancel(ENDPOINT, { requestId: first.request_id });
+		const cancelled = await rejectionOf(fal.queue.result(ENDPOINT, { requestId: first.request_id }));
+		expect(cancelled.status).toBe(400);
+		expect(cancelled.body).toEqual({ detail: 'Request was cancelled' });
+		expect((await fal.queue.status(ENDPOINT, { requestId: second.request_id, logs: false })) as Json).toMatchObject({ queue_position: 0 });
+		const early = await rejectionOf(fal.queue.result(ENDPOINT, { requestId: second.request_id }));
+		expect(early.body).toEqual({ detail: 'Request is still in progress' });
+
+		emu.configure({ concurrency: 1 });
+		await fal.queue.subscribeToStatus(ENDPOINT, { requestId: second.request_id, pollInterval: 10 });
+		const cancelledJob = emu.jobs.get(first.request_id)!;
+		expect(cancelledJob).toMatchObject({ cancelled: true, status: 'CANCELLED' });
+		expect(cancelledJob.completedAt ?? cancelledJob.result).toBeUndefined();
+		expect(emu.jobs.get(second.request_id)).toMatchObject({ status: 'COMPLETED' });
+
+		const done = await rejectionOf(fal.queue.cancel(ENDPOINT, { requestId: second.request_id }));
+		expect(done.status).toBe(400);
+		expect(done.body).toEqual({ status: 'ALREADY_COMPLETED' });
+		expect((await rejectionOf(fal.queue.result(ENDPOINT, { requestId: 'no-such-id' }))).status).toBe(404);
+	});
+
+	it("stops a running job when the client's subscribe timeout cancels it", async () => {
+		emu.configure({ latencyMs: 5000 });
+		const error = await rejectionOf(fill(baseInput(), { timeout: 150 }));
+		expect(error.message).toMatch(/timed out/);
+		await waitFor(() => emu.requests.some((r) => r.kind === 'cancel' && r.status === 202));
+		const [job] = [...emu.jobs.values()];
+		expect(job.cancelled).toBe(true);
+		expect(job.completedAt).toBeUndefined();
+	});
+});
+
+describe('webhooks', () => {
+	it('POSTs OK with the output, and ERROR with the detail of a failed run', async () => {
+		const ok = await client().queue.submit(ENDPOINT, { input: baseInput(), webhookUrl: `${sideUrl}/hook` });
+		const bad = await client().queue.submit(ENDPOINT, { input: { prompt: 'x' }, webhookUrl: `${sideUrl}/hook` });
+		expect(emu.requests.find((r) => r.kind === 'submit')!.query).toEqual({ fal_webhook: `${sideUrl}/hook` });
+		await waitFor(() => hooks.length === 2);
+		const byId = Object.fromEntries(hooks.map((h) => [h.request_id, h]));
+		expect(byId[ok.request_id]).toMatchObject({
+			gateway_request_id: ok.request_id, status: 'OK', payload: { images: [expect.objectContaining({ width: W })] },
+		});
+		expect(byId[bad.request_id]).toMatchObject({
+			status: 'ERROR', error: expect.any(String), payload: { detail: expect.arrayContaining([expect.objectContaining({ type: 'missing' })]) },
+		});
+		await waitFor(() => emu.webhooks.every((w) => w.status === 200));
+	});
+
+	it('records a webhook that cannot be delivered and carries on', async () => {
+		await client().queue.submit(ENDPOINT, { input: baseInput(), webhookUrl: 'http://127.0.0.1:1/hook' });
+		await waitFor(() => emu.webhooks.length === 1 && emu.webhooks[0].error !== undefined);
+		expect(emu.webhooks[0].error).toMatch(/fetch failed/);
+	});
+});
+
+describe('fault injection', () => {
+	it('a 500 on result is an ApiError 500 (not retried by the client)', async () => {
+		const rule = emu.fail({
+			kind: 'result',
+			status: 500,
+			body: { detail: 'Internal error', error_type: 'internal_error' },
+			headers: { 'x-fal-error-type': 'internal_error' },
+		});
+		const error = await rejectionOf(fill(baseInput()));
+		expect(error).toBeInstanceOf(ApiError);
+		expect(error.status).toBe(500);
+		expect(error.body).toEqual({ detail: 'Internal error', error_type: 'internal_error' });
+		expect(error.requestId).toMatch(/^[0-9a-f-]{36}$/);
+		expect(rule.hits).toBe(1);
+		expect(emu.requests.filter((r) => r.kind === 'result')).toHaveLength(1);
+	});
+
+	it('a 502 HTML page once on a sync run is retried by the client, which then succeeds', async () => {
+		emu.fail({ kind: 'sync', status: 502, contentType: 'text/html', body: '<html>Bad gateway</html>' });
+		const result = await client().run(ENDPOINT, { input: baseInput() });
+		expect((result.data as Json).images).toHaveLength(1);
+		expect(emu.requests.filter((r) => r.kind === 'sync').map((r) => r.status)).toEqual([502, 200]);
+	});
+
+	it('feeds custom result bodies, delays answers and matches requests', async () => {
+		emu.fail({ kind: 'result', status: 200, body: { images: [], seed: 1 } });
+		expect((await fill(baseInput())).data).toEqual({ images: [], seed: 1 });
+
+		const { request_id } = await client().queue.submit(ENDPOINT, { input: baseInput() });
+		emu.fail({ kind: 'status', delayMs: 150, match: (r) => r.requestId === request_id });
+		emu.fail({ kind: 'status', status: 503, match: (r) => r.requestId === 'other' });
+		const started = Date.now();
+		const status = await client().queue.status(ENDPOINT, { requestId: request_id, logs: false });
+		expect(Date.now() - started).toBeGreaterThanOrEqual(140);
+		expect(status.status).toBe('COMPLETED');
+	});
+
+	it('refuses a submit (no job), or accepts it and still answers an error', async () => {
+		emu.fail({ kind: 'submit', status: 429, headers: { 'retry-after': '1' }, body: { detail: 'Too many requests' } });
+		const refused = await proxied('POST', 'https://queue.fal.run/fal-ai/flux-pro/v1/fill', { body: { prompt: 'x' } });
+		expect(refused.status).toBe(429);
+		expect(refused.headers.get('retry-after')).toBe('1');
+		expect(await refused.json()).toEqual({ detail: 'Too many requests' });
+		expect(emu.jobs.size).toBe(0);
+
+		emu.fail({ kind: 'submit', status: 504, acceptThenFail: true });
+		const ambiguous = await proxied('POST', 'https://queue.fal.run/fal-ai/flux-pro/v1/fill', { body: { prompt: 'x' } });
+		expect(ambiguous.status).toBe(504);
+		const id = ambiguous.headers.get('x-fal-request-id')!;
+		expect(emu.jobs.has(id)).toBe(true);
+		await waitFor(() => emu.jobs.get(id)!.status === 'COMPLETED');
+	});
+
+	it('resets a CDN download and drops a status stream mid-way', async () => {
+		const url = await client().storage.upload(blob(image, 'image/png'));
+		emu.fail({ kind: 'file', reset: true });
+		await expect(fetch(url)).rejects.toThrow(/fetch failed/);
+		expect((await download(url)).equals(image)).toBe(true); // times: 1
+
+		emu.configure({ latencyMs: 300 });
+		emu.fail({ kind: 'stream', dropAfterEvents: 1 });
+		const dropped = await rejectionOf(fill(baseInput(), { mode: 'streaming' }));
+		expect(dropped).toBeInstanceOf(ApiError);
+		expect(emu.requests.filter((r) => r.kind === 'stream')).toHaveLength(1);
+	});
+
+	it('rejects malformed rules', () => {
+		expect(() => emu.fail({ kind: 'nope' as never })).toThrow(TypeError);
+		expect(() => emu.fail({ kind: 'result', dropAfterEvents: 1 })).toThrow(TypeError);
+	});
+});
+
+describe('lifecycle', () => {
+	it('close() ends open status streams and resolves', async () => {
+		const local = await startFalEmulator({ concurrency: 0 });
+		const fal = createFalClient({ credentials: KEY, proxyUrl: { url: local.proxyUrl, when: 'always' } });
+		const { request_id } = await fal.queue.submit(ENDPOINT, { input: { prompt: 'x' } });
+		const stream = await fal.queue.streamStatus(ENDPOINT, { requestId: request_id, logs: false });
+		const first = new Promise((resolve) => stream.on('data', resolve));
+		expect(await first).toMatchObject({ status: 'IN_QUEUE', queue_position: 0 });
+		await local.close();
+		await stream.done().catch(() => undefined);
+	});
+});

@@ -1,0 +1,143 @@
+// @ts-check
+/**
+ * The fal-ai/flux-pro/v1/fill endpoint itself: validate the input, load image and mask,
+ * check them, generate `num_images` outputs and build the output JSON (or the 422).
+ */
+'use strict';
+
+const crypto = require('node:crypto');
+const sharp = require('sharp');
+const { validateFillInput, jsonInvalid } = require('./validate');
+const { loadSource, describeUrl } = require('./image-source');
+const { decodeImage, decodeMask, repaint, encode } = require('./generate');
+
+/**
+ * @typedef {object} ModelContext
+ * @property {import('./storage').Storage} storage
+ * @property {string} baseUrl
+ * @property {import('./types').EmulatorConfig} config
+ * @property {AbortSignal} signal
+ * @property {number} startedAt when processing began (for timings.inference)
+ * @property {(message: string) => void} log adds a runner log line
+ */
+
+const CONTENT_TYPES = { jpeg: 'image/jpeg', png: 'image/png' };
+
+/**
+ * @param {import('./validate').FieldError[]} detail
+ * @returns {import('./types').Outcome}
+ */
+const unprocessable = (detail) => ({ status: 422, body: { detail } });
+
+/**
+ * Loads one input image; answers the field error fal would give when it cannot.
+ * @param {'image_url'|'mask_url'} field
+ * @param {string} url
+ * @param {ModelContext} ctx
+ * @returns {Promise<{ bytes: Buffer, width: number, height: number } | { error: import('./validate').FieldError }>}
+ */
+async function loadImageField(field, url, ctx) {
+	/** @param {string} why */
+	const fail = (why) => ({
+		error: {
+			loc: ['body', field],
+			msg: `Could not load image from ${field} (${describeUrl(url)}): ${why}`,
+			type: 'image_load_error',
+		},
+	});
+	/** @type {Buffer} */
+	let bytes;
+	try {
+		bytes = await loadSource(url, {
+			baseUrl: ctx.baseUrl,
+			getFile: (p) => ctx.storage.get(p),
+			timeoutMs: ctx.config.fetchTimeoutMs,
+			signal: ctx.signal,
+		});
+	} catch (error) {
+		return fail(error instanceof Error ? error.message : String(error));
+	}
+	try {
+		const meta = await sharp(bytes).metadata();
+		if (!meta.width || !meta.height) return fail('the file is not an image');
+		return { bytes, width: meta.width, height: meta.height };
+	} catch {
+		return fail('the file is not a supported image (PNG, JPEG, WebP, ...)');
+	}
+}
+
+/**
+ * Runs the endpoint on a submitted body.
+ * @param {unknown} body the request JSON
+ * @param {string | undefined} inputError set when the body was not JSON
+ * @param {ModelContext} ctx
+ * @returns {Promise<import('./types').Outcome>}
+ */
+async function runFill(body, inputError, ctx) {
+	if (inputError !== undefined) return unprocessable(jsonInvalid(inputError));
+	const validated = validateFillInput(body);
+	if ('detail' in validated) return unprocessable(validated.detail);
+	const input = validated.input;
+
+	if (/\bpolicy-violation-test\b/.test(input.prompt)) {
+		return unprocessable([{
+			loc: ['body', 'prompt'],
+			msg: 'The content could not be processed because it contained material flagged by a content checker.',
+			type: 'content_policy_violation',
+		}]);
+	}
+
+	const [image, mask] = await Promise.all([
+		loadImageField('image_url', input.image_url, ctx),
+		loadImageField('mask_url', input.mask_url, ctx),
+	]);
+	/** @type {import('./validate').FieldError[]} */
+	const loadErrors = [];
+	if ('error' in image) loadErrors.push(image.error);
+	if ('error' in mask) loadErrors.push(mask.error);
+	if ('error' in image || 'error' in mask) return unprocessable(loadErrors);
+
+	if (image.width * image.height > ctx.config.maxImagePixels) {
+		return unprocessable([{
+			loc: ['body', 'image_url'],
+			msg: `Image dimensions (${image.width}x${image.height}) exceed the maximum of ${ctx.config.maxImagePixels} pixels`,
+			type: 'image_too_large',
+			ctx: { max_pixels: ctx.config.maxImagePixels },
+		}]);
+	}
+	if (image.width !== mask.width || image.height !== mask.height) {
+		return unprocessable([{
+			loc: ['body', 'mask_url'],
+			msg: `Mask dimensions (${mask.width}x${mask.height}) must match image dimensions (${image.width}x${image.height})`,
+			type: 'value_error',
+		}]);
+	}
+	ctx.log(`Loaded image ${image.width}x${image.height} and mask`);
+
+	const seed = input.seed ?? crypto.randomInt(0, 2 ** 32);
+	const [raw, maskBits] = await Promise.all([decodeImage(image.bytes), decodeMask(mask.bytes)]);
+	const contentType = CONTENT_TYPES[input.output_format];
+	const images = [];
+	for (let index = 0; index < input.num_images; index++) {
+		const pixels = repaint(raw, maskBits.bits, { seed, prompt: input.prompt, index });
+		const bytes = await encode(pixels, raw, input.output_format);
+		const url = input.sync_mode
+			? `data:${contentType};base64,${bytes.toString('base64')}`
+			: ctx.storage.putGenerated(bytes, contentType, input.output_format);
+		images.push({ url, width: raw.width, height: raw.height, content_type: contentType });
+		ctx.log(`Generated image ${index + 1}/${input.num_images}`);
+	}
+	const nsfw = /\bnsfw-test\b/.test(input.prompt);
+	return {
+		status: 200,
+		body: {
+			images,
+			timings: { inference: (Date.now() - ctx.startedAt) / 1000 },
+			seed,
+			has_nsfw_concepts: images.map(() => nsfw),
+			prompt: input.prompt,
+		},
+	};
+}
+
+module.exports = { runFill };

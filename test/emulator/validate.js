@@ -1,0 +1,187 @@
+// @ts-check
+/**
+ * Input validation of fal-ai/flux-pro/v1/fill the way FastAPI + pydantic v2 report it:
+ * every field error collected into one 422 `{"detail":[{loc, msg, type, ...}]}`.
+ * Lax mode like pydantic's default: "3" is accepted as an integer, "true" as a boolean,
+ * but numbers are never accepted as strings (so safety_tolerance 2 is an enum error).
+ */
+'use strict';
+
+/**
+ * @typedef {object} FillInput
+ * @property {string} prompt
+ * @property {string} image_url
+ * @property {string} mask_url
+ * @property {number | undefined} seed
+ * @property {boolean} sync_mode
+ * @property {number} num_images
+ * @property {'jpeg'|'png'} output_format
+ * @property {'1'|'2'|'3'|'4'|'5'|'6'} safety_tolerance
+ * @property {boolean} enhance_prompt
+ */
+
+/**
+ * @typedef {object} FieldError
+ * @property {(string|number)[]} loc
+ * @property {string} msg
+ * @property {string} type
+ * @property {unknown} [input]
+ * @property {Record<string, unknown>} [ctx]
+ */
+
+const OUTPUT_FORMATS = ['jpeg', 'png'];
+const SAFETY_TOLERANCES = ['1', '2', '3', '4', '5', '6'];
+const TRUE_STRINGS = new Set(['1', 'on', 't', 'true', 'y', 'yes']);
+const FALSE_STRINGS = new Set(['0', 'off', 'f', 'false', 'n', 'no']);
+
+/** @param {string[]} values → "'a', 'b' or 'c'" as pydantic words it */
+function expected(values) {
+	const quoted = values.map((v) => `'${v}'`);
+	return quoted.length === 1 ? quoted[0] : `${quoted.slice(0, -1).join(', ')} or ${quoted[quoted.length - 1]}`;
+}
+
+/**
+ * @param {string} field
+ * @param {string} type
+ * @param {string} msg
+ * @param {unknown} [input]
+ * @param {Record<string, unknown>} [ctx]
+ * @returns {FieldError}
+ */
+function fieldError(field, type, msg, input, ctx) {
+	/** @type {FieldError} */
+	const error = { loc: ['body', field], msg, type };
+	if (input !== undefined) error.input = input;
+	if (ctx) error.ctx = ctx;
+	return error;
+}
+
+/**
+ * @param {unknown} value
+ * @param {string} field
+ * @returns {{ value?: number, error?: FieldError }}
+ */
+function toInt(value, field) {
+	if (typeof value === 'number') {
+		if (!Number.isFinite(value)) return { error: fieldError(field, 'finite_number', 'Input should be a finite number', value) };
+		if (!Number.isInteger(value)) {
+			return { error: fieldError(field, 'int_from_float', 'Input should be a valid integer, got a number with a fractional part', value) };
+		}
+		return { value };
+	}
+	if (typeof value === 'string') {
+		if (/^\s*[+-]?\d+\s*$/.test(value)) return { value: Number.parseInt(value, 10) };
+		return { error: fieldError(field, 'int_parsing', 'Input should be a valid integer, unable to parse string as an integer', value) };
+	}
+	return { error: fieldError(field, 'int_type', 'Input should be a valid integer', value) };
+}
+
+/**
+ * @param {unknown} value
+ * @param {string} field
+ * @returns {{ value?: boolean, error?: FieldError }}
+ */
+function toBool(value, field) {
+	if (typeof value === 'boolean') return { value };
+	if (value === 0 || value === 1) return { value: value === 1 };
+	if (typeof value === 'string') {
+		const lower = value.trim().toLowerCase();
+		if (TRUE_STRINGS.has(lower)) return { value: true };
+		if (FALSE_STRINGS.has(lower)) return { value: false };
+	}
+	if (typeof value === 'string' || typeof value === 'number') {
+		return { error: fieldError(field, 'bool_parsing', 'Input should be a valid boolean, unable to interpret input', value) };
+	}
+	return { error: fieldError(field, 'bool_type', 'Input should be a valid boolean', value) };
+}
+
+/**
+ * Validates the request body and applies the defaults.
+ * @param {unknown} body
+ * @returns {{ ok: true, input: FillInput } | { ok: false, detail: FieldError[] }}
+ */
+function validateFillInput(body) {
+	if (body === undefined) return { ok: false, detail: [{ loc: ['body'], msg: 'Field required', type: 'missing' }] };
+	if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+		return {
+			ok: false,
+			detail: [{
+				loc: ['body'],
+				msg: 'Input should be a valid dictionary or object to extract fields from',
+				type: 'model_attributes_type',
+			}],
+		};
+	}
+	const raw = /** @type {Record<string, unknown>} */ (body);
+	/** @type {FieldError[]} */
+	const errors = [];
+	/** @type {Record<string, unknown>} */
+	const out = {};
+
+	/** @param {string} field @param {number} [minLength] */
+	const requiredString = (field, minLength = 0) => {
+		const value = raw[field];
+		if (value === undefined) errors.push(fieldError(field, 'missing', 'Field required'));
+		else if (typeof value !== 'string') errors.push(fieldError(field, 'string_type', 'Input should be a valid string', value));
+		else if (value.length < minLength) {
+			errors.push(fieldError(field, 'string_too_short', `String should have at least ${minLength} character${minLength === 1 ? '' : 's'}`, value, { min_length: minLength }));
+		} else out[field] = value;
+	};
+	/** @param {string} field @param {boolean} fallback */
+	const optionalBool = (field, fallback) => {
+		if (raw[field] === undefined) return void (out[field] = fallback);
+		const { value, error } = toBool(raw[field], field);
+		if (error) errors.push(error);
+		else out[field] = value;
+	};
+	/** @param {string} field @param {string[]} values @param {string} fallback */
+	const optionalEnum = (field, values, fallback) => {
+		const value = raw[field];
+		if (value === undefined) return void (out[field] = fallback);
+		if (typeof value === 'string' && values.includes(value)) return void (out[field] = value);
+		errors.push(fieldError(field, 'enum', `Input should be ${expected(values)}`, value, { expected: expected(values) }));
+	};
+
+	// Field order follows the endpoint's schema, which is the order pydantic reports errors in.
+	requiredString('prompt', 1);
+
+	if (raw.seed === undefined || raw.seed === null) out.seed = undefined;
+	else {
+		const { value, error } = toInt(raw.seed, 'seed');
+		if (error) errors.push(error);
+		else out.seed = value;
+	}
+
+	optionalBool('sync_mode', false);
+
+	if (raw.num_images === undefined) out.num_images = 1;
+	else {
+		const { value, error } = toInt(raw.num_images, 'num_images');
+		if (error) errors.push(error);
+		else if (/** @type {number} */ (value) < 1) {
+			errors.push(fieldError('num_images', 'greater_than_equal', 'Input should be greater than or equal to 1', raw.num_images, { ge: 1 }));
+		} else if (/** @type {number} */ (value) > 4) {
+			errors.push(fieldError('num_images', 'less_than_equal', 'Input should be less than or equal to 4', raw.num_images, { le: 4 }));
+		} else out.num_images = value;
+	}
+
+	optionalEnum('output_format', OUTPUT_FORMATS, 'jpeg');
+	optionalEnum('safety_tolerance', SAFETY_TOLERANCES, '2');
+	optionalBool('enhance_prompt', false);
+	requiredString('image_url');
+	requiredString('mask_url');
+
+	if (errors.length > 0) return { ok: false, detail: errors };
+	return { ok: true, input: /** @type {FillInput} */ (/** @type {unknown} */ (out)) };
+}
+
+/**
+ * The 422 FastAPI gives for a body that is not JSON.
+ * @param {string} message
+ * @returns {FieldError[]}
+ */
+function jsonInvalid(message) {
+	return [{ loc: ['body', 0], msg: 'JSON decode error', type: 'json_invalid', ctx: { error: message } }];
+}
+
+module.exports = { validateFillInput, jsonInvalid };

@@ -1,0 +1,214 @@
+/**
+ * What goes wrong, and how the user is told: input checks before any paid call,
+ * fal's own answers (401/403/422/500), continueOnFail, cancellation and timeouts.
+ */
+import { NodeApiError, NodeOperationError } from 'n8n-workflow';
+import sharp from 'sharp';
+
+import type { FalEmulator } from '../emulator';
+import { prepareBinary } from '../helpers/n8nHarness';
+import { KEY, LOCKED_KEY, makePictures, pictureItem, runFill, startEmulator, type Pictures } from './fixtures';
+
+let emu: FalEmulator;
+let pictures: Pictures;
+
+beforeAll(async () => {
+	emu = await startEmulator();
+	pictures = await makePictures();
+});
+afterAll(async () => await emu.close());
+beforeEach(() => {
+	emu.reset();
+	emu.configure({ latencyMs: 0 });
+});
+
+const paidCalls = () => emu.requests.filter((r) => r.kind === 'submit' || r.kind === 'initiate');
+const itemIndexOf = (error: unknown) => (error as { context?: { itemIndex?: number } }).context?.itemIndex;
+
+function expectNoKeyIn(value: unknown) {
+	const text = JSON.stringify(value) + String((value as Error)?.message) + String((value as { description?: string })?.description);
+	expect(text).not.toContain(KEY);
+	expect(text).not.toContain(KEY.split(':')[1]);
+}
+
+describe('input checks before anything is paid for', () => {
+	async function failingItem(item: ReturnType<typeof pictureItem>, parameters = {}) {
+		const good = pictureItem(pictures);
+		const result = await runFill({ proxyUrl: emu.proxyUrl, items: [good, item], parameters });
+		expect(result.error).toBeInstanceOf(NodeOperationError);
+		expect(itemIndexOf(result.error)).toBe(1);
+		// The good item 0 was not sent either: all items are checked first.
+		expect(paidCalls()).toHaveLength(0);
+		return result.error as NodeOperationError;
+	}
+
+	it('rejects an empty prompt', async () => {
+		const error = await failingItem(pictureItem(pictures, { prompt: '  ' }), { prompt: '={{ $json.prompt ?? "fine" }}' });
+		expect(error.message).toBe('The prompt is empty');
+		expect(error.description).toContain('Prompt');
+	});
+
+	it('names the binary fields the item has when the mask field is missing', async () => {
+		const item = pictureItem(pictures);
+		item.binary = { data: item.binary!.data, other: item.binary!.mask };
+		const error = await failingItem(item);
+		expect(error.message).toBe('The item has no binary field "mask" for the mask');
+		expect(error.description).toContain('"data", "other"');
+	});
+
+	it('says so when the item has no binary data at all', async () => {
+		const error = await failingItem({ json: {} });
+		expect(error.message).toBe('The item has no binary field "data" for the image');
+		expect(error.description).toContain('no binary data at all');
+	});
+
+	it('rejects a file that is not an image', async () => {
+		const item = pictureItem(pictures);
+		item.binary!.data = prepareBinary(Buffer.from('just some text, not a picture'), 'notes.txt', 'text/plain');
+		const error = await failingItem(item);
+		expect(error.message).toMatch(/^The image in binary field "data" \(notes\.txt\) cannot be used/);
+		expect(error.description).toContain('PNG, JPEG and WebP');
+	});
+
+	it('rejects a GIF by name', async () => {
+		const item = pictureItem(pictures);
+		const gif = await sharp(pictures.mask).gif().toBuffer();
+		item.binary!.mask = prepareBinary(gif, 'mask.gif', 'image/gif');
+		const error = await failingItem(item);
+		expect(error.message).toContain('it is a GIF file, not PNG, JPEG or WebP');
+	});
+
+	it('gives both sizes when image and mask differ', async () => {
+		const other = await makePictures(80, 48);
+		const item = pictureItem(pictures);
+		item.binary!.mask = prepareBinary(other.mask, 'mask.png', 'image/png');
+		const error = await failingItem(item);
+		expect(error.message).toBe('The mask is 80×48 pixels but the image is 64×48');
+		expect(error.description).toContain('exactly the width and height');
+	});
+
+	it('rejects num_images out of range from an expression', async () => {
+		const error = await failingItem(pictureItem(pictures, { n: 9 }), { options: { numImages: '={{ $json.n ?? 1 }}' } });
+		expect(error.message).toContain('"Number of Images" is 9');
+	});
+});
+
+describe("fal's answers", () => {
+	it('401: says the key was not accepted, without showing it', async () => {
+		const result = await runFill({ proxyUrl: emu.proxyUrl, apiKey: 'wrong-id:wrong-secret-value', items: [pictureItem(pictures)] });
+		expect(result.error).toBeInstanceOf(NodeApiError);
+		expect(result.error?.message).toBe('fal did not accept the API key');
+		expect((result.error as NodeApiError).httpCode).toBe('401');
+		expect((result.error as NodeApiError).description).toContain('No user found for Key ID and Secret');
+		expect(JSON.stringify(result.error)).not.toContain('wrong-secret-value');
+	});
+
+	it('403 exhausted balance: says the account is out of credit and links billing', async () => {
+		const result = await runFill({ proxyUrl: emu.proxyUrl, apiKey: LOCKED_KEY, items: [pictureItem(pictures)] });
+		expect(result.error?.message).toBe('Your fal account cannot run requests: it is out of credit or locked');
+		expect((result.error as NodeApiError).description).toContain('https://fal.ai/dashboard/billing');
+	});
+
+	it("422: shows fal's field and reason, the request id, and the item", async () => {
+		emu.fail({
+			kind: 'result',
+			status: 422,
+			body: { detail: [{ loc: ['body', 'prompt'], msg: 'Prompt is too long', type: 'value_error' }] },
+		});
+		const result = await runFill({ proxyUrl: emu.proxyUrl, items: [pictureItem(pictures)] });
+		const error = result.error as NodeApiError;
+		expect(error).toBeInstanceOf(NodeApiError);
+		expect(error.message).toBe('fal rejected the request: prompt: Prompt is too long (value_error)');
+		expect(error.httpCode).toBe('422');
+		const requestId = emu.requests.find((r) => r.kind === 'submit')?.requestId as string;
+		expect(error.description).toContain(requestId);
+		expect(itemIndexOf(error)).toBe(0);
+		expectNoKeyIn(error);
+	});
+
+	it('500 on the result: a server error with fal\'s detail and the request id', async () => {
+		emu.fail({ kind: 'result', status: 500, body: { detail: 'Internal error', error_type: 'internal_error' }, headers: { 'x-fal-error-type': 'internal_error' } });
+		const result = await runFill({ proxyUrl: emu.proxyUrl, items: [pictureItem(pictures)] });
+		const error = result.error as NodeApiError;
+		expect(error.message).toBe('fal had a server error (HTTP 500) (internal_error): Internal error');
+		expect(error.description).toMatch(/Request ID [0-9a-f-]{36}/);
+	});
+
+	it('content policy: says so plainly', async () => {
+		const result = await runFill({
+			proxyUrl: emu.proxyUrl,
+			items: [pictureItem(pictures)],
+			parameters: { prompt: 'policy-violation-test' },
+		});
+		expect(result.error?.message).toBe('fal refused this request under its content policy');
+	});
+});
+
+describe('continueOnFail', () => {
+	it('turns each failed item into one error item and goes on, in input order', async () => {
+		const bad = pictureItem(pictures);
+		delete bad.binary!.mask;
+		const items = [pictureItem(pictures, { p: 'zero' }), bad, pictureItem(pictures, { p: 'two' })];
+		const result = await runFill({
+			proxyUrl: emu.proxyUrl,
+			items,
+			continueOnFail: true,
+			parameters: { prompt: '={{ $json.p ?? "x" }}' },
+		});
+		expect(result.error).toBeUndefined();
+		expect(result.items.map((i) => [i.pairedItem, i.json.error ?? i.json.prompt])).toEqual([
+			[{ item: 0 }, 'zero'],
+			[{ item: 1 }, 'The item has no binary field "mask" for the mask'],
+			[{ item: 2 }, 'two'],
+		]);
+		expect(result.items[1].json.description).toContain('"data"');
+		expect(result.items[1].binary).toBeUndefined();
+	});
+
+	it('turns a fal error into an error item with the request id', async () => {
+		emu.fail({ kind: 'result', status: 422, body: { detail: 'Bad mask' } });
+		const result = await runFill({
+			proxyUrl: emu.proxyUrl,
+			items: [pictureItem(pictures), pictureItem(pictures)],
+			continueOnFail: true,
+			parameters: { options: { concurrency: 1 } },
+		});
+		expect(result.items).toHaveLength(2);
+		expect(result.items[0].json).toMatchObject({ error: 'fal rejected the request: Bad mask', http_code: '422', request_id: expect.any(String) });
+		expect(result.items[1].json.error).toBeUndefined();
+		expectNoKeyIn(result.items);
+	});
+});
+
+describe('time and cancellation', () => {
+	it('cancels the fal request when the execution is cancelled', async () => {
+		emu.configure({ latencyMs: 10_000 });
+		const controller = new AbortController();
+		const started = Date.now();
+		const run = runFill({ proxyUrl: emu.proxyUrl, items: [pictureItem(pictures)], abortSignal: controller.signal });
+		await waitFor(() => emu.requests.some((r) => r.kind === 'submit'));
+		controller.abort();
+		const result = await run;
+		expect(result.run.status).toBe('canceled');
+		expect(Date.now() - started).toBeLessThan(5_000);
+		await waitFor(() => emu.requests.some((r) => r.kind === 'cancel'));
+		const job = [...emu.jobs.values()][0];
+		expect(job.cancelled).toBe(true);
+	});
+
+	it('times out an item, cancels it at fal and names the request id', async () => {
+		emu.configure({ latencyMs: 10_000 });
+		const result = await runFill({ proxyUrl: emu.proxyUrl, items: [pictureItem(pictures)], parameters: { options: { timeout: 1 } } });
+		const requestId = emu.requests.find((r) => r.kind === 'submit')?.requestId as string;
+		expect(result.error?.message).toBe(`fal did not finish within 1 s (fal request ID ${requestId})`);
+		expect(emu.requests.some((r) => r.kind === 'cancel' && r.requestId === requestId)).toBe(true);
+	});
+});
+
+async function waitFor(predicate: () => boolean, timeoutMs = 5_000) {
+	const until = Date.now() + timeoutMs;
+	while (!predicate()) {
+		if (Date.now() > until) throw new Error('condition not reached in time');
+		await new Promise((resolve) => setTimeout(resolve, 10));
+	}
+}

@@ -1,0 +1,96 @@
+/**
+ * Shared set-up for integration tests: the fal emulator, the node under test run in
+ * n8n's engine with a falApi credential pointing at the emulator, and test pictures.
+ */
+import type { IDataObject, INodeExecutionData, INodeParameters } from 'n8n-workflow';
+
+import { FalApi } from '../../credentials/FalApi.credentials';
+import { FluxProFill } from '../../nodes/FluxProFill/FluxProFill.node';
+import { startFalEmulator, makeMask, makeTestImage, readPixels, type FalEmulator } from '../emulator';
+import { prepareBinary, runNode, type BinaryMode } from '../helpers/n8nHarness';
+
+export const KEY = 'int-test-key-id:int-test-key-secret-0123456789';
+export const LOCKED_KEY = 'locked-key-id:locked-secret-0123456789';
+export const NODE_TYPE = 'n8n-nodes-fal-flux-fill.fluxProFill';
+
+export { makeMask, makeTestImage, readPixels };
+
+export async function startEmulator(options: Parameters<typeof startFalEmulator>[0] = {}): Promise<FalEmulator> {
+	return await startFalEmulator({ validKeys: [KEY], lockedKeys: [LOCKED_KEY], ...options });
+}
+
+export interface Pictures {
+	image: Buffer;
+	mask: Buffer;
+	width: number;
+	height: number;
+	rect: { left: number; top: number; width: number; height: number };
+}
+
+export async function makePictures(width = 64, height = 48, seed = 1): Promise<Pictures> {
+	const rect = { left: Math.round(width / 4), top: Math.round(height / 4), width: Math.round(width / 2), height: Math.round(height / 2) };
+	return {
+		image: await makeTestImage({ width, height, format: 'png', seed }),
+		mask: await makeMask({ width, height, rect, format: 'png' }),
+		width,
+		height,
+		rect,
+	};
+}
+
+/** An input item carrying image and mask in the binary fields the node reads by default. */
+export function pictureItem(pictures: Pictures, json: IDataObject = {}): INodeExecutionData {
+	return {
+		json,
+		binary: {
+			data: prepareBinary(pictures.image, 'photo.png', 'image/png'),
+			mask: prepareBinary(pictures.mask, 'mask.png', 'image/png'),
+		},
+	};
+}
+
+export interface FillRun {
+	parameters?: INodeParameters;
+	items: INodeExecutionData[];
+	apiKey?: string;
+	proxyUrl: string;
+	binaryMode?: BinaryMode;
+	continueOnFail?: boolean;
+	abortSignal?: AbortSignal;
+}
+
+/** Runs the fill node once, in n8n's WorkflowExecute, after a source node that emits `items`. */
+export async function runFill(run: FillRun) {
+	return await runNode({
+		nodeType: new FluxProFill(),
+		typeName: NODE_TYPE,
+		parameters: { operation: 'fill', prompt: 'a red bicycle', ...run.parameters },
+		credentials: { falApi: { apiKey: run.apiKey ?? KEY, proxyUrl: run.proxyUrl } },
+		credentialTypes: [new FalApi()],
+		inputItems: run.items,
+		binaryMode: run.binaryMode,
+		continueOnFail: run.continueOnFail,
+		abortSignal: run.abortSignal,
+	});
+}
+
+/** Pixels of `rect` in an RGB raw buffer differ/equal between two decoded images. */
+export function countChangedPixels(
+	a: { data: Buffer; width: number; channels: number },
+	b: { data: Buffer; channels: number },
+	area: (x: number, y: number) => boolean,
+	height: number,
+): { inside: number; changed: number } {
+	let inside = 0;
+	let changed = 0;
+	for (let y = 0; y < height; y++) {
+		for (let x = 0; x < a.width; x++) {
+			if (!area(x, y)) continue;
+			inside++;
+			const ia = (y * a.width + x) * a.channels;
+			const ib = (y * a.width + x) * b.channels;
+			if (a.data[ia] !== b.data[ib] || a.data[ia + 1] !== b.data[ib + 1] || a.data[ia + 2] !== b.data[ib + 2]) changed++;
+		}
+	}
+	return { inside, changed };
+}
