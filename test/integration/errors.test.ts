@@ -126,12 +126,21 @@ describe("fal's answers", () => {
 		expectNoKeyIn(error);
 	});
 
-	it('500 on the result: a server error with fal\'s detail and the request id', async () => {
-		emu.fail({ kind: 'result', status: 500, body: { detail: 'Internal error', error_type: 'internal_error' }, headers: { 'x-fal-error-type': 'internal_error' } });
+	it('500 on every result call: a server error with fal\'s detail and the request id, after bounded retries', async () => {
+		const rule = emu.fail({
+			kind: 'result',
+			times: Infinity,
+			status: 500,
+			body: { detail: 'Internal error', error_type: 'internal_error' },
+			headers: { 'x-fal-error-type': 'internal_error', 'retry-after': '0' },
+		});
 		const result = await runFill({ proxyUrl: emu.proxyUrl, items: [pictureItem(pictures)] });
 		const error = result.error as NodeApiError;
 		expect(error.message).toBe('fal had a server error (HTTP 500) (internal_error): Internal error');
 		expect(error.description).toMatch(/Request ID [0-9a-f-]{36}/);
+		expect(error.description).toContain('tried 4 times');
+		expect(rule.hits).toBe(4);
+		expect(emu.requests.filter((r) => r.kind === 'submit')).toHaveLength(1);
 	});
 
 	it('content policy: says so plainly', async () => {

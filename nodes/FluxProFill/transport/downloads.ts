@@ -1,4 +1,7 @@
+import type { Readable } from 'node:stream';
+
 import { FalTransportError } from './falErrors';
+import { sleep } from './sleep';
 
 export interface DownloadedImage {
 	bytes: Buffer;
@@ -11,6 +14,10 @@ export type HttpGet = (url: string, signal: AbortSignal) => Promise<DownloadedIm
 
 const DATA_URI = /^data:([^;,]+)?(;base64)?,/i;
 const DOWNLOAD_ATTEMPTS = 2;
+const RETRY_DELAY_MS = 300;
+
+/** A generated image is a few MB; anything far larger is not an image we asked for. */
+export const MAX_OUTPUT_IMAGE_BYTES = 64 * 1024 * 1024;
 
 /** Gets one generated image: an https link on fal's CDN, or a data: URI in sync mode. */
 export async function downloadImage(
@@ -23,6 +30,7 @@ export async function downloadImage(
 	if (dataUri) {
 		const payload = url.slice(dataUri[0].length);
 		const bytes = dataUri[2] ? Buffer.from(payload, 'base64') : Buffer.from(decodeURIComponent(payload));
+		if (bytes.length > MAX_OUTPUT_IMAGE_BYTES) throw tooLarge(requestId);
 		return { bytes, contentType: dataUri[1] };
 	}
 	if (!/^https?:\/\//i.test(url)) {
@@ -38,7 +46,8 @@ export async function downloadImage(
 			return await httpGet(url, signal);
 		} catch (error) {
 			lastError = error;
-			if (signal.aborted) throw error;
+			if (signal.aborted || error instanceof FalTransportError) throw error;
+			if (attempt < DOWNLOAD_ATTEMPTS) await sleep(RETRY_DELAY_MS, signal);
 		}
 	}
 	const reason = lastError instanceof Error ? lastError.message : String(lastError);
@@ -48,5 +57,32 @@ export async function downloadImage(
 		requestId,
 		undefined,
 		true,
+	);
+}
+
+/** Collects a download, failing as soon as it passes `maxBytes` instead of filling memory. */
+export async function readCapped(stream: Readable, maxBytes: number, url: string): Promise<Buffer> {
+	const chunks: Buffer[] = [];
+	let length = 0;
+	for await (const chunk of stream) {
+		const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array);
+		length += buffer.length;
+		if (length > maxBytes) {
+			stream.destroy();
+			throw new FalTransportError(
+				`The generated image at ${url.slice(0, 80)} is larger than ${maxBytes / 1024 / 1024} MiB`,
+				'fal images are a few megabytes; this answer is not an image the node asked for. Try again, or report it to fal.',
+			);
+		}
+		chunks.push(buffer);
+	}
+	return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, length);
+}
+
+function tooLarge(requestId: string): FalTransportError {
+	return new FalTransportError(
+		`fal returned an image larger than ${MAX_OUTPUT_IMAGE_BYTES / 1024 / 1024} MiB`,
+		`fal images are a few megabytes; this is not an image the node asked for. Report fal request ID ${requestId} to fal.`,
+		requestId,
 	);
 }

@@ -13,7 +13,7 @@ export interface FalCredentials {
 export function createFalClientForCredentials(credentials: FalCredentials, fetchImpl?: typeof fetch): FalClient {
 	const proxyUrl = credentials.proxyUrl?.trim();
 	return createFalClient({
-		credentials: () => credentials.apiKey,
+		credentials: credentials.apiKey,
 		suppressLocalCredentialsWarning: true,
 		...(proxyUrl ? { proxyUrl: { url: proxyUrl, when: 'always' as const } } : {}),
 		...(fetchImpl ? { fetch: fetchImpl } : {}),

@@ -1,6 +1,7 @@
 import { ApiError } from '@fal-ai/client';
 
 import { FAL_BILLING_URL, FAL_KEYS_URL } from '../constants';
+import { FalHttpFailure, FalNetworkFailure } from './resilientFetch';
 
 /** A fal failure in words for users, independent of n8n's error classes. */
 export interface FalFailure {
@@ -46,17 +47,43 @@ export function describeFalError(error: unknown, context: { requestId?: string }
 			transient: error.transient,
 		};
 	}
-	if (error instanceof ApiError) return describeApiError(error, context.requestId);
+	if (error instanceof FalHttpFailure) {
+		const failure = describeAnswer(error.status, error.body, error.requestId || context.requestId, error.message);
+		if (error.maybeAccepted) return ambiguousSubmit(failure, `HTTP ${error.status}`);
+		return error.attempts > 1 ? { ...failure, description: `${failure.description} (tried ${error.attempts} times)` } : failure;
+	}
+	if (error instanceof ApiError) {
+		return describeAnswer(error.status, error.body, error.requestId || context.requestId, error.message);
+	}
+	if (error instanceof FalNetworkFailure) {
+		const failure = describeNetworkError(error.original, context.requestId);
+		if (error.maybeAccepted) return ambiguousSubmit(failure, error.errorCode ?? 'a network error');
+		return error.attempts > 1 ? { ...failure, description: `${failure.description} (tried ${error.attempts} times)` } : failure;
+	}
 	return describeNetworkError(error, context.requestId);
 }
 
-function describeApiError(error: ApiError<unknown>, knownRequestId?: string): FalFailure {
-	const status = error.status;
-	const requestId = error.requestId || knownRequestId;
-	const body = error.body as { detail?: unknown; error_type?: unknown } | undefined;
-	const detailText = formatDetail(body?.detail);
+/**
+ * fal may have queued the request before the connection failed. Sending it again could
+ * bill the user twice, so the item fails and says where to look instead.
+ */
+function ambiguousSubmit(failure: FalFailure, what: string): FalFailure {
+	return {
+		...failure,
+		message: `Sending the request to fal failed with ${what}, and fal may have accepted it anyway`,
+		description: `It was not sent again, so you are not charged twice. Check your fal dashboard's request history; run the item again if the request is not there. ${failure.message}.`,
+		transient: true,
+	};
+}
+
+/** fal answered with an error status; its own words are in `detail`. */
+function describeAnswer(status: number, rawBody: unknown, requestId: string | undefined, fallback: string): FalFailure {
+	const body = (typeof rawBody === 'object' && rawBody !== null ? rawBody : undefined) as
+		| { detail?: unknown; error_type?: unknown }
+		| undefined;
+	const detailText = formatDetail(body?.detail) ?? (typeof rawBody === 'string' && rawBody.trim() ? rawBody.trim().slice(0, 300) : undefined);
 	const fieldErrors = Array.isArray(body?.detail) ? (body.detail as FieldError[]) : [];
-	const detail = detailText ?? (typeof error.message === 'string' ? error.message : undefined);
+	const detail = detailText ?? fallback;
 	const base = { status, requestId, detail };
 
 	if (status === 401) {

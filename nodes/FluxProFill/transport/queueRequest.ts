@@ -2,6 +2,7 @@ import type { FalClient, QueueStatus } from '@fal-ai/client';
 
 import { FAL_ENDPOINT_ID, type OutputFormat, type SafetyTolerance } from '../constants';
 import type { ItemDeadline } from './itemDeadline';
+import { sleep } from './sleep';
 
 /** What the endpoint takes, with fal's field names. */
 export interface FalFillInput {
@@ -135,17 +136,4 @@ async function cancelQuietly(client: FalClient, requestId: string): Promise<void
 	} catch {
 		// Best effort: fal finishes or expires the request on its own.
 	}
-}
-
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-	return new Promise((resolve) => {
-		if (signal?.aborted) return resolve();
-		const timer = setTimeout(done, ms);
-		function done() {
-			clearTimeout(timer);
-			signal?.removeEventListener('abort', done);
-			resolve();
-		}
-		signal?.addEventListener('abort', done, { once: true });
-	});
 }

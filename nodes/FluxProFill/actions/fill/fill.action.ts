@@ -8,11 +8,12 @@ import { secretsOfKey } from '../../errors/redact';
 import { toNodeError } from '../../errors/toNodeError';
 import { checkSameSize, inspectPicture, loadPicture, type BinaryReader } from '../../images/pictures';
 import { buildOutputItem } from '../../output/outputItems';
-import { downloadImage, type HttpGet } from '../../transport/downloads';
+import { downloadImage, MAX_OUTPUT_IMAGE_BYTES, readCapped, type HttpGet } from '../../transport/downloads';
 import { FalTransportError } from '../../transport/falErrors';
 import { createFalClientForCredentials, type FalCredentials } from '../../transport/falClient';
 import { ItemDeadline } from '../../transport/itemDeadline';
 import { runQueuedFill, type FalFillInput } from '../../transport/queueRequest';
+import { createResilientFetch } from '../../transport/resilientFetch';
 import { PictureUploader } from '../../transport/uploads';
 import { parseFillSettings, type FillSettings, type RawFillParameters } from './settings';
 
@@ -38,13 +39,18 @@ export async function executeFill(this: IExecuteFunctions): Promise<INodeExecuti
 	const invalid = checked.find((entry): entry is Failure => 'error' in entry);
 	if (invalid && !continueOnFail) throw toError(invalid);
 
-	const client = createFalClientForCredentials(credentials);
-	const services: ItemServices = { uploader: new PictureUploader(client), httpGet: n8nHttpGet(this), client };
-
 	// Stops the other items when one fails and the node is to stop (no continueOnFail).
 	const failFast = new AbortController();
 	const executionSignal = this.getExecutionCancelSignal();
 	const stopSignal = executionSignal ? AbortSignal.any([executionSignal, failFast.signal]) : failFast.signal;
+
+	const fetchWithRetries = createResilientFetch({
+		signal: stopSignal,
+		onRetry: ({ attempt, delayMs, reason }) =>
+			this.logger.warn(`fal request failed (${reason}); retry ${attempt} in ${delayMs} ms`),
+	});
+	const client = createFalClientForCredentials(credentials, fetchWithRetries);
+	const services: ItemServices = { uploader: new PictureUploader(client), httpGet: n8nHttpGet(this), client };
 	let firstFailure: Failure | undefined;
 
 	const limit = pLimit(readConcurrency(this));
@@ -219,18 +225,18 @@ async function readStreamHead(stream: Readable, maxBytes: number): Promise<Buffe
 	return Buffer.concat(chunks).subarray(0, maxBytes);
 }
 
-/** Downloads through n8n's HTTP helper, so n8n's proxy and TLS settings apply. */
+/** Downloads through n8n's HTTP helper (so n8n's proxy and TLS settings apply), streamed and capped. */
 function n8nHttpGet(ctx: IExecuteFunctions): HttpGet {
 	return async (url, signal) => {
 		const response = (await ctx.helpers.httpRequest({
 			method: 'GET',
 			url,
-			encoding: 'arraybuffer',
+			encoding: 'stream',
 			returnFullResponse: true,
 			abortSignal: signal,
 			timeout: 120_000,
-		})) as { body: Buffer | ArrayBuffer; headers: Record<string, string | undefined> };
-		const bytes = Buffer.isBuffer(response.body) ? response.body : Buffer.from(response.body);
+		})) as { body: Readable; headers: Record<string, string | undefined> };
+		const bytes = await readCapped(response.body, MAX_OUTPUT_IMAGE_BYTES, url);
 		return { bytes, contentType: response.headers['content-type'] };
 	};
 }

@@ -1,0 +1,176 @@
+import { sleep } from './sleep';
+
+/**
+ * How transient failures are retried. `@fal-ai/client` has retries of its own, but they
+ * ignore Retry-After and would resubmit a queue request after an ambiguous failure
+ * (a second charge). This layer sits under the client as its `fetch` and replaces them.
+ */
+export interface RetryPolicy {
+	/** Attempts in all, the first included. */
+	attempts: number;
+	baseDelayMs: number;
+	maxDelayMs: number;
+	/** The longest Retry-After we wait; longer answers fail the request instead. */
+	maxRetryAfterMs: number;
+}
+
+export const DEFAULT_RETRY_POLICY: RetryPolicy = {
+	attempts: 4,
+	baseDelayMs: 250,
+	maxDelayMs: 8_000,
+	maxRetryAfterMs: 30_000,
+};
+
+/** Thrown when retries are used up; not an ApiError, so the client does not retry it again. */
+export class FalHttpFailure extends Error {
+	constructor(
+		readonly status: number,
+		readonly body: unknown,
+		readonly requestId: string | undefined,
+		readonly attempts: number,
+		/** A queue submit that fal may have accepted: it was deliberately not sent again. */
+		readonly maybeAccepted = false,
+	) {
+		super(`HTTP ${status} after ${attempts} attempt${attempts === 1 ? '' : 's'}`);
+		this.name = 'FalHttpFailure';
+	}
+}
+
+/** A network failure after retries; keeps the original out of `cause` so the client's retry walk ignores it. */
+export class FalNetworkFailure extends Error {
+	constructor(
+		readonly original: unknown,
+		readonly errorCode: string | undefined,
+		readonly attempts: number,
+		readonly maybeAccepted = false,
+	) {
+		super(original instanceof Error ? original.message : String(original));
+		this.name = 'FalNetworkFailure';
+	}
+}
+
+const RETRYABLE_STATUS = new Set([429, 500, 502, 503, 504]);
+/** A submit that got one of these was not accepted: safe to send again. */
+const SUBMIT_NOT_ACCEPTED_STATUS = new Set([429, 503]);
+/** Network errors raised before the request left: safe to retry for any method. */
+const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
+const TRANSPORT_CODES = new Set([
+	...NOT_SENT_CODES,
+	'ECONNRESET',
+	'EPIPE',
+	'ETIMEDOUT',
+	'UND_ERR_SOCKET',
+	'UND_ERR_HEADERS_TIMEOUT',
+	'UND_ERR_BODY_TIMEOUT',
+]);
+
+const QUEUE_SUBMIT = /^https:\/\/queue\.fal\.run\/.+\/v1\/fill(\?|$)/;
+const QUEUE_CANCEL = /^https:\/\/queue\.fal\.run\/.+\/requests\/[^/]+\/cancel$/;
+
+export interface ResilientFetchOptions {
+	policy?: RetryPolicy;
+	/** Stops retrying and waiting (the execution's cancel signal). */
+	signal?: AbortSignal;
+	/** Told about each retry, for n8n's log. */
+	onRetry?: (info: { url: string; attempt: number; delayMs: number; reason: string }) => void;
+	fetchImpl?: typeof fetch;
+}
+
+/**
+ * A `fetch` for `@fal-ai/client` that retries 429, 5xx and connection failures with
+ * exponential backoff and jitter, honours Retry-After, and treats a queue submit
+ * specially: once fal may have accepted it (an ambiguous 5xx, a reset connection)
+ * it is never sent again, because every accepted submit is billed.
+ */
+export function createResilientFetch(options: ResilientFetchOptions = {}): typeof fetch {
+	const policy = options.policy ?? DEFAULT_RETRY_POLICY;
+	const fetchImpl = options.fetchImpl ?? fetch;
+	return async (input, init) => {
+		const target = targetUrl(input, init);
+		const method = (init?.method ?? 'GET').toUpperCase();
+		const isSubmit = method === 'POST' && QUEUE_SUBMIT.test(target);
+		// A cancel is sent because the execution stopped: the stop signal must not stop it.
+		const isCancel = method === 'PUT' && QUEUE_CANCEL.test(target);
+		const signal = combine(init?.signal ?? undefined, isCancel ? undefined : options.signal);
+		for (let attempt = 1; ; attempt++) {
+			let response: Response;
+			try {
+				response = await fetchImpl(input, { ...init, signal });
+			} catch (error) {
+				const code = transportCode(error);
+				const retryable = code !== undefined && (isSubmit ? NOT_SENT_CODES.has(code) : TRANSPORT_CODES.has(code));
+				if (signal?.aborted || !retryable || attempt >= policy.attempts) {
+					if (signal?.aborted || code === undefined) throw error;
+					throw new FalNetworkFailure(error, code, attempt, isSubmit && !NOT_SENT_CODES.has(code));
+				}
+				const delayMs = backoff(policy, attempt);
+				options.onRetry?.({ url: target, attempt, delayMs, reason: code });
+				await sleep(delayMs, signal);
+				continue;
+			}
+			if (!RETRYABLE_STATUS.has(response.status)) return response;
+			const maybeAccepted = isSubmit && !SUBMIT_NOT_ACCEPTED_STATUS.has(response.status);
+			const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));
+			const lastAttempt =
+				maybeAccepted || attempt >= policy.attempts || signal?.aborted || (retryAfterMs ?? 0) > policy.maxRetryAfterMs;
+			if (lastAttempt) {
+				// Give up with an error the client does not retry on its own.
+				const requestId = response.headers.get('x-fal-request-id') ?? undefined;
+				throw new FalHttpFailure(response.status, await readBody(response), requestId, attempt, maybeAccepted);
+			}
+			await response.body?.cancel().catch(() => undefined);
+			const delayMs = retryAfterMs ?? backoff(policy, attempt);
+			options.onRetry?.({ url: target, attempt, delayMs, reason: `HTTP ${response.status}` });
+			await sleep(delayMs, signal);
+			if (signal?.aborted) signal.throwIfAborted();
+		}
+	};
+}
+
+/** The URL fal meant: behind a proxy the real one travels in x-fal-target-url. */
+function targetUrl(input: Parameters<typeof fetch>[0], init?: RequestInit): string {
+	const headers = new Headers(init?.headers);
+	const proxied = headers.get('x-fal-target-url');
+	if (proxied) return proxied;
+	return typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+}
+
+export function backoff(policy: RetryPolicy, attempt: number): number {
+	const exponential = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
+	// Full jitter keeps many items that failed together from retrying together.
+	return Math.round(exponential / 2 + (Math.random() * exponential) / 2);
+}
+
+/** Retry-After as seconds or an HTTP date, in milliseconds; undefined when absent or unreadable. */
+export function parseRetryAfter(value: string | null, now = Date.now()): number | undefined {
+	if (value === null || value.trim() === '') return undefined;
+	const seconds = Number(value);
+	if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+	const date = Date.parse(value);
+	return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+function transportCode(error: unknown): string | undefined {
+	let current: unknown = error;
+	for (let depth = 0; depth < 5 && current && typeof current === 'object'; depth++) {
+		const { name, code } = current as { name?: unknown; code?: unknown };
+		if (name === 'AbortError' || name === 'TimeoutError') return undefined;
+		if (typeof code === 'string' && TRANSPORT_CODES.has(code)) return code;
+		current = (current as { cause?: unknown }).cause;
+	}
+	return undefined;
+}
+
+async function readBody(response: Response): Promise<unknown> {
+	const text = await response.text().catch(() => '');
+	try {
+		return JSON.parse(text) as unknown;
+	} catch {
+		return text.length > 500 ? `${text.slice(0, 500)}…` : text;
+	}
+}
+
+function combine(a: AbortSignal | undefined, b: AbortSignal | undefined): AbortSignal | undefined {
+	if (a && b) return AbortSignal.any([a, b]);
+	return a ?? b;
+}
