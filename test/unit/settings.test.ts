@@ -38,6 +38,7 @@ describe('parseFillSettings', () => {
 			safetyTolerance: '2',
 			enhancePrompt: false,
 			syncMode: false,
+			dropNsfw: false,
 			outputBinaryProperty: 'data',
 			timeoutMs: 600_000,
 		});

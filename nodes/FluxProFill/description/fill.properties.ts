@@ -109,6 +109,13 @@ const optionProperties: INodeProperties = {
 			description: 'How many items are sent to fal at once. fal runs 2 requests at once on a new account and up to 40 as you buy credits; requests beyond your limit just wait in fal\'s queue. Read from the first item.',
 		},
 		{
+			displayName: 'Drop NSFW Images',
+			name: 'dropNsfw',
+			type: 'boolean',
+			default: false,
+			description: 'Whether to leave out images that fal flags as NSFW. When off, flagged images are returned with has_nsfw_concept set to true. If every image of an item is flagged, the item fails.',
+		},
+		{
 			displayName: 'Enhance Prompt',
 			name: 'enhancePrompt',
 			type: 'boolean',

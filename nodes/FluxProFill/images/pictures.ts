@@ -2,6 +2,7 @@ import type { IBinaryData } from 'n8n-workflow';
 
 import { InputProblem } from '../errors/InputProblem';
 import { describeSize, readImageInfo, type ImageInfo } from './imageInfo';
+import { findDamage } from './integrity';
 
 /** Where one of the two pictures comes from, as the user set it. */
 export type PictureSource = { kind: 'binary'; field: string } | { kind: 'url'; url: string };
@@ -11,48 +12,47 @@ export type Picture =
 	| { kind: 'bytes'; bytes: Buffer; info: ImageInfo; fileName: string }
 	| { kind: 'url'; url: string };
 
-/** What we know of a picture before reading all of it: its header, or only its URL. */
-export type PictureHeader = { kind: 'bytes'; info: ImageInfo } | { kind: 'url' };
-
 /** What reading a binary field needs from n8n; the action passes its helpers. */
 export interface BinaryReader {
 	/** The item's binary fields (metadata only), to name them when one is missing. */
 	fields(): Record<string, IBinaryData> | undefined;
-	/** The first bytes of a field: enough for the header, without loading a large file. */
-	readHead(field: string, maxBytes: number): Promise<Buffer>;
 	read(field: string): Promise<Buffer>;
 }
 
 type What = 'image' | 'mask';
 
-/** Header bytes that hold the size of any PNG/WebP, and of nearly every JPEG (EXIF comes first). */
-const HEAD_BYTES = 256 * 1024;
+/**
+ * Beyond this fal rejects the image anyway, and a header claiming more is far more
+ * likely a decompression bomb or a corrupt file than a photo.
+ */
+export const MAX_INPUT_PIXELS = 40_000_000;
+export const MAX_INPUT_SIDE = 16_384;
 
-/** Reads format and size from the start of the file; cheap enough to check every item before any paid call. */
-export async function inspectPicture(what: What, source: PictureSource, reader: BinaryReader): Promise<PictureHeader> {
-	if (source.kind === 'url') return { kind: 'url' };
-	const meta = requireField(what, source.field, reader);
-	let result = readImageInfo(await reader.readHead(source.field, HEAD_BYTES));
-	// A JPEG with a huge EXIF or ICC block may keep its size past the head: read it all.
-	if (!result.ok && (meta.fileSize === undefined || parseFileSize(meta.fileSize) > HEAD_BYTES)) {
-		result = readImageInfo(await reader.read(source.field));
-	}
-	if (!result.ok) throw notAnImage(what, source.field, meta, result.reason);
-	return { kind: 'bytes', info: result.info };
-}
-
-/** Reads the whole picture for upload and checks it again (the bytes may differ from the head). */
+/**
+ * Reads a picture from the item and checks it as fal would, without decoding pixels:
+ * format and size from the header, then that the file is whole. Cheap enough to run
+ * on every item before anything is paid for.
+ */
 export async function loadPicture(what: What, source: PictureSource, reader: BinaryReader): Promise<Picture> {
 	if (source.kind === 'url') return source;
 	const meta = requireField(what, source.field, reader);
 	const bytes = await reader.read(source.field);
 	const result = readImageInfo(bytes);
-	if (!result.ok) throw notAnImage(what, source.field, meta, result.reason);
-	return { kind: 'bytes', bytes, info: result.info, fileName: meta.fileName ?? `${what}.${result.info.format}` };
+	if (!result.ok) throw unusable(what, source.field, meta, result.reason);
+	const { info } = result;
+	if (info.width > MAX_INPUT_SIDE || info.height > MAX_INPUT_SIDE || info.width * info.height > MAX_INPUT_PIXELS) {
+		throw new InputProblem(
+			`The ${what} in binary field "${source.field}" is ${describeSize(info)} pixels, too large to send`,
+			`Images may have at most ${MAX_INPUT_SIDE} pixels a side and ${MAX_INPUT_PIXELS / 1_000_000} megapixels. Scale it down first (for example with the "Edit Image" node).`,
+		);
+	}
+	const damage = findDamage(bytes, info.format);
+	if (damage) throw unusable(what, source.field, meta, damage);
+	return { kind: 'bytes', bytes, info, fileName: meta.fileName ?? `${what}.${info.format}` };
 }
 
 /** fal rejects image and mask of different sizes only after queueing; we can tell before. */
-export function checkSameSize(image: PictureHeader, mask: PictureHeader): void {
+export function checkSameSize(image: Picture, mask: Picture): void {
 	if (image.kind !== 'bytes' || mask.kind !== 'bytes') return;
 	if (image.info.width === mask.info.width && image.info.height === mask.info.height) return;
 	throw new InputProblem(
@@ -75,18 +75,9 @@ function requireField(what: What, field: string, reader: BinaryReader): IBinaryD
 	);
 }
 
-function notAnImage(what: What, field: string, meta: IBinaryData, reason: string): InputProblem {
+function unusable(what: What, field: string, meta: IBinaryData, reason: string): InputProblem {
 	return new InputProblem(
 		`The ${what} in binary field "${field}"${meta.fileName ? ` (${meta.fileName})` : ''} cannot be used: ${reason}`,
-		`fal accepts PNG, JPEG and WebP images. Check that "${field}" holds the ${what} file and that the file is not damaged.`,
+		`fal accepts whole PNG, JPEG and WebP images. Check that "${field}" holds the ${what} file and that the node before produced it completely.`,
 	);
-}
-
-/** n8n stores fileSize as a human string ("1.2 MB") in some versions and bytes in others. */
-function parseFileSize(size: string | number): number {
-	if (typeof size === 'number') return size;
-	const match = /^([\d.]+)\s*([kmg]?b)?$/i.exec(size.trim());
-	if (!match) return Number.POSITIVE_INFINITY;
-	const units: Record<string, number> = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 };
-	return Number(match[1]) * (units[(match[2] ?? 'b').toLowerCase()] ?? 1);
 }

@@ -13,6 +13,8 @@ export interface OutputContext {
 	requestId: string;
 	output: FalFillOutput;
 	binaryProperty: string;
+	/** Set when fal's answer differs from what was asked (fewer images, NSFW dropped). */
+	warning?: string;
 }
 
 /** Builds the output item of generated image `imageIndex` from its downloaded bytes. */
@@ -48,6 +50,7 @@ export async function buildOutputItem(
 		has_nsfw_concept: nsfwFlags[imageIndex] === true,
 		has_nsfw_concepts: nsfwFlags,
 		timings: (output.timings as IDataObject | undefined) ?? {},
+		...(context.warning ? { warning: context.warning } : {}),
 	};
 	return {
 		json,

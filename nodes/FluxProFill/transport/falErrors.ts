@@ -57,7 +57,7 @@ export function describeFalError(error: unknown, context: { requestId?: string }
 	}
 	if (error instanceof FalNetworkFailure) {
 		const failure = describeNetworkError(error.original, context.requestId);
-		if (error.maybeAccepted) return ambiguousSubmit(failure, error.errorCode ?? 'a network error');
+		if (error.maybeAccepted) return ambiguousSubmit(failure, (error.errorCode && NETWORK_FAILURES[error.errorCode]) ?? 'a network error');
 		return error.attempts > 1 ? { ...failure, description: `${failure.description} (tried ${error.attempts} times)` } : failure;
 	}
 	return describeNetworkError(error, context.requestId);
@@ -70,7 +70,7 @@ export function describeFalError(error: unknown, context: { requestId?: string }
 function ambiguousSubmit(failure: FalFailure, what: string): FalFailure {
 	return {
 		...failure,
-		message: `Sending the request to fal failed with ${what}, and fal may have accepted it anyway`,
+		message: `Sending the request to fal failed (${what}), and fal may have accepted it anyway`,
 		description: `It was not sent again, so you are not charged twice. Check your fal dashboard's request history; run the item again if the request is not there. ${failure.message}.`,
 		transient: true,
 	};

@@ -6,10 +6,10 @@ import type { Readable } from 'node:stream';
 import { DEFAULT_CONCURRENCY } from '../../constants';
 import { secretsOfKey } from '../../errors/redact';
 import { toNodeError } from '../../errors/toNodeError';
-import { checkSameSize, inspectPicture, loadPicture, type BinaryReader } from '../../images/pictures';
+import { checkSameSize, loadPicture, type BinaryReader } from '../../images/pictures';
 import { buildOutputItem } from '../../output/outputItems';
+import { selectResultImages } from '../../output/resultImages';
 import { downloadImage, MAX_OUTPUT_IMAGE_BYTES, readCapped, type HttpGet } from '../../transport/downloads';
-import { FalTransportError } from '../../transport/falErrors';
 import { createFalClientForCredentials, type FalCredentials } from '../../transport/falClient';
 import { ItemDeadline } from '../../transport/itemDeadline';
 import { runQueuedFill, type FalFillInput } from '../../transport/queueRequest';
@@ -89,22 +89,30 @@ export async function executeFill(this: IExecuteFunctions): Promise<INodeExecuti
 	);
 }
 
-/** Parameters and image headers of every item, before anything is uploaded or paid for. */
+/**
+ * Parameters and pictures of every item, before anything is uploaded or paid for.
+ * One item's files are in memory at a time; they are read again when the item runs.
+ */
 async function checkAllItems(ctx: IExecuteFunctions, count: number): Promise<Array<FillSettings | Failure>> {
 	const checked: Array<FillSettings | Failure> = [];
 	for (let itemIndex = 0; itemIndex < count; itemIndex++) {
 		try {
 			const settings = parseFillSettings(readRawParameters(ctx, itemIndex));
-			const reader = binaryReader(ctx, itemIndex);
-			const image = await inspectPicture('image', settings.image, reader);
-			const mask = await inspectPicture('mask', settings.mask, reader);
-			checkSameSize(image, mask);
+			await loadPictures(ctx, itemIndex, settings);
 			checked.push(settings);
 		} catch (error) {
 			checked.push({ itemIndex, error });
 		}
 	}
 	return checked;
+}
+
+async function loadPictures(ctx: IExecuteFunctions, itemIndex: number, settings: FillSettings) {
+	const reader = binaryReader(ctx, itemIndex);
+	const image = await loadPicture('image', settings.image, reader);
+	const mask = await loadPicture('mask', settings.mask, reader);
+	checkSameSize(image, mask);
+	return { image, mask };
 }
 
 interface ItemServices {
@@ -122,11 +130,7 @@ async function fillOneItem(
 	services: ItemServices,
 	tracker: { requestId?: string },
 ): Promise<INodeExecutionData[]> {
-	const reader = binaryReader(ctx, itemIndex);
-	const image = await loadPicture('image', settings.image, reader);
-	const mask = await loadPicture('mask', settings.mask, reader);
-	checkSameSize(image, mask);
-
+	const { image, mask } = await loadPictures(ctx, itemIndex, settings);
 	const [imageUrl, maskUrl] = await Promise.all([services.uploader.urlFor(image), services.uploader.urlFor(mask)]);
 	if (deadline.stopped) throw deadline.error();
 
@@ -137,21 +141,15 @@ async function fillOneItem(
 			ctx.logger.debug('fal accepted the fill request', { itemIndex, requestId: id });
 		},
 	});
-	const images = Array.isArray(data.images) ? data.images : [];
-	if (images.length === 0) {
-		throw new FalTransportError(
-			'fal finished the request but returned no images',
-			`Try again; if it keeps happening, report fal request ID ${requestId} to fal.`,
-			requestId,
-		);
-	}
-	const context = { itemIndex, requestId, output: data, binaryProperty: settings.outputBinaryProperty };
+	const selection = selectResultImages(data, requestId, { requested: settings.numImages, dropNsfw: settings.dropNsfw });
+	if (selection.warning) ctx.logger.warn(`fal request ${requestId}: ${selection.warning}`, { itemIndex });
+	const context = { itemIndex, requestId, output: data, binaryProperty: settings.outputBinaryProperty, warning: selection.warning };
 	const store = (bytes: Buffer, fileName: string, mimeType: string) =>
 		ctx.helpers.prepareBinaryData(bytes, fileName, mimeType);
 	return await Promise.all(
-		images.map(async (described, imageIndex) => {
-			const downloaded = await downloadImage(described.url, services.httpGet, deadline.signal, requestId);
-			return await buildOutputItem(context, imageIndex, downloaded, store);
+		selection.images.map(async (image) => {
+			const downloaded = await downloadImage(image.url, services.httpGet, deadline.signal, requestId);
+			return await buildOutputItem(context, image.index, downloaded, store);
 		}),
 	);
 }
@@ -195,34 +193,10 @@ function readConcurrency(ctx: IExecuteFunctions): number {
 }
 
 function binaryReader(ctx: IExecuteFunctions, itemIndex: number): BinaryReader {
-	const fields = () => ctx.getInputData()[itemIndex]?.binary;
 	return {
-		fields,
+		fields: () => ctx.getInputData()[itemIndex]?.binary,
 		read: async (field) => await ctx.helpers.getBinaryDataBuffer(itemIndex, field),
-		readHead: async (field, maxBytes) => {
-			const binary = fields()?.[field];
-			// Stored outside the item (filesystem, database, S3): stream just the head.
-			if (binary?.id) return await readStreamHead(await ctx.helpers.getBinaryStream(binary.id), maxBytes);
-			// In memory the item holds base64: decode only the head's share of it.
-			return Buffer.from((binary?.data ?? '').slice(0, Math.ceil(maxBytes / 3) * 4), 'base64');
-		},
 	};
-}
-
-async function readStreamHead(stream: Readable, maxBytes: number): Promise<Buffer> {
-	const chunks: Buffer[] = [];
-	let length = 0;
-	try {
-		for await (const chunk of stream) {
-			const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array);
-			chunks.push(buffer);
-			length += buffer.length;
-			if (length >= maxBytes) break;
-		}
-	} finally {
-		stream.destroy();
-	}
-	return Buffer.concat(chunks).subarray(0, maxBytes);
 }
 
 /** Downloads through n8n's HTTP helper (so n8n's proxy and TLS settings apply), streamed and capped. */

@@ -34,6 +34,7 @@ export interface FillSettings {
 	safetyTolerance: SafetyTolerance;
 	enhancePrompt: boolean;
 	syncMode: boolean;
+	dropNsfw: boolean;
 	outputBinaryProperty: string;
 	timeoutMs: number;
 }
@@ -53,6 +54,7 @@ export function parseFillSettings(raw: RawFillParameters): FillSettings {
 		safetyTolerance: parseEnum('Safety Tolerance', stringify(options.safetyTolerance), SAFETY_TOLERANCES, '2'),
 		enhancePrompt: parseBoolean('Enhance Prompt', options.enhancePrompt),
 		syncMode: parseBoolean('Return Data URI (Sync Mode)', options.syncMode),
+		dropNsfw: parseBoolean('Drop NSFW Images', options.dropNsfw),
 		outputBinaryProperty: parseFieldName('Output Binary Field', options.outputBinaryProperty ?? 'data'),
 		timeoutMs: parseTimeoutSeconds(options.timeout) * 1000,
 	};

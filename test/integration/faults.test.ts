@@ -1,0 +1,208 @@
+/**
+ * Unattended runs: transient faults at every step are survived with bounded retries,
+ * a submit fal may have accepted is never sent twice, bad answers and bad input get
+ * clear per-item errors.
+ */
+import sharp from 'sharp';
+
+import type { FalEmulator } from '../emulator';
+import { prepareBinary } from '../helpers/n8nHarness';
+import { makePictures, pictureItem, runFill, startEmulator, type Pictures } from './fixtures';
+
+let emu: FalEmulator;
+let pictures: Pictures;
+
+beforeAll(async () => {
+	emu = await startEmulator();
+	pictures = await makePictures();
+});
+afterAll(async () => await emu.close());
+beforeEach(() => emu.reset());
+
+const count = (kind: string) => emu.requests.filter((r) => r.kind === kind).length;
+const fill = (parameters = {}, items = [pictureItem(pictures)]) => runFill({ proxyUrl: emu.proxyUrl, items, parameters });
+
+describe('transient faults are survived', () => {
+	it.each([
+		['a 429 with Retry-After on submit', { kind: 'submit', status: 429, body: { detail: 'Too many requests' }, headers: { 'retry-after': '1' } }],
+		['two 503s on submit', { kind: 'submit', status: 503, times: 2, body: { detail: 'No runner' } }],
+		['a 502 on opening the status stream', { kind: 'stream', status: 502, body: 'bad gateway' }],
+		['a status stream that drops', { kind: 'stream', dropAfterEvents: 1, times: 2 }],
+		['a 500 on the result', { kind: 'result', status: 500, body: { detail: 'Internal error' } }],
+		['a reset connection on the result', { kind: 'result', reset: true }],
+		['a 504 on the result', { kind: 'result', status: 504, body: { detail: 'timeout', error_type: 'request_timeout' } }],
+		['a 500 on storage initiate', { kind: 'initiate', status: 500, body: { detail: 'oops' } }],
+		['a failed upload PUT', { kind: 'upload', status: 503, body: 'unavailable' }],
+		['an image download that fails once', { kind: 'file', reset: true }],
+	] as const)('%s', async (_name, rule) => {
+		const started = Date.now();
+		const applied = emu.fail({ ...rule });
+		const result = await fill({ options: { numImages: 1 } });
+		expect(result.error).toBeUndefined();
+		expect(result.items).toHaveLength(1);
+		expect(applied.hits).toBeGreaterThan(0);
+		// Exactly one job at fal: a rejected submit created none, an accepted one was not repeated.
+		expect(emu.jobs.size).toBe(1);
+		if (rule.kind === 'submit' && 'headers' in rule) expect(Date.now() - started).toBeGreaterThanOrEqual(950);
+	});
+
+	it('falls back to polling when the stream keeps dropping', async () => {
+		emu.configure({ latencyMs: 300 });
+		emu.fail({ kind: 'stream', dropAfterEvents: 0, times: Infinity });
+		const result = await fill();
+		emu.configure({ latencyMs: 0 });
+		expect(result.error).toBeUndefined();
+		expect(count('status')).toBeGreaterThan(1);
+	});
+});
+
+describe('a submit fal may have accepted is never sent again', () => {
+	it.each([
+		['a gateway timeout after accepting', { kind: 'submit', acceptThenFail: true, status: 504, body: { detail: 'Gateway timeout' } }, '\\(HTTP 504\\)'],
+		['a reset connection after accepting', { kind: 'submit', acceptThenFail: true, reset: true }, '\\(the connection closed unexpectedly\\)'],
+	] as const)('%s', async (_name, rule, what) => {
+		emu.fail({ ...rule });
+		const result = await fill();
+		expect(count('submit')).toBe(1);
+		expect(emu.jobs.size).toBe(1);
+		expect(result.error?.message).toMatch(new RegExp(`^Sending the request to fal failed ${what}, and fal may have accepted it anyway`));
+		expect((result.error as { description?: string }).description).toContain('not charged twice');
+	});
+});
+
+describe('retries are bounded', () => {
+	it('gives up on a submit that keeps answering 429, after 4 attempts', async () => {
+		const rule = emu.fail({ kind: 'submit', status: 429, times: Infinity, headers: { 'retry-after': '0' }, body: { detail: 'Too many requests' } });
+		const result = await fill();
+		expect(rule.hits).toBe(4);
+		expect(result.error?.message).toBe('fal is rate-limiting this account: Too many requests');
+		expect(emu.jobs.size).toBe(0);
+	});
+
+	it('does not wait for a Retry-After longer than 30 s', async () => {
+		const started = Date.now();
+		emu.fail({ kind: 'submit', status: 429, times: Infinity, headers: { 'retry-after': '3600' }, body: { detail: 'Slow down' } });
+		const result = await fill();
+		expect(Date.now() - started).toBeLessThan(3000);
+		expect(result.error?.message).toContain('rate-limiting');
+	});
+
+	it('reports a download that fails twice', async () => {
+		emu.fail({ kind: 'file', reset: true, times: Infinity });
+		const result = await fill();
+		expect(result.error?.message).toMatch(/^Could not download the generated image from fal/);
+	});
+
+	it('shows the text of a non-JSON error page', async () => {
+		emu.fail({ kind: 'result', status: 502, times: Infinity, contentType: 'text/html', body: '<html>Bad gateway</html>', headers: { 'retry-after': '0' } });
+		const result = await fill();
+		expect(result.error?.message).toBe('fal had a server error (HTTP 502): <html>Bad gateway</html>');
+	});
+});
+
+describe('bad answers from fal', () => {
+	const answer = (body: object) => emu.fail({ kind: 'result', status: 200, body });
+
+	it('a result with no images', async () => {
+		answer({ images: [], seed: 1, has_nsfw_concepts: [], prompt: 'x', timings: {} });
+		expect((await fill()).error?.message).toBe('fal finished the request but returned no images');
+	});
+
+	it('fewer images than asked: returns them and says so', async () => {
+		const url = `data:image/png;base64,${pictures.image.toString('base64')}`;
+		answer({ images: [{ url, width: 64, height: 48, content_type: 'image/png' }], seed: 1, has_nsfw_concepts: [false], prompt: 'x', timings: {} });
+		const result = await fill({ options: { numImages: 3 } });
+		expect(result.error).toBeUndefined();
+		expect(result.items).toHaveLength(1);
+		expect(result.items[0].json.warning).toBe('fal returned 1 of the 3 images asked for');
+	});
+
+	it('an image link that is neither http(s) nor data:', async () => {
+		answer({ images: [{ url: 'ftp://evil.example/x.png' }], seed: 1, has_nsfw_concepts: [false], prompt: 'x', timings: {} });
+		expect((await fill()).error?.message).toBe('fal returned an image link that is neither http(s) nor a data URI: ftp://evil.example/x.png');
+	});
+
+	it('an image entry without a link', async () => {
+		answer({ images: [{ width: 3 }], seed: 1, has_nsfw_concepts: [false], prompt: 'x', timings: {} });
+		expect((await fill()).error?.message).toBe("fal's answer lists image 1 without a link");
+	});
+
+	it('a "data URI" that is not an image', async () => {
+		answer({ images: [{ url: `data:image/png;base64,${Buffer.from('not an image').toString('base64')}` }], seed: 1, has_nsfw_concepts: [false], prompt: 'x', timings: {} });
+		expect((await fill()).error?.message).toMatch(/^Image 1 from fal is not a JPEG or PNG image/);
+	});
+});
+
+describe('NSFW flags', () => {
+	it('marks flagged images', async () => {
+		const result = await fill({ prompt: 'nsfw-test', options: { numImages: 2 } });
+		expect(result.items.map((i) => i.json.has_nsfw_concept)).toEqual([true, true]);
+	});
+
+	it('drops them when asked, and fails the item when nothing is left', async () => {
+		const result = await fill({ prompt: 'nsfw-test', options: { dropNsfw: true } });
+		expect(result.error?.message).toBe('fal flagged all 1 generated image as NSFW, and "Drop NSFW Images" is on');
+	});
+});
+
+describe('bad input gets a clear error before money is spent', () => {
+	const withImage = (bytes: Buffer, fileName = 'photo.png', mimeType = 'image/png') => {
+		const item = pictureItem(pictures);
+		item.binary!.data = prepareBinary(bytes, fileName, mimeType);
+		return item;
+	};
+	const expectInputError = async (items: ReturnType<typeof pictureItem>[], message: RegExp | string, parameters = {}) => {
+		const result = await fill(parameters, items);
+		expect(result.error?.constructor.name).toBe('NodeOperationError');
+		if (typeof message === 'string') expect(result.error?.message).toBe(message);
+		else expect(result.error?.message).toMatch(message);
+		expect(count('initiate') + count('submit')).toBe(0);
+	};
+
+	it('a truncated PNG', async () => {
+		await expectInputError([withImage(pictures.image.subarray(0, pictures.image.length - 40))], /cannot be used: the file is cut off/);
+	});
+
+	it('a PNG with a corrupted chunk', async () => {
+		const corrupt = Buffer.from(pictures.image);
+		corrupt[corrupt.length - 30] ^= 0xff;
+		await expectInputError([withImage(corrupt)], /fails its checksum/);
+	});
+
+	it('a truncated JPEG', async () => {
+		const jpeg = await sharp(pictures.image).jpeg().toBuffer();
+		await expectInputError([withImage(jpeg.subarray(0, jpeg.length - 100), 'photo.jpg', 'image/jpeg')], /no JPEG end marker/);
+	});
+
+	it('a file that only claims to be a PNG', async () => {
+		const fake = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47]), Buffer.from('this is not really a png at all')]);
+		await expectInputError([withImage(fake)], /^The image in binary field "data" \(photo\.png\) cannot be used/);
+	});
+
+	it('a zero-byte file', async () => {
+		await expectInputError([withImage(Buffer.alloc(0))], /the file is empty \(0 bytes\)/);
+	});
+
+	it('enormous dimensions in the header', async () => {
+		const huge = Buffer.from(pictures.image);
+		huge.writeUInt32BE(100_000, 16);
+		huge.writeUInt32BE(100_000, 20);
+		await expectInputError([withImage(huge)], 'The image in binary field "data" is 100000×100000 pixels, too large to send');
+	});
+
+	it('a mask that is not an image', async () => {
+		const item = pictureItem(pictures);
+		item.binary!.mask = prepareBinary(Buffer.from('%PDF-1.4 not an image'), 'mask.pdf', 'application/pdf');
+		await expectInputError([item], /^The mask in binary field "mask" \(mask\.pdf\) cannot be used/);
+	});
+
+	it.each([
+		['a seed that is not a number', { options: { seed: '={{ "abc" }}' } }, /The seed abc is not a whole number/],
+		['a negative seed', { options: { seed: -5 } }, /The seed -5/],
+		['num_images as text that is not a number', { options: { numImages: '={{ "lots" }}' } }, /"Number of Images" is lots/],
+		['a whitespace prompt', { prompt: '   ' }, 'The prompt is empty'],
+		['an image URL that is not http(s)', { imageSource: 'url', imageUrl: 'file:///etc/passwd' }, /uses file:\/\/, which fal cannot download/],
+	])('%s', async (_name, parameters, message) => {
+		await expectInputError([pictureItem(pictures)], message, parameters);
+	});
+});
