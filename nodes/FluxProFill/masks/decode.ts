@@ -42,7 +42,7 @@ export async function decodeAlpha(bytes: Buffer, image: Size, fit: 'none' | 'str
 	}
 	const resize = resizeFor('image', metadata, image, fit);
 	// Alpha is always the last channel (grey+alpha, RGB+alpha, palette PNGs decode to RGBA).
-	let pipeline = sharp(bytes).extractChannel(metadata.channels - 1);
+	let pipeline = sharp(bytes).extractChannel((metadata.channels - 1) as 1 | 2 | 3);
 	if (resize) pipeline = pipeline.resize(resize);
 	return toPlane(pipeline, image, 'image');
 }

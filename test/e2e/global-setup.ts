@@ -1,0 +1,44 @@
+/**
+ * Runs once before the e2e files: installs the pinned n8n on Node 24 into the cache
+ * (minutes on a cold cache, instant after), packs this package, and checks that Redis
+ * is there. Any failure here fails the whole run loudly: an e2e suite that skips itself
+ * when n8n cannot be installed would report green without having tested anything.
+ */
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+
+import { ensureN8n, packPackage, REPO_DIR } from '../../scripts/lib/n8n';
+import { E2E_ROOT, STATE_FILE, type SuiteState } from './helpers/context';
+import { findRedisServer } from './helpers/redis';
+
+export default function globalSetup(): void {
+	const started = Date.now();
+	const built = path.join(REPO_DIR, 'dist', 'nodes', 'FluxProFill', 'FluxProFill.node.js');
+	if (!fs.existsSync(built)) {
+		throw new Error(`${built} is missing: build first ("npm run test:e2e" runs "npm run build" before jest)`);
+	}
+
+	let install: SuiteState['install'];
+	try {
+		install = ensureN8n();
+	} catch (error) {
+		throw new Error(
+			`Could not install n8n for the e2e suite (scripts/ensure-n8n.sh): ${error instanceof Error ? error.message : String(error)}`,
+		);
+	}
+	const version = execFileSync(install.nodeBin, ['--version'], { encoding: 'utf8' }).trim();
+	if (!version.startsWith('v24.')) throw new Error(`The cached n8n runs on Node ${version}, expected Node 24`);
+
+	const redisServer = findRedisServer();
+
+	fs.rmSync(E2E_ROOT, { recursive: true, force: true });
+	fs.mkdirSync(E2E_ROOT, { recursive: true });
+	const tarball = packPackage(path.join(E2E_ROOT, 'package'));
+
+	const state: SuiteState = { install, tarball, redisServer };
+	fs.writeFileSync(STATE_FILE, JSON.stringify(state, null, 2));
+	process.stderr.write(
+		`\n[e2e] n8n at ${install.dir} (Node ${version}), package ${path.basename(tarball)}, ${redisServer}; ready in ${((Date.now() - started) / 1000).toFixed(1)} s\n`,
+	);
+}

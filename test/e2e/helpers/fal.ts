@@ -1,0 +1,37 @@
+/**
+ * The fal emulator as the e2e tests use it: in the jest process (Node 20), reached by
+ * n8n's processes over 127.0.0.1 through the credential's proxy URL.
+ */
+import { createHash } from 'node:crypto';
+
+import { startFalEmulator, type FalEmulator } from '../../emulator';
+import type { FalCredential } from './n8nInstance';
+
+export const GOOD_KEY = 'e2e-key-id:e2e-key-secret';
+export const WRONG_KEY = 'e2e-key-id:not-the-secret';
+export const LOCKED_KEY = 'e2e-locked-id:e2e-locked-secret';
+
+export async function startFal(options: { latencyMs?: number } = {}): Promise<FalEmulator> {
+	return await startFalEmulator({ validKeys: [GOOD_KEY], lockedKeys: [LOCKED_KEY], latencyMs: options.latencyMs ?? 150 });
+}
+
+/** A falApi credential that sends every fal call to the emulator. */
+export function falCredential(emulator: FalEmulator, id: string, name: string, apiKey = GOOD_KEY): FalCredential {
+	return { id, name, apiKey, proxyUrl: emulator.proxyUrl };
+}
+
+/** Jobs the emulator ran, in submission order. */
+export function jobsOf(emulator: FalEmulator) {
+	return [...emulator.jobs.values()].sort((a, b) => a.submittedAt - b.submittedAt);
+}
+
+/** The bytes fal's CDN (the emulator) serves at a result URL. */
+export async function fetchResultImage(url: string): Promise<Buffer> {
+	const response = await fetch(url, { signal: AbortSignal.timeout(10_000) });
+	if (!response.ok) throw new Error(`GET ${url} answered ${response.status}`);
+	return Buffer.from(await response.arrayBuffer());
+}
+
+export function sha256(bytes: Buffer): string {
+	return createHash('sha256').update(bytes).digest('hex');
+}

@@ -1,0 +1,86 @@
+/**
+ * Input pictures for the workflows and the checks on what they wrote: format, size,
+ * and which pixels changed (the mask's black part must come back untouched).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+
+import sharp from 'sharp';
+
+import { makeMask, makeTestImage, readPixels } from '../../emulator';
+
+export const IMAGE_SIZE = { width: 96, height: 64 };
+/** The white (repainted) part of the mask. */
+export const MASK_RECT = { left: 24, top: 16, width: 40, height: 24 };
+/** A mask that does not match the image: the node must refuse it before calling fal. */
+export const WRONG_MASK_SIZE = { width: 48, height: 32 };
+
+export interface Fixtures {
+	image: string;
+	mask: string;
+	wrongMask: string;
+	imageBytes: Buffer;
+	maskBytes: Buffer;
+}
+
+/** Writes image.png, mask.png and wrong-mask.png into `dir`. */
+export async function writeFixtures(dir: string): Promise<Fixtures> {
+	fs.mkdirSync(dir, { recursive: true });
+	const imageBytes = await makeTestImage({ ...IMAGE_SIZE, format: 'png', seed: 3 });
+	const maskBytes = await makeMask({ ...IMAGE_SIZE, rect: MASK_RECT });
+	const wrongMaskBytes = await makeMask({ ...WRONG_MASK_SIZE, rect: { left: 8, top: 8, width: 16, height: 16 } });
+	const fixtures = {
+		image: path.join(dir, 'image.png'),
+		mask: path.join(dir, 'mask.png'),
+		wrongMask: path.join(dir, 'wrong-mask.png'),
+		imageBytes,
+		maskBytes,
+	};
+	fs.writeFileSync(fixtures.image, imageBytes);
+	fs.writeFileSync(fixtures.mask, maskBytes);
+	fs.writeFileSync(fixtures.wrongMask, wrongMaskBytes);
+	return fixtures;
+}
+
+export interface Comparison {
+	format: string | undefined;
+	width: number | undefined;
+	height: number | undefined;
+	/** Pixels outside the mask's white part that differ from the input (must be 0 for PNG). */
+	changedOutsideMask: number;
+	/** Share of the pixels inside the white part that differ from the input (repainted). */
+	changedInsideMask: number;
+}
+
+/** Compares an output picture with the input, pixel by pixel, split by the mask. */
+export async function compareWithInput(output: Buffer, input: Buffer, rect = MASK_RECT): Promise<Comparison> {
+	const meta = await sharp(output).metadata();
+	const out = await readPixels(output);
+	const src = await readPixels(input);
+	if (out.width !== src.width || out.height !== src.height) {
+		return { format: meta.format, width: meta.width, height: meta.height, changedOutsideMask: NaN, changedInsideMask: NaN };
+	}
+	let changedOutside = 0;
+	let changedInside = 0;
+	let inside = 0;
+	for (let y = 0; y < src.height; y++) {
+		for (let x = 0; x < src.width; x++) {
+			const offset = (y * src.width + x) * src.channels;
+			const differs = !out.data.subarray(offset, offset + src.channels).equals(src.data.subarray(offset, offset + src.channels));
+			const inMask = x >= rect.left && x < rect.left + rect.width && y >= rect.top && y < rect.top + rect.height;
+			if (inMask) {
+				inside++;
+				if (differs) changedInside++;
+			} else if (differs) {
+				changedOutside++;
+			}
+		}
+	}
+	return {
+		format: meta.format,
+		width: meta.width,
+		height: meta.height,
+		changedOutsideMask: changedOutside,
+		changedInsideMask: changedInside / inside,
+	};
+}

@@ -1,0 +1,56 @@
+/**
+ * n8n's internal REST API (/rest/…), the one the editor uses, with a logged-in owner:
+ * what the credential dialog's "Test" button calls.
+ *
+ * n8n binds the auth cookie to a browser id (hashed into the JWT) and checks the
+ * `browser-id` header on every call, so the client sends one fixed id throughout.
+ */
+import { randomUUID } from 'node:crypto';
+
+export interface Owner {
+	email: string;
+	password: string;
+	firstName: string;
+	lastName: string;
+}
+
+export const TEST_OWNER: Owner = {
+	email: 'owner@fal-fill.test',
+	password: 'E2e-owner-password-1',
+	firstName: 'E2E',
+	lastName: 'Owner',
+};
+
+export class N8nRestClient {
+	private cookie = '';
+	private readonly browserId = randomUUID();
+
+	constructor(readonly baseUrl: string) {}
+
+	/** The first start has no owner: create it (as the setup screen does), then log in. */
+	async setUpOwnerAndLogIn(owner: Owner = TEST_OWNER): Promise<void> {
+		await this.call('POST', '/rest/owner/setup', owner);
+		this.cookie = '';
+		await this.call('POST', '/rest/login', { emailOrLdapLoginId: owner.email, password: owner.password });
+		if (!this.cookie) throw new Error('n8n answered the login without an auth cookie');
+	}
+
+	/** A REST call; answers n8n's `data` and throws on any non-2xx status. */
+	async call<T = unknown>(method: 'GET' | 'POST' | 'PATCH', path: string, body?: unknown): Promise<T> {
+		const response = await fetch(`${this.baseUrl}${path}`, {
+			method,
+			headers: {
+				'content-type': 'application/json',
+				'browser-id': this.browserId,
+				...(this.cookie ? { cookie: this.cookie } : {}),
+			},
+			body: body === undefined ? undefined : JSON.stringify(body),
+			signal: AbortSignal.timeout(60_000),
+		});
+		const authCookie = response.headers.getSetCookie().find((cookie) => cookie.startsWith('n8n-auth='));
+		if (authCookie) this.cookie = authCookie.split(';')[0];
+		const text = await response.text();
+		if (!response.ok) throw new Error(`${method} ${path} answered ${response.status}: ${text.slice(0, 500)}`);
+		return (text ? (JSON.parse(text) as { data: T }).data : undefined) as T;
+	}
+}

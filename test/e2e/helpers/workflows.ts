@@ -1,0 +1,166 @@
+/**
+ * Builds the n8n workflow JSON the e2e tests import: stock n8n nodes around the fill
+ * node, with the parameter names of the pinned n8n 2.41 (see the node sources in the
+ * cached install, node_modules/n8n-nodes-base/dist/nodes/).
+ */
+import { randomUUID } from 'node:crypto';
+
+export const FILL_NODE_TYPE = 'n8n-nodes-fal-flux-fill.fluxProFill';
+
+export interface WorkflowNode {
+	id: string;
+	name: string;
+	type: string;
+	typeVersion: number;
+	position: [number, number];
+	parameters: Record<string, unknown>;
+	credentials?: Record<string, { id: string; name: string }>;
+	onError?: 'stopWorkflow' | 'continueRegularOutput' | 'continueErrorOutput';
+	webhookId?: string;
+}
+
+export interface WorkflowJson {
+	id: string;
+	name: string;
+	active: boolean;
+	nodes: WorkflowNode[];
+	connections: Record<string, { main: Array<Array<{ node: string; type: 'main'; index: number }>> }>;
+	settings: Record<string, unknown>;
+	pinData: Record<string, never>;
+}
+
+/** A connection `from` → `to`, into input `input` of `to` (Merge has two). */
+export type Edge = [from: string, to: string, input?: number];
+
+/** Workflow ids: n8n accepts any id up to 21 characters; these are readable in logs. */
+export function workflow(id: string, name: string, nodes: WorkflowNode[], edges: Edge[]): WorkflowJson {
+	if (id.length > 21) throw new Error(`Workflow id ${id} is longer than n8n's 21 characters`);
+	nodes.forEach((node, index) => (node.position = [index * 240, 200]));
+	const connections: WorkflowJson['connections'] = {};
+	for (const [from, to, input = 0] of edges) {
+		for (const name of [from, to]) {
+			if (!nodes.some((node) => node.name === name)) throw new Error(`Edge names unknown node "${name}"`);
+		}
+		connections[from] ??= { main: [[]] };
+		connections[from].main[0].push({ node: to, type: 'main', index: input });
+	}
+	return { id, name, active: false, nodes, connections, settings: { executionOrder: 'v1' }, pinData: {} };
+}
+
+function node(name: string, type: string, typeVersion: number, parameters: Record<string, unknown>): WorkflowNode {
+	return { id: randomUUID(), name, type, typeVersion, position: [0, 0], parameters };
+}
+
+export function manualTrigger(name = 'Start'): WorkflowNode {
+	return node(name, 'n8n-nodes-base.manualTrigger', 1, {});
+}
+
+export function scheduleTrigger(name: string, everySeconds: number): WorkflowNode {
+	return node(name, 'n8n-nodes-base.scheduleTrigger', 1.2, {
+		rule: { interval: [{ field: 'seconds', secondsInterval: everySeconds }] },
+	});
+}
+
+/**
+ * A POST webhook that answers with the binary field `data` of the last node's first
+ * item (the first generated image), i.e. the caller waits for the whole run.
+ */
+export function webhookTrigger(name: string, path: string): WorkflowNode {
+	return {
+		...node(name, 'n8n-nodes-base.webhook', 2.1, {
+			httpMethod: 'POST',
+			path,
+			responseMode: 'lastNode',
+			responseData: 'firstEntryBinary',
+			responseBinaryPropertyName: 'data',
+			options: {},
+		}),
+		webhookId: randomUUID(),
+	};
+}
+
+/** Read/Write Files from Disk, read: one file into binary field `field`. */
+export function readFile(name: string, file: string, field: string): WorkflowNode {
+	return node(name, 'n8n-nodes-base.readWriteFile', 1.1, {
+		fileSelector: file,
+		options: { dataPropertyName: field },
+	});
+}
+
+/** Read/Write Files from Disk, write: binary field `data` to `fileName` (an expression). */
+export function writeFile(name: string, fileName: string): WorkflowNode {
+	return node(name, 'n8n-nodes-base.readWriteFile', 1.1, {
+		operation: 'write',
+		fileName,
+		dataPropertyName: 'data',
+		options: {},
+	});
+}
+
+/** Merge v3.2 "combine by position": item i of input 1 + item i of input 2, binary fields too. */
+export function mergeByPosition(name: string): WorkflowNode {
+	return node(name, 'n8n-nodes-base.merge', 3.2, { mode: 'combine', combineBy: 'combineByPosition', options: {} });
+}
+
+export function noOp(name: string): WorkflowNode {
+	return node(name, 'n8n-nodes-base.noOp', 1, {});
+}
+
+export interface FillOptions {
+	credential: { id: string; name: string };
+	prompt?: string;
+	numImages?: number;
+	outputFormat?: 'png' | 'jpeg';
+	seed?: number;
+	/** The node setting "On Error: Continue" (continueRegularOutput). */
+	continueOnError?: boolean;
+}
+
+/** The node under test, reading image and mask from binary fields `data` and `mask`. */
+export function fluxFill(name: string, options: FillOptions): WorkflowNode {
+	const fill = node(name, FILL_NODE_TYPE, 1, {
+		operation: 'fill',
+		prompt: options.prompt ?? 'a red kite in a clear sky',
+		imageSource: 'binary',
+		imageBinaryProperty: 'data',
+		maskSource: 'binary',
+		maskBinaryProperty: 'mask',
+		options: {
+			numImages: options.numImages ?? 1,
+			outputFormat: options.outputFormat ?? 'png',
+			...(options.seed !== undefined ? { seed: options.seed } : {}),
+		},
+	});
+	fill.credentials = { falApi: options.credential };
+	if (options.continueOnError) fill.onError = 'continueRegularOutput';
+	return fill;
+}
+
+/**
+ * The chain the issue describes, after any trigger: read image and mask from disk,
+ * combine them into one item with a stock node, fill, then `next` (usually writeFile).
+ */
+export function fillChain(
+	trigger: WorkflowNode,
+	files: { image: string; mask: string },
+	fill: FillOptions,
+	next: WorkflowNode,
+): { nodes: WorkflowNode[]; edges: Edge[] } {
+	const nodes = [
+		trigger,
+		readFile('Read image', files.image, 'data'),
+		readFile('Read mask', files.mask, 'mask'),
+		mergeByPosition('Image + mask'),
+		fluxFill('FLUX.1 Fill', fill),
+		next,
+	];
+	const edges: Edge[] = [
+		[trigger.name, 'Read image'],
+		[trigger.name, 'Read mask'],
+		['Read image', 'Image + mask', 0],
+		['Read mask', 'Image + mask', 1],
+		['Image + mask', 'FLUX.1 Fill'],
+		['FLUX.1 Fill', next.name],
+	];
+	return { nodes, edges };
+}

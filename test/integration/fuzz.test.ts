@@ -1,0 +1,173 @@
+/**
+ * Fuzz: a few hundred random items (valid and invalid parameters and files) run
+ * against the emulator with random injected faults. Whatever happens, the node's
+ * invariants hold: no unhandled rejection, no hang, every input item accounted for
+ * in order, no request sent twice after fal accepted it, and the key never shown.
+ * Seeded, so a failure names a seed that reproduces it (FUZZ_SEED=…).
+ */
+import type { IDataObject, INodeExecutionData } from 'n8n-workflow';
+import sharp from 'sharp';
+
+import type { FalEmulator } from '../emulator';
+import { prepareBinary } from '../helpers/n8nHarness';
+import { KEY, makePictures, runFill, startEmulator, type Pictures } from './fixtures';
+
+const RUNS = 250;
+const SEED = Number(process.env.FUZZ_SEED ?? 20261124);
+const SECRET = KEY.split(':')[1];
+
+/** mulberry32: small, seedable, good enough to pick cases. */
+function random(seed: number) {
+	let state = seed >>> 0;
+	const next = () => {
+		state = (state + 0x6d2b79f5) >>> 0;
+		let t = state;
+		t = Math.imul(t ^ (t >>> 15), t | 1);
+		t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+		return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+	};
+	const pick = <T>(values: readonly T[]): T => values[Math.floor(next() * values.length)];
+	return { next, pick, chance: (p: number) => next() < p };
+}
+
+let emu: FalEmulator;
+let small: Pictures;
+let other: Pictures;
+let gif: Buffer;
+const unhandled: unknown[] = [];
+const onUnhandled = (reason: unknown) => unhandled.push(reason);
+
+beforeAll(async () => {
+	process.on('unhandledRejection', onUnhandled);
+	emu = await startEmulator();
+	small = await makePictures(48, 32, 3);
+	other = await makePictures(40, 32, 4);
+	gif = await sharp(small.image).gif().toBuffer();
+});
+afterAll(async () => {
+	process.off('unhandledRejection', onUnhandled);
+	await emu.close();
+});
+
+type Rng = ReturnType<typeof random>;
+
+/** One input item: usually fine, sometimes broken in one of many ways. */
+function randomItem(rng: Rng, index: number): { item: INodeExecutionData; valid: boolean } {
+	const image = prepareBinary(small.image, 'photo.png', 'image/png');
+	const mask = prepareBinary(small.mask, 'mask.png', 'image/png');
+	const json: IDataObject = { prompt: rng.pick(['a cat', 'ünïcødé 🎨 prompt', 'x'.repeat(500), 'nsfw-test', 'policy-violation-test']), n: index };
+	const defect = rng.chance(0.3)
+		? rng.pick(['no mask', 'no binary', 'text file', 'gif', 'other size', 'truncated', 'empty', 'empty prompt'] as const)
+		: undefined;
+	const binary: Record<string, typeof image> = { data: image, mask };
+	switch (defect) {
+		case 'no mask':
+			delete binary.mask;
+			break;
+		case 'no binary':
+			return { item: { json }, valid: false };
+		case 'text file':
+			binary.data = prepareBinary(Buffer.from('hello'), 'a.txt', 'text/plain');
+			break;
+		case 'gif':
+			binary.mask = prepareBinary(gif, 'm.gif', 'image/gif');
+			break;
+		case 'other size':
+			binary.mask = prepareBinary(other.mask, 'm.png', 'image/png');
+			break;
+		case 'truncated':
+			binary.data = prepareBinary(small.image.subarray(0, small.image.length / 2), 'p.png', 'image/png');
+			break;
+		case 'empty':
+			binary.mask = prepareBinary(Buffer.alloc(0), 'm.png', 'image/png');
+			break;
+		case 'empty prompt':
+			json.prompt = rng.pick(['', '   ', '\n']);
+			break;
+	}
+	return { item: { json, binary }, valid: defect === undefined };
+}
+
+/** Options as expressions could produce them: mostly right, sometimes wrong or of the wrong type. */
+function randomOptions(rng: Rng): IDataObject {
+	const either = <T>(valid: readonly T[], invalid: readonly T[]) => (rng.chance(0.85) ? rng.pick(valid) : rng.pick(invalid));
+	const options: IDataObject = {};
+	if (rng.chance(0.5)) options.numImages = either([1, 2, 3, 4, '3'], [0, 5, 2.5, 'many']);
+	if (rng.chance(0.4)) options.seed = either([0, 42, 4294967295, '17'], [-1, 1.5, 'abc']);
+	if (rng.chance(0.4)) options.outputFormat = either(['jpeg', 'png'], ['gif']);
+	if (rng.chance(0.3)) options.safetyTolerance = either(['1', '6', 3], ['7']);
+	if (rng.chance(0.3)) options.syncMode = rng.pick([true, false]);
+	if (rng.chance(0.2)) options.enhancePrompt = either([true, false], ['maybe']);
+	if (rng.chance(0.2)) options.dropNsfw = true;
+	options.concurrency = rng.pick([1, 2, 4]);
+	options.timeout = rng.pick([5, 10]);
+	return options;
+}
+
+/** At most one fault per run; Retry-After 0 keeps retries quick. */
+function randomFault(rng: Rng) {
+	if (!rng.chance(0.35)) return undefined;
+	const kind = rng.pick(['submit', 'stream', 'status', 'result', 'initiate', 'upload', 'file'] as const);
+	const shape = rng.pick(['status', 'reset', 'drop', 'acceptThenFail'] as const);
+	const times = rng.pick([1, 2, Infinity]);
+	if (shape === 'drop' && kind === 'stream') return { kind, dropAfterEvents: rng.pick([0, 1]), times };
+	if (shape === 'acceptThenFail' && kind === 'submit') return { kind, acceptThenFail: true, status: 504, times: 1 };
+	if (shape === 'reset') return { kind, reset: true, times };
+	return { kind, status: rng.pick([429, 500, 502, 503, 504]), times, headers: { 'retry-after': '0' }, body: { detail: 'fuzz fault' } };
+}
+
+it(`keeps its invariants over ${RUNS} random runs (seed ${SEED})`, async () => {
+	const rng = random(SEED);
+	let items = 0;
+	let successes = 0;
+	let errorItems = 0;
+	for (let run = 0; run < RUNS; run++) {
+		emu.reset();
+		const count = 1 + Math.floor(rng.next() * 3);
+		const inputs = Array.from({ length: count }, (_, index) => randomItem(rng, index));
+		const fault = randomFault(rng);
+		if (fault) emu.fail(fault);
+		const continueOnFail = rng.chance(0.6);
+		const label = `run ${run} (seed ${SEED}), fault ${JSON.stringify(fault)}, continueOnFail ${continueOnFail}`;
+		const started = Date.now();
+		const result = await runFill({
+			proxyUrl: emu.proxyUrl,
+			items: inputs.map((input) => input.item),
+			continueOnFail,
+			parameters: { prompt: '={{ $json.prompt }}', options: randomOptions(rng) },
+		});
+		items += count;
+
+		// No hang: bounded by the item timeout and the retry policy.
+		expect({ label, ms: Date.now() - started < 20_000 }).toEqual({ label, ms: true });
+		// Every input item accounted for, in input order.
+		const paired = result.items.map((item) => (item.pairedItem as { item: number }).item);
+		expect({ label, sorted: [...paired].sort((a, b) => a - b) }).toEqual({ label, sorted: paired });
+		if (continueOnFail) {
+			expect({ label, error: result.error }).toEqual({ label, error: undefined });
+			for (let index = 0; index < count; index++) {
+				const mine = result.items.filter((item) => (item.pairedItem as { item: number }).item === index);
+				const errors = mine.filter((item) => item.json.error !== undefined);
+				const ok = mine.length >= 1 && (errors.length === 0 || (errors.length === 1 && mine.length === 1));
+				expect({ label, index, ok }).toEqual({ label, index, ok: true });
+				if (errors.length) errorItems++;
+				else successes++;
+				if (!inputs[index].valid) expect({ label, index, invalidFailed: errors.length === 1 }).toEqual({ label, index, invalidFailed: true });
+			}
+		} else if (result.error) {
+			const itemIndex = (result.error as { context?: { itemIndex?: number } }).context?.itemIndex;
+			expect({ label, inRange: typeof itemIndex === 'number' && itemIndex >= 0 && itemIndex < count }).toEqual({ label, inRange: true });
+		} else {
+			expect({ label, all: new Set(paired).size }).toEqual({ label, all: count });
+			successes += count;
+		}
+		// Never more fal jobs than items, whatever the faults: nothing submitted twice.
+		expect({ label, jobs: emu.jobs.size <= count }).toEqual({ label, jobs: true });
+		const seen = JSON.stringify(result.items) + JSON.stringify(result.run) + JSON.stringify(emu.requests) + String(result.error?.message);
+		expect({ label, leaked: seen.includes(SECRET) }).toEqual({ label, leaked: false });
+	}
+	expect(unhandled).toEqual([]);
+	// The generator must reach both outcomes, or the invariants were tested on nothing.
+	expect(successes).toBeGreaterThan(items / 5);
+	expect(errorItems).toBeGreaterThan(items / 10);
+}, 240_000);

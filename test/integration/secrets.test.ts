@@ -1,0 +1,81 @@
+/**
+ * The API key never leaves the credential: not in errors (message, description,
+ * serialised context), log lines, output items, nor what the emulator recorded —
+ * even when a server echoes it back.
+ */
+import { Logger } from '@n8n/backend-common';
+import { Container } from '@n8n/di';
+
+import type { FalEmulator } from '../emulator';
+import { KEY, makePictures, pictureItem, runFill, startEmulator, type Pictures } from './fixtures';
+
+const SECRET = KEY.split(':')[1];
+let emu: FalEmulator;
+let pictures: Pictures;
+const logLines: string[] = [];
+
+beforeAll(async () => {
+	emu = await startEmulator();
+	pictures = await makePictures();
+	// The node logs through Container.get(Logger); this one writes down every line.
+	const record = (level: string) => (message: string, meta?: object) =>
+		logLines.push(`${level} ${message} ${JSON.stringify(meta ?? {})}`);
+	const recording = {
+		error: record('error'),
+		warn: record('warn'),
+		info: record('info'),
+		debug: record('debug'),
+		scoped: () => recording,
+	};
+	Container.set(Logger, recording as unknown as Logger);
+});
+afterAll(async () => await emu.close());
+beforeEach(() => emu.reset());
+
+function everythingSeen(result: Awaited<ReturnType<typeof runFill>>): string {
+	const error = result.error as (Error & { description?: string }) | undefined;
+	return [
+		JSON.stringify(result.items),
+		JSON.stringify(result.run),
+		error?.message,
+		error?.description,
+		error && JSON.stringify(error),
+		error?.stack,
+		JSON.stringify(emu.requests),
+		JSON.stringify([...emu.jobs.values()]),
+		logLines.join('\n'),
+	].join('\n');
+}
+
+const scenarios: Array<[string, () => void, Record<string, unknown>?]> = [
+	['a successful run', () => {}],
+	['a 422 whose detail echoes the key', () => emu.fail({ kind: 'result', status: 422, body: { detail: `Header was "Key ${KEY}"` } })],
+	['a 500 on submit whose body echoes the secret', () => emu.fail({ kind: 'submit', status: 500, times: Infinity, headers: { 'retry-after': '0' }, body: { detail: `secret=${SECRET}` } })],
+	['a 401 message that names the key', () => emu.fail({ kind: 'initiate', status: 401, body: { detail: `Unknown key ${KEY}` } })],
+	['retries that are logged', () => emu.fail({ kind: 'result', status: 503, times: 2, headers: { 'retry-after': '0' }, body: { detail: 'busy' } })],
+	['a timeout', () => emu.configure({ latencyMs: 5_000 }), { timeout: 1 }],
+];
+
+describe.each([false, true])('continueOnFail %s', (continueOnFail) => {
+	it.each(scenarios)('%s', async (_name, setUp, options = {}) => {
+		logLines.length = 0;
+		setUp();
+		const result = await runFill({
+			proxyUrl: emu.proxyUrl,
+			items: [pictureItem(pictures)],
+			continueOnFail,
+			parameters: { options: { ...options } },
+		});
+		emu.configure({ latencyMs: 0 });
+		if (_name.startsWith('retries')) expect(logLines.join('\n')).toMatch(/retry 1 in \d+ ms/);
+		const seen = everythingSeen(result);
+		expect(seen).not.toContain(SECRET);
+		expect(seen).not.toContain(KEY);
+	});
+});
+
+it('checks a key that is unreachable too (proxy down): the network error hides it', async () => {
+	const result = await runFill({ proxyUrl: `http://127.0.0.1:1/${KEY}`, items: [pictureItem(pictures)] });
+	expect(result.error?.message).toMatch(/^Could not reach fal/);
+	expect(everythingSeen(result)).not.toContain(SECRET);
+});
