@@ -5,7 +5,7 @@
  * in order, no request sent twice after fal accepted it, and the key never shown.
  * Seeded, so a failure names a seed that reproduces it (FUZZ_SEED=…).
  */
-import type { IDataObject, INodeExecutionData } from 'n8n-workflow';
+import type { IDataObject, INodeExecutionData, INodeParameters } from 'n8n-workflow';
 import sharp from 'sharp';
 
 import type { FalEmulator } from '../emulator';
@@ -97,7 +97,7 @@ function randomOptions(rng: Rng): IDataObject {
 	if (rng.chance(0.4)) options.outputFormat = either(['jpeg', 'png'], ['gif']);
 	if (rng.chance(0.3)) options.safetyTolerance = either(['1', '6', 3], ['7']);
 	if (rng.chance(0.3)) options.syncMode = rng.pick([true, false]);
-	if (rng.chance(0.2)) options.enhancePrompt = either([true, false], ['maybe']);
+	if (rng.chance(0.2)) options.enhancePrompt = either<boolean | string>([true, false], ['maybe']);
 	if (rng.chance(0.2)) options.dropNsfw = true;
 	options.concurrency = rng.pick([1, 2, 4]);
 	options.timeout = rng.pick([5, 10]);
@@ -134,7 +134,7 @@ it(`keeps its invariants over ${RUNS} random runs (seed ${SEED})`, async () => {
 			proxyUrl: emu.proxyUrl,
 			items: inputs.map((input) => input.item),
 			continueOnFail,
-			parameters: { prompt: '={{ $json.prompt }}', options: randomOptions(rng) },
+			parameters: { prompt: '={{ $json.prompt }}', options: randomOptions(rng) as INodeParameters },
 		});
 		items += count;
 

@@ -5,6 +5,7 @@
  */
 import { Logger } from '@n8n/backend-common';
 import { Container } from '@n8n/di';
+import type { INodeParameters } from 'n8n-workflow';
 
 import type { FalEmulator } from '../emulator';
 import { KEY, makePictures, pictureItem, runFill, startEmulator, type Pictures } from './fixtures';
@@ -47,7 +48,7 @@ function everythingSeen(result: Awaited<ReturnType<typeof runFill>>): string {
 	].join('\n');
 }
 
-const scenarios: Array<[string, () => void, Record<string, unknown>?]> = [
+const scenarios: Array<[string, () => void, Record<string, number>?]> = [
 	['a successful run', () => {}],
 	['a 422 whose detail echoes the key', () => emu.fail({ kind: 'result', status: 422, body: { detail: `Header was "Key ${KEY}"` } })],
 	['a 500 on submit whose body echoes the secret', () => emu.fail({ kind: 'submit', status: 500, times: Infinity, headers: { 'retry-after': '0' }, body: { detail: `secret=${SECRET}` } })],
@@ -64,7 +65,7 @@ describe.each([false, true])('continueOnFail %s', (continueOnFail) => {
 			proxyUrl: emu.proxyUrl,
 			items: [pictureItem(pictures)],
 			continueOnFail,
-			parameters: { options: { ...options } },
+			parameters: { options: { ...options } as INodeParameters },
 		});
 		emu.configure({ latencyMs: 0 });
 		if (_name.startsWith('retries')) expect(logLines.join('\n')).toMatch(/retry 1 in \d+ ms/);
