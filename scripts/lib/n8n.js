@@ -6,6 +6,7 @@
 
 const { execFileSync, spawn } = require('node:child_process');
 const fs = require('node:fs');
+const net = require('node:net');
 const path = require('node:path');
 
 const REPO_DIR = path.resolve(__dirname, '..', '..');
@@ -85,6 +86,10 @@ function n8nEnv(userFolder, extra = {}) {
 	const env = { ...process.env };
 	// The fal key must come from the credential, never from n8n's own environment.
 	delete env.FAL_KEY;
+	// Jest sets NODE_ENV=test, which switches n8n (and its node loader) into its own
+	// unit-test behaviour; a real installation never runs that way.
+	delete env.NODE_ENV;
+	delete env.JEST_WORKER_ID;
 	return {
 		...env,
 		N8N_USER_FOLDER: userFolder,
@@ -100,20 +105,71 @@ function n8nEnv(userFolder, extra = {}) {
 }
 
 /**
+ * How to start n8n on the pinned Node 24: the command, its arguments and its environment.
+ * Node 24's folder goes first on PATH because n8n starts its JavaScript task runner as
+ * plain `node`: without this the runner would run on whatever Node the caller has.
+ * @param {N8nInstall} install @param {NodeJS.ProcessEnv} env @param {string[]} args
+ * @returns {{ command: string, args: string[], env: NodeJS.ProcessEnv }}
+ */
+function n8nCommand(install, env, args) {
+	const nodeDir = path.dirname(install.nodeBin);
+	return {
+		command: install.nodeBin,
+		args: [install.n8nEntry, ...args],
+		env: { ...env, PATH: [nodeDir, env.PATH ?? process.env.PATH ?? ''].filter(Boolean).join(path.delimiter) },
+	};
+}
+
+/**
+ * Kills a whole process group (n8n and the task runner it started), ignoring groups
+ * that are already gone.
+ * @param {number | undefined} pid leader of a group started with `detached: true`
+ * @param {NodeJS.Signals} [signal]
+ */
+function killProcessGroup(pid, signal = 'SIGKILL') {
+	if (!pid) return;
+	try {
+		process.kill(-pid, signal);
+	} catch (error) {
+		if (/** @type {NodeJS.ErrnoException} */ (error).code !== 'ESRCH') throw error;
+	}
+}
+
+/** A TCP port free on 127.0.0.1 right now (the OS picks it; we close and hand it on). */
+/** @returns {Promise<number>} */
+function freePort() {
+	return new Promise((resolve, reject) => {
+		const server = net.createServer();
+		server.unref();
+		server.once('error', reject);
+		server.listen(0, '127.0.0.1', () => {
+			const { port } = /** @type {net.AddressInfo} */ (server.address());
+			server.close(() => resolve(port));
+		});
+	});
+}
+
+/**
  * Runs an n8n CLI command on Node 24.
+ * The command runs in its own process group, so the task runner it starts is killed with
+ * it (on timeout, and after it exits in case the runner outlived it). Each command gets a
+ * free task-broker port unless the caller chose one: two n8n processes (a CLI command
+ * beside `n8n start`, a worker beside its main) would otherwise both take 5679.
  * @param {N8nInstall} install @param {NodeJS.ProcessEnv} env @param {string[]} args
  * @param {{ timeoutMs?: number }} [options]
  * @returns {Promise<CliResult>}
  */
-function n8nCli(install, env, args, { timeoutMs = 180_000 } = {}) {
-	return new Promise((resolve, reject) => {
-		const child = spawn(install.nodeBin, [install.n8nEntry, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+async function n8nCli(install, env, args, { timeoutMs = 180_000 } = {}) {
+	const brokerPort = env.N8N_RUNNERS_BROKER_PORT || String(await freePort());
+	const spec = n8nCommand(install, { ...env, N8N_RUNNERS_BROKER_PORT: brokerPort }, args);
+	return await new Promise((resolve, reject) => {
+		const child = spawn(spec.command, spec.args, { env: spec.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
 		let stdout = '';
 		let stderr = '';
 		child.stdout.on('data', (chunk) => (stdout += chunk));
 		child.stderr.on('data', (chunk) => (stderr += chunk));
 		const timer = setTimeout(() => {
-			child.kill('SIGKILL');
+			killProcessGroup(child.pid);
 			reject(new Error(`n8n ${args.join(' ')} did not finish within ${timeoutMs / 1000} s\n${stdout}\n${stderr}`));
 		}, timeoutMs);
 		child.on('error', (error) => {
@@ -122,6 +178,7 @@ function n8nCli(install, env, args, { timeoutMs = 180_000 } = {}) {
 		});
 		child.on('close', (code) => {
 			clearTimeout(timer);
+			killProcessGroup(child.pid);
 			resolve({ code, stdout, stderr });
 		});
 	});
@@ -156,6 +213,31 @@ async function importWorkflow(install, env, workDir, workflow) {
 }
 
 /**
+ * Imports several workflows with one CLI call (each call boots n8n: seconds).
+ * @param {N8nInstall} install @param {NodeJS.ProcessEnv} env @param {string} workDir @param {{ id: string }[]} workflows
+ */
+async function importWorkflows(install, env, workDir, workflows) {
+	const file = path.join(workDir, `workflows-${workflows.map((workflow) => workflow.id).join('-')}.json`);
+	fs.writeFileSync(file, JSON.stringify(workflows));
+	const result = await expectCliOk(install, env, ['import:workflow', `--input=${file}`]);
+	// n8n skips workflows that break its import policy with only a warning: insist on all.
+	const imported = /Successfully imported (\d+) workflows?/.exec(result.stdout + result.stderr);
+	if (!imported || Number(imported[1]) !== workflows.length) {
+		throw new Error(`n8n imported ${imported?.[1] ?? 'no'} of ${workflows.length} workflows\n${result.stdout}\n${result.stderr}`);
+	}
+}
+
+/**
+ * Marks the current version of a workflow as published (active), as the editor's
+ * "Publish" does. n8n 2.x ignores `active` in imported JSON; `n8n start` (or the main
+ * in queue mode) activates published workflows when it boots, so publish before it starts.
+ * @param {N8nInstall} install @param {NodeJS.ProcessEnv} env @param {string} workflowId
+ */
+async function publishWorkflow(install, env, workflowId) {
+	await expectCliOk(install, env, ['publish:workflow', `--id=${workflowId}`]);
+}
+
+/**
  * Runs a workflow once with `n8n execute --id` and returns n8n's run data.
  * @param {N8nInstall} install @param {NodeJS.ProcessEnv} env @param {string} workflowId @param {{ timeoutMs?: number }} [options]
  * @returns {Promise<{ ok: boolean, run: any, stdout: string, stderr: string }>}
@@ -165,14 +247,19 @@ async function executeWorkflow(install, env, workflowId, options) {
 	return { ok: result.code === 0, run: parseJsonTail(result.stdout), stdout: result.stdout, stderr: result.stderr };
 }
 
-/** n8n prints log lines before the JSON; the JSON starts at the first line that is just "{". */
-/** @param {string} stdout */
+/**
+ * n8n prints log lines before the JSON, and after it when the run failed (the error and
+ * its stack). The JSON is pretty-printed: it runs from the first line that is just "{"
+ * to the next line that is just "}".
+ * @param {string} stdout
+ */
 function parseJsonTail(stdout) {
 	const lines = stdout.split('\n');
 	const start = lines.findIndex((line) => line === '{');
 	if (start < 0) return undefined;
+	const end = lines.indexOf('}', start);
 	try {
-		return JSON.parse(lines.slice(start).join('\n'));
+		return JSON.parse(lines.slice(start, end < 0 ? undefined : end + 1).join('\n'));
 	} catch {
 		return undefined;
 	}
@@ -189,5 +276,10 @@ module.exports = {
 	expectCliOk,
 	importCredentials,
 	importWorkflow,
+	importWorkflows,
+	publishWorkflow,
 	executeWorkflow,
+	n8nCommand,
+	killProcessGroup,
+	freePort,
 };

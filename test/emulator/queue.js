@@ -1,7 +1,7 @@
 // @ts-check
 /**
  * fal's request queue: jobs wait IN_QUEUE while the account's concurrency is used up,
- * run IN_PROGRESS for `latencyMs`, then do the work and become COMPLETED. Status changes
+ * run IN_PROGRESS for `latencyMs` (doing the work meanwhile), then become COMPLETED. Status changes
  * are pushed to subscribers (SSE streams) synchronously, the moment they happen.
  */
 'use strict';
@@ -115,22 +115,27 @@ class JobQueue {
 		this.emit(job);
 		const latency = Math.max(0, this.config.latencyMs);
 		if (latency > 0) this.later(job, latency / 2, () => this.log(job, 'Inpainting the masked region'));
-		this.later(job, latency, () => void this.work(job));
+		// Like a real runner, the work happens inside the latency: a job takes `latencyMs`
+		// (or its work's time, if longer), not the two added up.
+		const elapsed = new Promise((resolve) => this.later(job, latency, () => resolve(undefined)));
+		void Promise.all([this.work(job), elapsed]).then(([outcome]) => {
+			// A cancel or a reset while the work ran wins: the job never completes.
+			if (job.cancelled || this.closed || this.jobs.get(job.id) !== job) return;
+			this.finish(job, outcome);
+		});
 	}
 
-	/** @param {import('./types').Job} job */
+	/**
+	 * @param {import('./types').Job} job
+	 * @returns {Promise<import('./types').Outcome>}
+	 */
 	async work(job) {
-		/** @type {import('./types').Outcome} */
-		let outcome;
 		try {
-			outcome = await this.runModel(job, (message) => this.log(job, message));
+			return await this.runModel(job, (message) => this.log(job, message));
 		} catch (error) {
 			const message = error instanceof Error ? error.message : String(error);
-			outcome = { status: 500, body: { detail: `Internal error: ${message}`, error_type: 'internal_error' } };
+			return { status: 500, body: { detail: `Internal error: ${message}`, error_type: 'internal_error' } };
 		}
-		// A cancel or a reset while the work ran wins: the job never completes.
-		if (job.cancelled || this.closed || this.jobs.get(job.id) !== job) return;
-		this.finish(job, outcome);
 	}
 
 	/**

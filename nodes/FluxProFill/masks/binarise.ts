@@ -12,7 +12,7 @@ export interface BinariseStats {
 /**
  * Turns a one-byte-per-pixel plane into 0/255 in place: with rule 'luminance' a value
  * ≥ threshold becomes 255, with 'alpha' a value < threshold does; invert swaps the two.
- * One pass through a 256-entry table, with a histogram for the counts.
+ * One pass through a 256-entry table.
  */
 export function binarise(plane: Uint8Array, rule: Rule, threshold: number, invert: boolean): BinariseStats {
 	const table = new Uint8Array(256);
@@ -20,21 +20,17 @@ export function binarise(plane: Uint8Array, rule: Rule, threshold: number, inver
 		const repaint = rule === 'luminance' ? value >= threshold : value < threshold;
 		table[value] = repaint !== invert ? 255 : 0;
 	}
-	const histogram = new Float64Array(256);
+	let white = 0;
+	let min = 255;
+	let max = 0;
 	const length = plane.length;
 	for (let i = 0; i < length; i++) {
 		const value = plane[i];
-		histogram[value]++;
-		plane[i] = table[value];
-	}
-	let white = 0;
-	let min = -1;
-	let max = -1;
-	for (let value = 0; value < 256; value++) {
-		if (histogram[value] === 0) continue;
-		if (min < 0) min = value;
-		max = value;
-		if (table[value] === 255) white += histogram[value];
+		if (value < min) min = value;
+		if (value > max) max = value;
+		const out = table[value];
+		plane[i] = out;
+		white += out & 1; // out is 0 or 255
 	}
 	return { white, min, max };
 }

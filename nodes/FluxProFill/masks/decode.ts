@@ -31,7 +31,7 @@ export async function decodeLuminance(bytes: Buffer, image: Size, fit: 'none' | 
 export async function decodeAlpha(bytes: Buffer, image: Size, fit: 'none' | 'stretch'): Promise<Buffer> {
 	const sharp = await loadSharp();
 	const { info, metadata } = await open(sharp, bytes, 'image');
-	if (!metadata.hasAlpha || !metadata.channels) {
+	if (!metadata.hasAlpha) {
 		const format = FORMAT_NAMES[info.format];
 		throw new InputProblem(
 			info.format === 'jpeg'
@@ -41,8 +41,9 @@ export async function decodeAlpha(bytes: Buffer, image: Size, fit: 'none' | 'str
 		);
 	}
 	const resize = resizeFor('image', metadata, image, fit);
-	// Alpha is always the last channel (grey+alpha, RGB+alpha, palette PNGs decode to RGBA).
-	let pipeline = sharp(bytes).extractChannel((metadata.channels - 1) as 1 | 2 | 3);
+	// sharp converts to sRGB before extracting, so grey+alpha and palette PNGs are RGBA by
+	// then and 'alpha' (band 3) is right for all; a numeric index of the file's bands is not.
+	let pipeline = sharp(bytes).extractChannel('alpha');
 	if (resize) pipeline = pipeline.resize(resize);
 	return toPlane(pipeline, image, 'image');
 }

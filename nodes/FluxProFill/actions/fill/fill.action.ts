@@ -12,7 +12,7 @@ import { selectResultImages } from '../../output/resultImages';
 import { downloadImage, MAX_OUTPUT_IMAGE_BYTES, readCapped, type HttpGet } from '../../transport/downloads';
 import { createFalClientForCredentials, type FalCredentials } from '../../transport/falClient';
 import { ItemDeadline } from '../../transport/itemDeadline';
-import { runQueuedFill, type FalFillInput } from '../../transport/queueRequest';
+import { runQueuedFill, type FalFillInput, type QueueRunResult } from '../../transport/queueRequest';
 import { createResilientFetch } from '../../transport/resilientFetch';
 import { PictureUploader } from '../../transport/uploads';
 import { parseFillSettings, type FillSettings, type RawFillParameters } from './settings';
@@ -53,26 +53,29 @@ export async function executeFill(this: IExecuteFunctions): Promise<INodeExecuti
 	const services: ItemServices = { uploader: new PictureUploader(client), httpGet: n8nHttpGet(this), client };
 	let firstFailure: Failure | undefined;
 
+	// The limit counts requests at fal: a slot is held from upload to fal's answer, and
+	// released before the downloads, so the next item is already queued while they run.
 	const limit = pLimit(readConcurrency(this));
 	const outcomes = await Promise.all(
-		checked.map((entry, itemIndex) =>
-			limit(async (): Promise<ItemOutcome> => {
-				if ('error' in entry) return entry;
-				const deadline = new ItemDeadline(stopSignal, entry.timeoutMs);
-				const tracker: { requestId?: string } = {};
-				try {
+		checked.map(async (entry, itemIndex): Promise<ItemOutcome> => {
+			if ('error' in entry) return entry;
+			const tracker: { requestId?: string } = {};
+			try {
+				const generated = await limit(async () => {
+					const deadline = new ItemDeadline(stopSignal, entry.timeoutMs);
 					if (deadline.stopped) throw deadline.error();
-					return { items: await fillOneItem(this, itemIndex, entry, deadline, services, tracker) };
-				} catch (error) {
-					const failure = { itemIndex, error, requestId: tracker.requestId };
-					if (!continueOnFail && !firstFailure) {
-						firstFailure = failure;
-						failFast.abort();
-					}
-					return failure;
+					return { deadline, ...(await generate(this, itemIndex, entry, deadline, services, tracker)) };
+				});
+				return { items: await collectImages(this, itemIndex, entry, generated, services) };
+			} catch (error) {
+				const failure = { itemIndex, error, requestId: tracker.requestId };
+				if (!continueOnFail && !firstFailure) {
+					firstFailure = failure;
+					failFast.abort();
 				}
-			}),
-		),
+				return failure;
+			}
+		}),
 	);
 	// n8n recognises a cancelled run by "canceled" in the error; no item output is wanted then.
 	if (executionSignal?.aborted) {
@@ -121,26 +124,35 @@ interface ItemServices {
 	httpGet: HttpGet;
 }
 
-/** One item: check inputs, upload, run at fal, download, build the output items. */
-async function fillOneItem(
+/** One item up to fal's answer: read and check the pictures, upload them, run the request. */
+async function generate(
 	ctx: IExecuteFunctions,
 	itemIndex: number,
 	settings: FillSettings,
 	deadline: ItemDeadline,
 	services: ItemServices,
 	tracker: { requestId?: string },
-): Promise<INodeExecutionData[]> {
+): Promise<QueueRunResult> {
 	const { image, mask } = await loadPictures(ctx, itemIndex, settings);
 	const [imageUrl, maskUrl] = await Promise.all([services.uploader.urlFor(image), services.uploader.urlFor(mask)]);
 	if (deadline.stopped) throw deadline.error();
-
-	const { requestId, data } = await runQueuedFill(services.client, toFalInput(settings, imageUrl, maskUrl), {
+	return await runQueuedFill(services.client, toFalInput(settings, imageUrl, maskUrl), {
 		deadline,
 		onSubmitted: (id) => {
 			tracker.requestId = id;
 			ctx.logger.debug('fal accepted the fill request', { itemIndex, requestId: id });
 		},
 	});
+}
+
+/** fal's answer into output items: check it, download every image into n8n's binary data. */
+async function collectImages(
+	ctx: IExecuteFunctions,
+	itemIndex: number,
+	settings: FillSettings,
+	{ requestId, data, deadline }: QueueRunResult & { deadline: ItemDeadline },
+	services: ItemServices,
+): Promise<INodeExecutionData[]> {
 	const selection = selectResultImages(data, requestId, { requested: settings.numImages, dropNsfw: settings.dropNsfw });
 	if (selection.warning) ctx.logger.warn(`fal request ${requestId}: ${selection.warning}`, { itemIndex });
 	const context = { itemIndex, requestId, output: data, binaryProperty: settings.outputBinaryProperty, warning: selection.warning };
