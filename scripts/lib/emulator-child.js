@@ -9,7 +9,7 @@ const { startFalEmulator } = require('../../test/emulator');
 async function main() {
 	const options = JSON.parse(process.argv[2] ?? '{}');
 	const emu = await startFalEmulator(options);
-	const send = (message) => process.send?.(message);
+	const send = (/** @type {object} */ message) => process.send?.(message);
 	process.on('message', async (/** @type {any} */ message) => {
 		if (message.type === 'configure') emu.configure(message.patch);
 		if (message.type === 'reset') emu.reset();

@@ -15,7 +15,7 @@ const compilerOptions = {
 	inlineSourceMap: true,
 };
 
-require.extensions['.ts'] = (module, filename) => {
+require.extensions['.ts'] = (/** @type {NodeJS.Module} */ module, /** @type {string} */ filename) => {
 	const source = fs.readFileSync(filename, 'utf8');
 	const { outputText } = ts.transpileModule(source, { compilerOptions, fileName: filename });
 	/** @type {any} */ (module)._compile(outputText, filename);
