@@ -39,6 +39,7 @@ describe('parseFillSettings', () => {
 			enhancePrompt: false,
 			syncMode: false,
 			dropNsfw: false,
+			outputMode: 'binary',
 			outputBinaryProperty: 'data',
 			timeoutMs: 600_000,
 		});

@@ -4,58 +4,86 @@ import { readImageInfo } from '../images/imageInfo';
 import { FalTransportError } from '../transport/falErrors';
 import type { DownloadedImage } from '../transport/downloads';
 import type { FalFillOutput } from '../transport/queueRequest';
+import { estimateCostUsd } from './cost';
+import type { SelectedImage } from './resultImages';
 
 /** Stores bytes as n8n binary data (in memory, on disk or in the database, as n8n is set up). */
 export type StoreBinary = (bytes: Buffer, fileName: string, mimeType: string) => Promise<IBinaryData>;
+
+/** `binary`: download every image into the item. `url`: links and JSON only, nothing downloaded. */
+export type OutputMode = 'binary' | 'url';
 
 export interface OutputContext {
 	itemIndex: number;
 	requestId: string;
 	output: FalFillOutput;
 	binaryProperty: string;
+	/** Images fal returned for the request (before any were dropped), for the cost. */
+	imagesReturned: number;
 	/** Set when fal's answer differs from what was asked (fewer images, NSFW dropped). */
 	warning?: string;
 }
 
-/** Builds the output item of generated image `imageIndex` from its downloaded bytes. */
-export async function buildOutputItem(
+/** The output item of one image, with its bytes in the binary field. */
+export async function binaryOutputItem(
 	context: OutputContext,
-	imageIndex: number,
-	image: DownloadedImage,
+	image: SelectedImage,
+	downloaded: DownloadedImage,
 	storeBinary: StoreBinary,
 ): Promise<INodeExecutionData> {
-	const { output, requestId } = context;
-	const described = output.images?.[imageIndex];
-	const info = readImageInfo(image.bytes);
+	const info = readImageInfo(downloaded.bytes);
 	if (!info.ok || info.info.format === 'webp') {
 		throw new FalTransportError(
-			`Image ${imageIndex + 1} from fal is not a JPEG or PNG image (${info.ok ? info.info.format : info.reason})`,
-			`Try again; if it persists, report fal request ID ${requestId} to fal.`,
-			requestId,
+			`Image ${image.index + 1} from fal is not a JPEG or PNG image (${info.ok ? info.info.format : info.reason})`,
+			`Try again; if it persists, report fal request ID ${context.requestId} to fal.`,
+			context.requestId,
 		);
 	}
 	const { format, mimeType, width, height } = info.info;
-	const fileName = `fal-fill-${requestId.slice(0, 8)}-${imageIndex + 1}.${format}`;
-	const binary = await storeBinary(image.bytes, fileName, mimeType);
-	const nsfwFlags = Array.isArray(output.has_nsfw_concepts) ? output.has_nsfw_concepts : [];
-	const json: IDataObject = {
-		request_id: requestId,
-		image_index: imageIndex,
-		url: shortenDataUri(described?.url ?? '', context.binaryProperty),
-		content_type: mimeType,
-		width,
-		height,
-		seed: output.seed ?? null,
-		prompt: output.prompt ?? null,
-		has_nsfw_concept: nsfwFlags[imageIndex] === true,
-		has_nsfw_concepts: nsfwFlags,
-		timings: (output.timings as IDataObject | undefined) ?? {},
-		...(context.warning ? { warning: context.warning } : {}),
-	};
+	const fileName = `fal-fill-${context.requestId.slice(0, 8)}-${image.index + 1}.${format}`;
+	const binary = await storeBinary(downloaded.bytes, fileName, mimeType);
 	return {
-		json,
+		json: imageJson(context, image, { url: shortenDataUri(image.url, context.binaryProperty), mimeType, width, height }),
 		binary: { [context.binaryProperty]: binary },
 		pairedItem: { item: context.itemIndex },
+	};
+}
+
+/** The output item of one image as a link only; size and type are as fal described them. */
+export function urlOutputItem(context: OutputContext, image: SelectedImage): INodeExecutionData {
+	const described = context.output.images?.[image.index];
+	return {
+		json: imageJson(context, image, {
+			url: image.url,
+			mimeType: described?.content_type ?? null,
+			width: described?.width ?? null,
+			height: described?.height ?? null,
+		}),
+		pairedItem: { item: context.itemIndex },
+	};
+}
+
+function imageJson(
+	context: OutputContext,
+	image: SelectedImage,
+	file: { url: string; mimeType: string | null; width: number | null; height: number | null },
+): IDataObject {
+	const { output, requestId } = context;
+	const flags = Array.isArray(output.has_nsfw_concepts) ? output.has_nsfw_concepts : [];
+	return {
+		request_id: requestId,
+		image_index: image.index,
+		url: file.url,
+		content_type: file.mimeType,
+		width: file.width,
+		height: file.height,
+		seed: output.seed ?? null,
+		prompt: output.prompt ?? null,
+		has_nsfw_concept: image.nsfw,
+		has_nsfw_concepts: flags,
+		timings: (output.timings as IDataObject | undefined) ?? {},
+		estimated_cost_usd: estimateCostUsd(file.width ?? 0, file.height ?? 0, context.imagesReturned),
+		...(context.warning ? { warning: context.warning } : {}),
 	};
 }
 

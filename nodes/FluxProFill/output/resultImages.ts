@@ -10,6 +10,8 @@ export interface SelectedImage {
 
 export interface ImageSelection {
 	images: SelectedImage[];
+	/** How many images fal returned, dropped ones included: all of them are billed. */
+	returned: number;
 	/** Why the answer is not what was asked for, for the items' JSON; undefined when it is. */
 	warning?: string;
 }
@@ -55,5 +57,5 @@ export function selectResultImages(
 	const notes: string[] = [];
 	if (listed.length < options.requested) notes.push(`fal returned ${listed.length} of the ${options.requested} images asked for`);
 	if (kept.length < images.length) notes.push(`${images.length - kept.length} NSFW-flagged image(s) dropped`);
-	return { images: kept, warning: notes.length ? notes.join('; ') : undefined };
+	return { images: kept, returned: images.length, warning: notes.length ? notes.join('; ') : undefined };
 }

@@ -61,29 +61,88 @@ export async function runQueuedFill(
 	options: QueueRunOptions,
 ): Promise<QueueRunResult> {
 	const { deadline } = options;
-	const { signal } = deadline;
+	const { request_id: requestId } = await submitFill(client, input, { deadline });
+	options.onSubmitted?.(requestId);
+	return await awaitResult(client, requestId, { deadline, pollIntervalMs: options.pollIntervalMs });
+}
 
-	let requestId: string;
+/** What fal answers to a submit: the request's id and where to follow it. */
+export interface SubmittedRequest {
+	request_id: string;
+	status?: string;
+	status_url?: string;
+	response_url?: string;
+	cancel_url?: string;
+	queue_position?: number;
+}
+
+/** Puts a request in fal's queue; with a webhook URL fal calls it when the request ends. */
+export async function submitFill(
+	client: FalClient,
+	input: FalFillInput,
+	options: { deadline: ItemDeadline; webhookUrl?: string },
+): Promise<SubmittedRequest> {
+	const { deadline, webhookUrl } = options;
 	try {
-		({ request_id: requestId } = await client.queue.submit(FAL_ENDPOINT_ID, { input, abortSignal: signal }));
+		return (await client.queue.submit(FAL_ENDPOINT_ID, {
+			input,
+			abortSignal: deadline.signal,
+			...(webhookUrl ? { webhookUrl } : {}),
+		})) as SubmittedRequest;
 	} catch (error) {
 		if (deadline.stopped) throw deadline.error();
 		throw error;
 	}
-	options.onSubmitted?.(requestId);
+}
 
+/**
+ * Waits for a request fal has accepted and fetches its result. If the wait is stopped
+ * (timeout, cancelled execution) fal's cancel is sent, so nothing runs on unattended.
+ */
+export async function awaitResult(
+	client: FalClient,
+	requestId: string,
+	options: { deadline: ItemDeadline; pollIntervalMs?: number; cancelOnStop?: boolean },
+): Promise<QueueRunResult> {
+	const { deadline } = options;
+	const { signal } = deadline;
 	try {
 		await waitForCompletion(client, requestId, signal, options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS);
 		const result = await client.queue.result(FAL_ENDPOINT_ID, { requestId, abortSignal: signal });
 		return { requestId: result.requestId || requestId, data: result.data as FalFillOutput };
 	} catch (error) {
 		if (!deadline.stopped) throw error;
-		await cancelQuietly(client, requestId);
+		if (options.cancelOnStop !== false) await cancelQuietly(client, requestId);
 		throw deadline.error(requestId);
 	}
 }
 
-async function waitForCompletion(
+export type RequestStatus = QueueStatus & { request_id?: string; logs?: unknown; metrics?: unknown; queue_position?: number };
+
+export async function getRequestStatus(client: FalClient, requestId: string, logs: boolean, signal: AbortSignal): Promise<RequestStatus> {
+	return (await client.queue.status(FAL_ENDPOINT_ID, { requestId, logs, abortSignal: signal })) as RequestStatus;
+}
+
+/**
+ * Asks fal to cancel a request. fal answers 400 ALREADY_COMPLETED for one that has
+ * ended; that is an answer, not a failure.
+ */
+export async function cancelRequest(
+	client: FalClient,
+	requestId: string,
+	signal: AbortSignal,
+): Promise<'CANCELLATION_REQUESTED' | 'ALREADY_COMPLETED'> {
+	try {
+		await client.queue.cancel(FAL_ENDPOINT_ID, { requestId, abortSignal: signal });
+		return 'CANCELLATION_REQUESTED';
+	} catch (error) {
+		const { status, body } = error as { status?: number; body?: { status?: unknown } };
+		if (status === 400 && body?.status === 'ALREADY_COMPLETED') return 'ALREADY_COMPLETED';
+		throw error;
+	}
+}
+
+export async function waitForCompletion(
 	client: FalClient,
 	requestId: string,
 	signal: AbortSignal,

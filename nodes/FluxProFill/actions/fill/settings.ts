@@ -9,6 +9,9 @@ import {
 } from '../../constants';
 import { InputProblem } from '../../errors/InputProblem';
 import type { PictureSource } from '../../images/pictures';
+import type { OutputMode } from '../../output/outputItems';
+
+const OUTPUT_MODES: readonly OutputMode[] = ['binary', 'url'];
 
 
 /** The node parameters of one item, as n8n resolved them (expressions may yield anything). */
@@ -35,15 +38,24 @@ export interface FillSettings {
 	enhancePrompt: boolean;
 	syncMode: boolean;
 	dropNsfw: boolean;
+	outputMode: OutputMode;
 	outputBinaryProperty: string;
 	timeoutMs: number;
 }
 
 const DEFAULT_TIMEOUT_SECONDS = 600;
 
-/** Turns one item's raw parameters into settings, or throws an InputProblem naming the parameter. */
-export function parseFillSettings(raw: RawFillParameters): FillSettings {
+/**
+ * Turns one item's raw parameters into settings, or throws an InputProblem naming the
+ * parameter. As an AI agent's tool the node takes and returns links only: binary data
+ * cannot cross the tool boundary, and a data URI would flood the agent's context.
+ */
+export function parseFillSettings(raw: RawFillParameters, mode: { tool?: boolean } = {}): FillSettings {
 	const options = raw.options ?? {};
+	if (mode.tool) {
+		const overrides = toolOverrides(raw);
+		return { ...parseFillSettings(raw), ...overrides };
+	}
 	return {
 		prompt: parsePrompt(raw.prompt),
 		image: parsePictureSource('image', raw.imageSource, raw.imageBinaryProperty, raw.imageUrl),
@@ -55,9 +67,30 @@ export function parseFillSettings(raw: RawFillParameters): FillSettings {
 		enhancePrompt: parseBoolean('Enhance Prompt', options.enhancePrompt),
 		syncMode: parseBoolean('Return Data URI (Sync Mode)', options.syncMode),
 		dropNsfw: parseBoolean('Drop NSFW Images', options.dropNsfw),
+		outputMode: parseEnum('Output', options.outputMode, OUTPUT_MODES, 'binary'),
 		outputBinaryProperty: parseFieldName('Output Binary Field', options.outputBinaryProperty ?? 'data'),
 		timeoutMs: parseTimeoutSeconds(options.timeout) * 1000,
 	};
+}
+
+function toolOverrides(raw: RawFillParameters): Partial<FillSettings> {
+	for (const [what, source] of [['Image', raw.imageSource], ['Mask', raw.maskSource]] as const) {
+		if (source !== 'url') {
+			throw new InputProblem(
+				`As an AI agent's tool this node needs the ${what.toLowerCase()} as a URL`,
+				`Set "${what} Source" to URL and fill "${what} URL" with {{ $fromAI('${what.toLowerCase()}_url', 'public link to the ${what.toLowerCase()}') }}; agents cannot pass binary files.`,
+			);
+		}
+	}
+	return { outputMode: 'url', syncMode: false };
+}
+
+/** A webhook fal calls when a submitted request ends (for example a Wait node's resume URL). */
+export function parseWebhookUrl(value: unknown): string | undefined {
+	if (value === undefined || value === null || (typeof value === 'string' && value.trim() === '')) return undefined;
+	const url = parseUrl('Webhook URL', value);
+	if (url.startsWith('data:')) throw new InputProblem('"Webhook URL" must be an http(s) link', 'Use a link fal can POST to, such as {{ $execution.resumeUrl }} of a Wait node.');
+	return url;
 }
 
 function parsePrompt(value: unknown): string {

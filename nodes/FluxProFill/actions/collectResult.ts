@@ -1,0 +1,48 @@
+import type { IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
+
+import { binaryOutputItem, urlOutputItem, type OutputMode } from '../output/outputItems';
+import { selectResultImages } from '../output/resultImages';
+import { downloadImage } from '../transport/downloads';
+import type { QueueRunResult } from '../transport/queueRequest';
+import type { FalServices } from './services';
+
+export interface CollectOptions {
+	outputMode: OutputMode;
+	binaryProperty: string;
+	dropNsfw: boolean;
+	/** Images asked for, to notice an answer with fewer; undefined when not known (getResult). */
+	requested?: number;
+	signal: AbortSignal;
+}
+
+/** fal's answer into output items: checked, then each image downloaded into n8n's binary data, or linked. */
+export async function collectResult(
+	ctx: IExecuteFunctions,
+	itemIndex: number,
+	{ requestId, data }: QueueRunResult,
+	options: CollectOptions,
+	services: Pick<FalServices, 'httpGet'>,
+): Promise<INodeExecutionData[]> {
+	const selection = selectResultImages(data, requestId, {
+		requested: options.requested ?? data.images?.length ?? 0,
+		dropNsfw: options.dropNsfw,
+	});
+	if (selection.warning) ctx.logger.warn(`fal request ${requestId}: ${selection.warning}`, { itemIndex });
+	const context = {
+		itemIndex,
+		requestId,
+		output: data,
+		binaryProperty: options.binaryProperty,
+		imagesReturned: selection.returned,
+		warning: selection.warning,
+	};
+	if (options.outputMode === 'url') return selection.images.map((image) => urlOutputItem(context, image));
+	const store = (bytes: Buffer, fileName: string, mimeType: string) =>
+		ctx.helpers.prepareBinaryData(bytes, fileName, mimeType);
+	return await Promise.all(
+		selection.images.map(async (image) => {
+			const downloaded = await downloadImage(image.url, services.httpGet, options.signal, requestId);
+			return await binaryOutputItem(context, image, downloaded, store);
+		}),
+	);
+}

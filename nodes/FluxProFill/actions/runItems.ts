@@ -1,0 +1,114 @@
+import { NodeOperationError, type IDataObject, type IExecuteFunctions, type INodeExecutionData } from 'n8n-workflow';
+import pLimit from 'p-limit';
+
+import { toNodeError } from '../errors/toNodeError';
+
+/** What an operation does with one item; the loop around it is the same for all. */
+export interface ItemRunner<Checked> {
+	/** Checks one item without calling fal (parameters, files). Throws to fail the item. */
+	check(itemIndex: number): Promise<Checked>;
+	/** Runs one checked item and returns its output items. */
+	run(itemIndex: number, checked: Checked, context: RunContext): Promise<INodeExecutionData[]>;
+}
+
+export interface RunContext {
+	/** Runs `work` while holding one of the concurrency slots (requests at fal at once). */
+	atFal<T>(work: () => Promise<T>): Promise<T>;
+	/** Fires when the execution is cancelled, or another item failed and the node stops. */
+	stopSignal: AbortSignal;
+	/** Set the fal request id as soon as it is known, so a failure can name it. */
+	track(requestId: string): void;
+}
+
+/** The execution's stop signal: cancelled by n8n, or by the first failure when the node stops on errors. */
+export class ExecutionStop {
+	readonly signal: AbortSignal;
+
+	private readonly failFast = new AbortController();
+
+	constructor(readonly execution: AbortSignal | undefined) {
+		this.signal = execution ? AbortSignal.any([execution, this.failFast.signal]) : this.failFast.signal;
+	}
+
+	stopOthers(): void {
+		this.failFast.abort();
+	}
+
+	get cancelled(): boolean {
+		return this.execution?.aborted === true;
+	}
+}
+
+type Failure = { itemIndex: number; error: unknown; requestId?: string };
+type Outcome = { items: INodeExecutionData[] } | Failure;
+
+/**
+ * Runs every input item through `runner`, keeping n8n's promises: all items are checked
+ * before any is run, so bad input costs nothing; output is in input order with
+ * `pairedItem`; with continueOnFail a failed item becomes one error item and the rest
+ * go on, without it the first failure stops the node (and the items still running).
+ */
+export async function runItems<Checked>(
+	ctx: IExecuteFunctions,
+	runner: ItemRunner<Checked>,
+	options: { concurrency: number; stop: ExecutionStop; secrets: string[] },
+): Promise<INodeExecutionData[]> {
+	const { stop, secrets } = options;
+	const continueOnFail = ctx.continueOnFail();
+	const toError = (failure: Failure) =>
+		toNodeError(ctx.getNode(), failure.error, failure.itemIndex, secrets, failure.requestId);
+
+	const checked: Array<{ value: Checked } | Failure> = [];
+	for (let itemIndex = 0; itemIndex < ctx.getInputData().length; itemIndex++) {
+		try {
+			checked.push({ value: await runner.check(itemIndex) });
+		} catch (error) {
+			if (!continueOnFail) throw toError({ itemIndex, error });
+			checked.push({ itemIndex, error });
+		}
+	}
+
+	const limit = pLimit(options.concurrency);
+	let firstFailure: Failure | undefined;
+	const outcomes = await Promise.all(
+		checked.map(async (entry, itemIndex): Promise<Outcome> => {
+			if ('error' in entry) return entry;
+			let requestId: string | undefined;
+			try {
+				if (stop.signal.aborted) throw new Error('stopped before it started');
+				const items = await runner.run(itemIndex, entry.value, {
+					atFal: async (work) => await limit(work),
+					stopSignal: stop.signal,
+					track: (id) => (requestId = id),
+				});
+				return { items };
+			} catch (error) {
+				const failure = { itemIndex, error, requestId };
+				if (!continueOnFail && !firstFailure) {
+					firstFailure = failure;
+					stop.stopOthers();
+				}
+				return failure;
+			}
+		}),
+	);
+	// n8n recognises a cancelled run by "canceled" in the error; no item output is wanted then.
+	if (stop.cancelled) {
+		throw new NodeOperationError(ctx.getNode(), 'The execution was canceled', {
+			description: 'fal requests that were still running were canceled too.',
+		});
+	}
+	if (firstFailure) throw toError(firstFailure);
+	return outcomes.flatMap((outcome) =>
+		'items' in outcome ? outcome.items : [{ json: errorJson(toError(outcome), outcome.requestId), pairedItem: { item: outcome.itemIndex } }],
+	);
+}
+
+function errorJson(error: { message: string; description?: string | null; httpCode?: string | null }, requestId?: string): IDataObject {
+	return {
+		error: error.message,
+		...(error.description ? { description: error.description } : {}),
+		...(error.httpCode ? { http_code: error.httpCode } : {}),
+		...(requestId ? { request_id: requestId } : {}),
+	};
+}

@@ -1,0 +1,63 @@
+import type { FalClient } from '@fal-ai/client';
+import type { IExecuteFunctions } from 'n8n-workflow';
+import type { Readable } from 'node:stream';
+
+import { secretsOfKey } from '../errors/redact';
+import type { BinaryReader } from '../images/pictures';
+import { MAX_OUTPUT_IMAGE_BYTES, readCapped, type HttpGet } from '../transport/downloads';
+import { createFalClientForCredentials, type FalCredentials } from '../transport/falClient';
+import { createResilientFetch } from '../transport/resilientFetch';
+import { PictureUploader } from '../transport/uploads';
+import { ExecutionStop } from './runItems';
+
+/** Everything one execution shares across its items: one fal client, one upload cache. */
+export interface FalServices {
+	client: FalClient;
+	uploader: PictureUploader;
+	httpGet: HttpGet;
+	stop: ExecutionStop;
+	/** Strings that must never appear in output: the key and its secret half. */
+	secrets: string[];
+}
+
+export async function createFalServices(ctx: IExecuteFunctions): Promise<FalServices> {
+	const credentials = (await ctx.getCredentials('falApi')) as unknown as FalCredentials;
+	const stop = new ExecutionStop(ctx.getExecutionCancelSignal());
+	const fetchWithRetries = createResilientFetch({
+		signal: stop.signal,
+		onRetry: ({ attempt, delayMs, reason }) =>
+			ctx.logger.warn(`fal request failed (${reason}); retry ${attempt} in ${delayMs} ms`),
+	});
+	const client = createFalClientForCredentials(credentials, fetchWithRetries);
+	return {
+		client,
+		uploader: new PictureUploader(client),
+		httpGet: n8nHttpGet(ctx),
+		stop,
+		secrets: secretsOfKey(credentials.apiKey ?? ''),
+	};
+}
+
+/** Reads an item's binary fields through n8n's helpers: works in every binary-data mode. */
+export function binaryReader(ctx: IExecuteFunctions, itemIndex: number): BinaryReader {
+	return {
+		fields: () => ctx.getInputData()[itemIndex]?.binary,
+		read: async (field) => await ctx.helpers.getBinaryDataBuffer(itemIndex, field),
+	};
+}
+
+/** Downloads through n8n's HTTP helper (so n8n's proxy and TLS settings apply), streamed and capped. */
+function n8nHttpGet(ctx: IExecuteFunctions): HttpGet {
+	return async (url, signal) => {
+		const response = (await ctx.helpers.httpRequest({
+			method: 'GET',
+			url,
+			encoding: 'stream',
+			returnFullResponse: true,
+			abortSignal: signal,
+			timeout: 120_000,
+		})) as { body: Readable; headers: Record<string, string | undefined> };
+		const bytes = await readCapped(response.body, MAX_OUTPUT_IMAGE_BYTES, url);
+		return { bytes, contentType: response.headers['content-type'] };
+	};
+}

@@ -1,0 +1,28 @@
+import type { INodeExecutionData } from 'n8n-workflow';
+
+/** fal's published price for FLUX.1 [pro] Fill: $0.05 per megapixel, rounded up, per image. */
+export const PRICE_PER_MEGAPIXEL_USD = 0.05;
+
+/** Estimated price of one request making `count` images of `width`×`height`. An estimate: fal's invoice is what counts. */
+export function estimateCostUsd(width: number, height: number, count: number): number {
+	if (!(width > 0 && height > 0 && count > 0)) return 0;
+	const megapixels = Math.ceil((width * height) / 1_000_000);
+	return round(megapixels * PRICE_PER_MEGAPIXEL_USD * count);
+}
+
+/** Total over distinct requests: every output item of a request carries that request's cost. */
+export function totalCostUsd(items: INodeExecutionData[]): { usd: number; requests: number } {
+	const perRequest = new Map<string, number>();
+	for (const { json } of items) {
+		if (typeof json.request_id === 'string' && typeof json.estimated_cost_usd === 'number') {
+			perRequest.set(json.request_id, json.estimated_cost_usd);
+		}
+	}
+	let usd = 0;
+	for (const cost of perRequest.values()) usd += cost;
+	return { usd: round(usd), requests: perRequest.size };
+}
+
+function round(usd: number): number {
+	return Math.round(usd * 10_000) / 10_000;
+}
