@@ -2,11 +2,18 @@ import type { IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeDescrip
 import { NodeOperationError } from 'n8n-workflow';
 
 import { executeFill } from './actions/fill/fill.action';
+import { executeCancel, executeGetResult, executeGetStatus } from './actions/request/request.actions';
+import { executeSubmit } from './actions/submit/submit.action';
+import { totalCostUsd } from './output/cost';
 import { nodeProperties } from './description';
 
 /** Operations by their contract name; each runs over all input items at once. */
 const operations: Record<string, (this: IExecuteFunctions) => Promise<INodeExecutionData[]>> = {
 	fill: executeFill,
+	submit: executeSubmit,
+	getStatus: executeGetStatus,
+	getResult: executeGetResult,
+	cancel: executeCancel,
 };
 
 export class FluxProFill implements INodeType {
@@ -29,6 +36,7 @@ export class FluxProFill implements INodeType {
 				required: true,
 			},
 		],
+		usableAsTool: true,
 		properties: nodeProperties,
 	};
 
@@ -40,6 +48,14 @@ export class FluxProFill implements INodeType {
 				description: `Choose one of: ${Object.keys(operations).join(', ')}.`,
 			});
 		}
-		return [await run.call(this)];
+		const items = await run.call(this);
+		const cost = totalCostUsd(items);
+		if (cost.requests > 0) {
+			this.addExecutionHints({
+				message: `Estimated fal cost of this run: $${cost.usd.toFixed(2)} for ${cost.requests} request${cost.requests === 1 ? '' : 's'} ($0.05 per megapixel, rounded up, per image; fal's invoice is what counts)`,
+				location: 'outputPane',
+			});
+		}
+		return [items];
 	}
 }

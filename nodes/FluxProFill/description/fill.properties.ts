@@ -2,7 +2,9 @@ import type { INodeProperties } from 'n8n-workflow';
 
 import { DEFAULT_CONCURRENCY, MAX_IMAGES, MAX_SEED, MIN_IMAGES } from '../constants';
 
-const showForFill = { operation: ['fill'] };
+const showForFill = { operation: ['fill', 'submit'] };
+/** Inside the options collection: only for operations that wait for and return images. */
+const onlyWhenWaiting = { show: { '/operation': ['fill'] } };
 
 /** Where the picture to repaint comes from. */
 const imageProperties: INodeProperties[] = [
@@ -111,6 +113,7 @@ const optionProperties: INodeProperties = {
 		{
 			displayName: 'Drop NSFW Images',
 			name: 'dropNsfw',
+			displayOptions: onlyWhenWaiting,
 			type: 'boolean',
 			default: false,
 			description: 'Whether to leave out images that fal flags as NSFW. When off, flagged images are returned with has_nsfw_concept set to true. If every image of an item is flagged, the item fails.',
@@ -131,8 +134,21 @@ const optionProperties: INodeProperties = {
 			description: `How many variations to generate (${MIN_IMAGES}–${MAX_IMAGES}). Each becomes its own output item, and each is billed.`,
 		},
 		{
+			displayName: 'Output',
+			name: 'outputMode',
+			type: 'options',
+			displayOptions: onlyWhenWaiting,
+			options: [
+				{ name: 'Binary File', value: 'binary', description: 'Download each image into the item, for storage, e-mail or messaging nodes' },
+				{ name: 'URL Only', value: 'url', description: "Return fal's links and the JSON without downloading. With sync mode the link is a data: URI holding the whole image." },
+			],
+			default: 'binary',
+			description: 'Whether to download the images or only return their links',
+		},
+		{
 			displayName: 'Output Binary Field',
 			name: 'outputBinaryProperty',
+			displayOptions: onlyWhenWaiting,
 			type: 'string',
 			default: 'data',
 			description: 'Binary field of each output item that receives the generated image',
@@ -181,10 +197,20 @@ const optionProperties: INodeProperties = {
 		{
 			displayName: 'Timeout (Seconds)',
 			name: 'timeout',
+			displayOptions: onlyWhenWaiting,
 			type: 'number',
 			default: 600,
 			typeOptions: { minValue: 1, numberPrecision: 0 },
 			description: 'How long to wait for one item, from upload to the last image downloaded. When it runs out the fal request is cancelled and the item fails with its request ID.',
+		},
+		{
+			displayName: 'Webhook URL',
+			name: 'webhookUrl',
+			type: 'string',
+			default: '',
+			placeholder: 'e.g. {{ $execution.resumeUrl }}',
+			displayOptions: { show: { '/operation': ['submit'] } },
+			description: "URL fal calls (POST) when the request ends. Use a Wait node's resume URL to let the workflow sleep until fal is done, then Get Result.",
 		},
 	],
 };
