@@ -121,8 +121,10 @@ function describeAnswer(status: number, rawBody: unknown, requestId: string | un
 	if (status === 404) {
 		return {
 			...base,
-			message: `fal answered "not found"${detail ? `: ${detail}` : ''}`,
-			description: 'The request or endpoint does not exist for this key. If a proxy URL is set in the credential, check that it forwards to fal.',
+			message: requestId ? `fal has no request with ID ${requestId}` : `fal answered "not found"${detail ? `: ${detail}` : ''}`,
+			description: requestId
+				? `Check the request ID: a request can only be read with the key that submitted it, and fal keeps requests for a limited time. fal said: ${detail}`
+				: 'The endpoint does not exist for this key. If a proxy URL is set in the credential, check that it forwards to fal.',
 			transient: false,
 		};
 	}
