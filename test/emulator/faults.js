@@ -30,6 +30,9 @@ class FaultBook {
 		if (rule.dropAfterEvents !== undefined && rule.kind !== 'stream') {
 			throw new TypeError("fail(): dropAfterEvents only applies to kind 'stream'");
 		}
+		if (rule.acceptThenDelayMs !== undefined && rule.kind !== 'submit') {
+			throw new TypeError("fail(): acceptThenDelayMs only applies to kind 'submit'");
+		}
 		if (rule.acceptThenFail && rule.kind !== 'submit') {
 			throw new TypeError("fail(): acceptThenFail only applies to kind 'submit'");
 		}

@@ -210,6 +210,13 @@ function createHandler(deps) {
 			if (fault.reset) return void req.socket.destroy();
 			return sendFault({ status: 504, body: { detail: 'Gateway timeout', error_type: 'request_timeout' }, ...fault }, res, idHeader(job.id));
 		}
+		if (fault && route.name === 'submit' && fault.acceptThenDelayMs !== undefined) {
+			// The slow-answer case: fal has the job while the client still waits for its id.
+			const { job, answer } = submit(bytes, target, 'queue');
+			record.requestId = job.id;
+			await delay(fault.acceptThenDelayMs);
+			return sendJson(res, 200, answer, idHeader(job.id));
+		}
 		if (fault?.reset) return void req.socket.destroy();
 		if (fault && answersInstead(fault)) return sendFault(fault, res, idHeader(route.requestId));
 

@@ -95,6 +95,7 @@
  * @property {number} [dropAfterEvents] 'stream' only: send N events, then destroy the socket
  * @property {number} [delayMs] answer late (alone: the normal answer, late)
  * @property {boolean} [acceptThenFail] 'submit' only: create the job, then answer the fault
+ * @property {number} [acceptThenDelayMs] 'submit' only: create the job, then answer normally this much later
  * @property {(req: RecordedRequest) => boolean} [match] restricts the rule to some requests
  * @property {number} [hits] how many requests it has been applied to (maintained by the emulator)
  */

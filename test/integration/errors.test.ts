@@ -84,7 +84,8 @@ describe('input checks before anything is paid for', () => {
 		item.binary!.mask = prepareBinary(other.mask, 'mask.png', 'image/png');
 		const error = await failingItem(item);
 		expect(error.message).toBe('The mask is 80×48 pixels but the image is 64×48');
-		expect(error.description).toContain('exactly the width and height');
+		expect(error.description).toContain("exactly the image's width and height");
+		expect(error.description).toContain('Fit Mask to Image');
 	});
 
 	it('rejects num_images out of range from an expression', async () => {
@@ -203,6 +204,20 @@ describe('time and cancellation', () => {
 		await waitFor(() => emu.requests.some((r) => r.kind === 'cancel'));
 		const job = [...emu.jobs.values()][0];
 		expect(job.cancelled).toBe(true);
+	});
+
+	it('cancels a request that fal accepted while the execution was being cancelled', async () => {
+		emu.configure({ latencyMs: 10_000 });
+		emu.fail({ kind: 'submit', acceptThenDelayMs: 400 });
+		const controller = new AbortController();
+		const run = runFill({ proxyUrl: emu.proxyUrl, items: [pictureItem(pictures)], abortSignal: controller.signal });
+		await waitFor(() => emu.jobs.size === 1);
+		controller.abort();
+		const result = await run;
+		expect(result.run.status).toBe('canceled');
+		const [job] = [...emu.jobs.values()];
+		await waitFor(() => job.cancelled === true);
+		expect(emu.requests.filter((r) => r.kind === 'submit')).toHaveLength(1);
 	});
 
 	it('times out an item, cancels it at fal and names the request id', async () => {

@@ -91,10 +91,15 @@ it('sends every parameter to fal under its endpoint name, with uploaded image an
 		enhance_prompt: true,
 		sync_mode: false,
 	});
-	// The files fal got are byte for byte what the earlier node produced.
-	const uploaded = emu.uploads.map((u) => u.bytes).sort();
-	expect(uploaded).toEqual([pictures.image.length, pictures.mask.length].sort());
+	// The image fal got is byte for byte what the earlier node produced; the mask is
+	// that mask made pure black and white, as a PNG of the image's size.
 	expect(emu.uploads.map((u) => u.contentType)).toEqual(['image/png', 'image/png']);
+	expect(emu.uploads.map((u) => u.bytes)).toContain(pictures.image.length);
+	const maskUrl = (submit.body as { mask_url: string }).mask_url;
+	const sentMask = await readPixels(Buffer.from(await (await fetch(maskUrl)).arrayBuffer()));
+	const expected = await readPixels(pictures.mask);
+	expect([sentMask.width, sentMask.height]).toEqual([pictures.width, pictures.height]);
+	expect(sentMask.data.equals(expected.data)).toBe(true);
 });
 
 it('sends the endpoint defaults explicitly and lets fal draw the seed', async () => {

@@ -156,7 +156,7 @@ describe('prepareMask: alpha (image transparency)', () => {
 		await expectProblem(
 			prepareMask({ kind: 'alpha', image: jpeg }, IMAGE, {}),
 			'The image has no alpha channel: it is a JPEG, and JPEG cannot store transparency',
-			/"Binary File".*"Rectangles"/,
+			/"Binary Field".*"Rectangles"/,
 		);
 		const png = await picture(W, H, 3, () => [10, 20, 30]);
 		await expectProblem(prepareMask({ kind: 'alpha', image: png }, IMAGE, {}), 'The image has no alpha channel: it is a PNG without transparency');
@@ -483,8 +483,8 @@ describe('prepareMask: options and output', () => {
 		[{ threshold: 300 }, /^"Mask Threshold" is 300, but it must be a number from 0 to 255/],
 		[{ threshold: -1 }, /^"Mask Threshold" is -1/],
 		[{ threshold: Number.NaN }, /^"Mask Threshold" is NaN/],
-		[{ grow: -1 }, /^"Grow Mask \(px\)" is -1, but it must be a whole number of pixels, 0 or more/],
-		[{ grow: 1.5 }, /^"Grow Mask \(px\)" is 1.5/],
+		[{ grow: -1 }, /^"Grow Mask \(Px\)" is -1, but it must be a whole number of pixels, 0 or more/],
+		[{ grow: 1.5 }, /^"Grow Mask \(Px\)" is 1.5/],
 		[{ fit: 'cover' as 'none' }, /^"Fit Mask to Image" is "cover", but it must be "none" or "stretch"/],
 	])('rejects option %p', async (options, message) => {
 		await expectProblem(prepareMask(spec, IMAGE, options), message);

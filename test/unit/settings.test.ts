@@ -32,6 +32,8 @@ describe('parseFillSettings', () => {
 			prompt: 'a red bicycle',
 			image: { kind: 'binary', field: 'data' },
 			mask: { kind: 'binary', field: 'mask' },
+			maskOptions: { invert: false, fit: 'none', threshold: 128, grow: 0 },
+			returnMask: false,
 			seed: undefined,
 			numImages: 1,
 			outputFormat: 'jpeg',

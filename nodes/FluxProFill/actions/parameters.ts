@@ -16,6 +16,7 @@ export function readRawFillParameters(ctx: IExecuteFunctions, itemIndex: number)
 		maskSource,
 		maskBinaryProperty: maskSource === 'binary' ? get('maskBinaryProperty', 'mask') : undefined,
 		maskUrl: maskSource === 'url' ? get('maskUrl', '') : undefined,
+		maskRectangles: maskSource === 'rectangles' ? get('maskRectangles', {}) : undefined,
 		options: readOptions(ctx, itemIndex),
 	};
 }

@@ -3,6 +3,7 @@ import type { IExecuteFunctions } from 'n8n-workflow';
 import type { Readable } from 'node:stream';
 
 import { secretsOfKey } from '../errors/redact';
+import { MaskPreparer } from '../images/inputMask';
 import type { BinaryReader } from '../images/pictures';
 import { MAX_OUTPUT_IMAGE_BYTES, readCapped, type HttpGet } from '../transport/downloads';
 import { createFalClientForCredentials, type FalCredentials } from '../transport/falClient';
@@ -14,6 +15,7 @@ import { ExecutionStop } from './runItems';
 export interface FalServices {
 	client: FalClient;
 	uploader: PictureUploader;
+	masks: MaskPreparer;
 	httpGet: HttpGet;
 	stop: ExecutionStop;
 	/** Strings that must never appear in output: the key and its secret half. */
@@ -32,6 +34,7 @@ export async function createFalServices(ctx: IExecuteFunctions): Promise<FalServ
 	return {
 		client,
 		uploader: new PictureUploader(client),
+		masks: new MaskPreparer(),
 		httpGet: n8nHttpGet(ctx),
 		stop,
 		secrets: secretsOfKey(credentials.apiKey ?? ''),

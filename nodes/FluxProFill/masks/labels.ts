@@ -4,13 +4,13 @@
  */
 export const LABELS = {
 	maskSource: 'Mask Source',
-	sourceBinary: 'Binary File',
+	sourceBinary: 'Binary Field',
 	sourceAlpha: 'Image Transparency',
 	sourceRectangles: 'Rectangles',
 	invert: 'Invert Mask',
 	fit: 'Fit Mask to Image',
 	threshold: 'Mask Threshold',
-	grow: 'Grow Mask (px)',
+	grow: 'Grow Mask (Px)',
 } as const;
 
 /** `"Name"`, as the other messages of the node quote parameters. */

@@ -76,23 +76,38 @@ export interface SubmittedRequest {
 	queue_position?: number;
 }
 
-/** Puts a request in fal's queue; with a webhook URL fal calls it when the request ends. */
+/** The submit itself is never aborted midway (see below); this bounds a hanging one. */
+const SUBMIT_TIMEOUT_MS = 60_000;
+
+/**
+ * Puts a request in fal's queue; with a webhook URL fal calls it when the request ends.
+ * A submit is not cut off by a stop: fal might accept it without us learning its id,
+ * and it would then run (and be billed) with no way to cancel it. Instead a stop that
+ * comes while it is in flight cancels the request as soon as its id is known.
+ */
 export async function submitFill(
 	client: FalClient,
 	input: FalFillInput,
 	options: { deadline: ItemDeadline; webhookUrl?: string },
 ): Promise<SubmittedRequest> {
 	const { deadline, webhookUrl } = options;
+	if (deadline.stopped) throw deadline.error();
+	let submitted: SubmittedRequest;
 	try {
-		return (await client.queue.submit(FAL_ENDPOINT_ID, {
+		submitted = (await client.queue.submit(FAL_ENDPOINT_ID, {
 			input,
-			abortSignal: deadline.signal,
+			abortSignal: AbortSignal.timeout(SUBMIT_TIMEOUT_MS),
 			...(webhookUrl ? { webhookUrl } : {}),
 		})) as SubmittedRequest;
 	} catch (error) {
 		if (deadline.stopped) throw deadline.error();
 		throw error;
 	}
+	if (deadline.stopped) {
+		await cancelQuietly(client, submitted.request_id);
+		throw deadline.error(submitted.request_id);
+	}
+	return submitted;
 }
 
 /**

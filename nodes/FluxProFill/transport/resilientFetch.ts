@@ -89,10 +89,14 @@ export function createResilientFetch(options: ResilientFetchOptions = {}): typeo
 		const target = targetUrl(input, init);
 		const method = (init?.method ?? 'GET').toUpperCase();
 		const isSubmit = method === 'POST' && QUEUE_SUBMIT.test(target);
-		// A cancel is sent because the execution stopped: the stop signal must not stop it.
 		const isCancel = method === 'PUT' && QUEUE_CANCEL.test(target);
-		const signal = combine(init?.signal ?? undefined, isCancel ? undefined : options.signal);
+		// A cancel is sent because the execution stopped, so the stop signal must not stop
+		// it; nor may it cut a submit in flight: fal could accept it without us learning
+		// its id, and it could then never be cancelled. Both still stop between retries.
+		const signal = combine(init?.signal ?? undefined, isCancel || isSubmit ? undefined : options.signal);
+		const waitSignal = combine(init?.signal ?? undefined, isCancel ? undefined : options.signal);
 		for (let attempt = 1; ; attempt++) {
+			if (attempt > 1) waitSignal?.throwIfAborted();
 			let response: Response;
 			try {
 				response = await fetchImpl(input, { ...init, signal });
@@ -105,14 +109,14 @@ export function createResilientFetch(options: ResilientFetchOptions = {}): typeo
 				}
 				const delayMs = backoff(policy, attempt);
 				options.onRetry?.({ url: target, attempt, delayMs, reason: code });
-				await sleep(delayMs, signal);
+				await sleep(delayMs, waitSignal);
 				continue;
 			}
 			if (!RETRYABLE_STATUS.has(response.status)) return response;
 			const maybeAccepted = isSubmit && !SUBMIT_NOT_ACCEPTED_STATUS.has(response.status);
 			const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));
 			const lastAttempt =
-				maybeAccepted || attempt >= policy.attempts || signal?.aborted || (retryAfterMs ?? 0) > policy.maxRetryAfterMs;
+				maybeAccepted || attempt >= policy.attempts || waitSignal?.aborted || (retryAfterMs ?? 0) > policy.maxRetryAfterMs;
 			if (lastAttempt) {
 				// Give up with an error the client does not retry on its own.
 				const requestId = response.headers.get('x-fal-request-id') ?? undefined;
@@ -121,8 +125,7 @@ export function createResilientFetch(options: ResilientFetchOptions = {}): typeo
 			await response.body?.cancel().catch(() => undefined);
 			const delayMs = retryAfterMs ?? backoff(policy, attempt);
 			options.onRetry?.({ url: target, attempt, delayMs, reason: `HTTP ${response.status}` });
-			await sleep(delayMs, signal);
-			if (signal?.aborted) signal.throwIfAborted();
+			await sleep(delayMs, waitSignal);
 		}
 	};
 }

@@ -1,6 +1,7 @@
 import type { IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 
-import { checkSameSize, loadPicture } from '../../images/pictures';
+import type { MaskPreparer } from '../../images/inputMask';
+import { checkSameSize, loadPicture, type Picture } from '../../images/pictures';
 import { ItemDeadline } from '../../transport/itemDeadline';
 import { runQueuedFill, type FalFillInput } from '../../transport/queueRequest';
 import { collectResult } from '../collectResult';
@@ -8,6 +9,9 @@ import { readConcurrency, readRawFillParameters, isToolMode } from '../parameter
 import { runItems, type ItemRunner } from '../runItems';
 import { binaryReader, createFalServices, type FalServices } from '../services';
 import { parseFillSettings, type FillSettings } from './settings';
+
+/** Binary field of the output items that gets the mask sent to fal, when asked for. */
+export const RETURNED_MASK_FIELD = 'mask';
 
 /**
  * Fill: every input item becomes its generated images. The concurrency slot is held
@@ -17,11 +21,11 @@ import { parseFillSettings, type FillSettings } from './settings';
 export async function executeFill(this: IExecuteFunctions): Promise<INodeExecutionData[]> {
 	const services = await createFalServices(this);
 	const runner: ItemRunner<FillSettings> = {
-		check: async (itemIndex) => await checkFillItem(this, itemIndex),
+		check: async (itemIndex) => await checkFillItem(this, itemIndex, services),
 		run: async (itemIndex, settings, { atFal, stopSignal, track }) => {
-			const { deadline, result } = await atFal(async () => {
+			const { deadline, result, mask } = await atFal(async () => {
 				const deadline = new ItemDeadline(stopSignal, settings.timeoutMs);
-				const input = await uploadInputs(this, itemIndex, settings, services);
+				const { input, mask } = await uploadInputs(this, itemIndex, settings, services);
 				if (deadline.stopped) throw deadline.error();
 				const result = await runQueuedFill(services.client, input, {
 					deadline,
@@ -30,18 +34,19 @@ export async function executeFill(this: IExecuteFunctions): Promise<INodeExecuti
 						this.logger.debug('fal accepted the fill request', { itemIndex, requestId });
 					},
 				});
-				return { deadline, result };
+				return { deadline, result, mask };
 			});
-			return await collectResult(this, itemIndex, result, { ...outputOptions(settings), signal: deadline.signal }, services);
+			const items = await collectResult(this, itemIndex, result, { ...outputOptions(settings), signal: deadline.signal }, services);
+			return settings.returnMask ? await attachMask(this, items, mask) : items;
 		},
 	};
 	return await runItems(this, runner, { concurrency: readConcurrency(this), stop: services.stop, secrets: services.secrets });
 }
 
 /** Parameters and pictures of one item, before anything is uploaded or paid for. */
-export async function checkFillItem(ctx: IExecuteFunctions, itemIndex: number): Promise<FillSettings> {
+export async function checkFillItem(ctx: IExecuteFunctions, itemIndex: number, services: FalServices): Promise<FillSettings> {
 	const settings = parseFillSettings(readRawFillParameters(ctx, itemIndex), { tool: isToolMode(ctx) });
-	await loadPictures(ctx, itemIndex, settings);
+	await loadPictures(ctx, itemIndex, settings, services.masks);
 	return settings;
 }
 
@@ -51,16 +56,23 @@ export async function uploadInputs(
 	itemIndex: number,
 	settings: FillSettings,
 	services: FalServices,
-): Promise<FalFillInput> {
-	const { image, mask } = await loadPictures(ctx, itemIndex, settings);
+): Promise<{ input: FalFillInput; mask: Picture }> {
+	const { image, mask } = await loadPictures(ctx, itemIndex, settings, services.masks);
 	const [imageUrl, maskUrl] = await Promise.all([services.uploader.urlFor(image), services.uploader.urlFor(mask)]);
-	return toFalInput(settings, imageUrl, maskUrl);
+	return { input: toFalInput(settings, imageUrl, maskUrl), mask };
 }
 
-async function loadPictures(ctx: IExecuteFunctions, itemIndex: number, settings: FillSettings) {
+/** Adds the mask that was sent to fal to every output item, so users can see what was repainted. */
+async function attachMask(ctx: IExecuteFunctions, items: INodeExecutionData[], mask: Picture): Promise<INodeExecutionData[]> {
+	if (mask.kind !== 'bytes') return items;
+	const binary = await ctx.helpers.prepareBinaryData(mask.bytes, 'mask.png', 'image/png');
+	return items.map((item) => ({ ...item, binary: { ...item.binary, [RETURNED_MASK_FIELD]: binary } }));
+}
+
+async function loadPictures(ctx: IExecuteFunctions, itemIndex: number, settings: FillSettings, masks: MaskPreparer) {
 	const reader = binaryReader(ctx, itemIndex);
 	const image = await loadPicture('image', settings.image, reader);
-	const mask = await loadPicture('mask', settings.mask, reader);
+	const mask = await masks.maskFor(settings.mask, image, reader, settings.maskOptions);
 	checkSameSize(image, mask);
 	return { image, mask };
 }

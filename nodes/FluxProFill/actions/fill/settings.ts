@@ -9,6 +9,7 @@ import {
 } from '../../constants';
 import { InputProblem } from '../../errors/InputProblem';
 import type { PictureSource } from '../../images/pictures';
+import type { MaskOptions, Rectangle } from '../../masks';
 import type { OutputMode } from '../../output/outputItems';
 
 const OUTPUT_MODES: readonly OutputMode[] = ['binary', 'url'];
@@ -23,14 +24,21 @@ export interface RawFillParameters {
 	maskSource: unknown;
 	maskBinaryProperty: unknown;
 	maskUrl: unknown;
+	maskRectangles?: unknown;
 	options: Record<string, unknown>;
 }
+
+/** Where the mask comes from: a file or link, the image's own transparency, or rectangles. */
+export type MaskSource = PictureSource | { kind: 'alpha' } | { kind: 'rectangles'; rectangles: Rectangle[] };
 
 /** One item's validated settings: every value is of the type and range fal accepts. */
 export interface FillSettings {
 	prompt: string;
 	image: PictureSource;
-	mask: PictureSource;
+	mask: MaskSource;
+	maskOptions: MaskOptions;
+	/** Return the mask sent to fal in the output items' binary field "mask". */
+	returnMask: boolean;
 	seed?: number;
 	numImages: number;
 	outputFormat: OutputFormat;
@@ -59,7 +67,14 @@ export function parseFillSettings(raw: RawFillParameters, mode: { tool?: boolean
 	return {
 		prompt: parsePrompt(raw.prompt),
 		image: parsePictureSource('image', raw.imageSource, raw.imageBinaryProperty, raw.imageUrl),
-		mask: parsePictureSource('mask', raw.maskSource, raw.maskBinaryProperty, raw.maskUrl),
+		mask: parseMaskSource(raw),
+		maskOptions: {
+			invert: parseBoolean('Invert Mask', options.invertMask),
+			fit: parseBoolean('Fit Mask to Image', options.fitMask) ? 'stretch' : 'none',
+			threshold: parseWholeNumber('Mask Threshold', options.maskThreshold, 128, 0, 255),
+			grow: parseWholeNumber('Grow Mask (Px)', options.growMask, 0, 0, 4096),
+		},
+		returnMask: parseBoolean('Return Mask', options.returnMask),
 		seed: parseSeed(options.seed),
 		numImages: parseNumImages(options.numImages),
 		outputFormat: parseEnum('Output Format', options.outputFormat, OUTPUT_FORMATS, 'jpeg'),
@@ -101,6 +116,44 @@ function parsePrompt(value: unknown): string {
 		);
 	}
 	return value;
+}
+
+function parseMaskSource(raw: RawFillParameters): MaskSource {
+	if (raw.maskSource === 'alpha' || raw.maskSource === 'rectangles') {
+		if (raw.imageSource === 'url') {
+			throw new InputProblem(
+				`"Mask Source" "${raw.maskSource === 'alpha' ? 'Image Transparency' : 'Rectangles'}" needs the image as a binary field`,
+				'The mask is made from the image itself, so the node must have its file. Read the image in an earlier node (for example "HTTP Request" with response format File) and set "Image Source" to "Binary Field".',
+			);
+		}
+		if (raw.maskSource === 'alpha') return { kind: 'alpha' };
+		return { kind: 'rectangles', rectangles: parseRectangles(raw.maskRectangles) };
+	}
+	return parsePictureSource('mask', raw.maskSource, raw.maskBinaryProperty, raw.maskUrl);
+}
+
+/** The fixedCollection's `{ rectangle: [...] }`; values are checked against the image by the mask library. */
+function parseRectangles(value: unknown): Rectangle[] {
+	const list = (value as { rectangle?: unknown } | undefined)?.rectangle;
+	if (!Array.isArray(list) || list.length === 0) {
+		throw new InputProblem('No rectangles to repaint were given', 'Add at least one rectangle under "Rectangles to Repaint".');
+	}
+	return list.map((entry: Record<string, unknown>) => ({
+		left: toNumber(entry.left) ?? Number.NaN,
+		top: toNumber(entry.top) ?? Number.NaN,
+		width: toNumber(entry.width) ?? Number.NaN,
+		height: toNumber(entry.height) ?? Number.NaN,
+		unit: (entry.unit === 'percent' ? 'percent' : entry.unit === undefined || entry.unit === 'px' ? 'px' : entry.unit) as Rectangle['unit'],
+	}));
+}
+
+function parseWholeNumber(parameter: string, value: unknown, fallback: number, min: number, max: number): number {
+	if (value === undefined || value === null || value === '') return fallback;
+	const number = toNumber(value);
+	if (number === undefined || !Number.isInteger(number) || number < min || number > max) {
+		throw new InputProblem(`"${parameter}" is ${truncate(String(value))}`, `Enter a whole number from ${min} to ${max}.`);
+	}
+	return number;
 }
 
 function parsePictureSource(

@@ -23,13 +23,13 @@ export async function executeSubmit(this: IExecuteFunctions): Promise<INodeExecu
 	const services = await createFalServices(this);
 	const runner: ItemRunner<SubmitSettings> = {
 		check: async (itemIndex) => ({
-			...(await checkFillItem(this, itemIndex)),
+			...(await checkFillItem(this, itemIndex, services)),
 			webhookUrl: parseWebhookUrl(readOptions(this, itemIndex).webhookUrl),
 		}),
 		run: async (itemIndex, settings, { atFal, stopSignal, track }) =>
 			await atFal(async () => {
 				const deadline = new ItemDeadline(stopSignal, Math.min(settings.timeoutMs, SUBMIT_TIMEOUT_MS));
-				const input = await uploadInputs(this, itemIndex, settings, services);
+				const { input } = await uploadInputs(this, itemIndex, settings, services);
 				const submitted = await submitFill(services.client, input, { deadline, webhookUrl: settings.webhookUrl });
 				track(submitted.request_id);
 				const size = services.uploader.sizeOf(input.image_url);
