@@ -1,5 +1,4 @@
 #!/usr/bin/env node
-// @ts-check
 // One benchmark measurement in a fresh process: the node fills N large items in n8n's
 // engine (filesystem binary mode), and we report the process's peak RSS growth.
 // Usage (from scripts/bench.js): node scripts/bench-memory.js '<json options>'
@@ -9,7 +8,7 @@ require('./lib/register-ts');
 const fs = require('node:fs');
 
 const { runNode, prepareBinary } = require('../test/helpers/n8nHarness');
-const { FluxProFill } = require('../nodes/FluxProFill/FluxProFill.node');
+const { FluxProFill } = require('../nodes/FluxProFill/FluxProFill.node.ts');
 
 async function main() {
 	const { proxyUrl, apiKey, imagePath, maskPath, items, concurrency } = JSON.parse(process.argv[2] ?? '{}');

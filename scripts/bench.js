@@ -17,7 +17,7 @@ const sharp = require('sharp');
 const { startEmulatorProcess } = require('./lib/emulator-process');
 const { makeTestImage, makeMask } = require('../test/emulator');
 const { runNode, prepareBinary, cleanupN8nHarness } = require('../test/helpers/n8nHarness');
-const { FluxProFill } = require('../nodes/FluxProFill/FluxProFill.node');
+const { FluxProFill } = require('../nodes/FluxProFill/FluxProFill.node.ts');
 
 const KEY = 'bench-key-id:bench-key-secret';
 const LATENCY_MS = Number(process.env.BENCH_LATENCY_MS ?? 1000);
@@ -137,6 +137,13 @@ async function main() {
 		const inFlight = memoryConcurrency * perItem;
 		results.memory = { ...memory, concurrency: memoryConcurrency, bytesInFlight: inFlight, bytesInvolved: 16 * perItem, ratioToInFlight: memory.growth / inFlight };
 		rows.push([`16 × 4 MP PNG (${mb(memory.imageBytes)} image + ${mb(memory.maskBytes)} mask → ${mb(memory.outputBytes)} out), concurrency ${memoryConcurrency}: peak RSS growth`, mb(memory.growth), `${(memory.growth / inFlight).toFixed(2)} × ${mb(inFlight)} in flight; ${(memory.growth / (16 * perItem)).toFixed(2)} × all ${mb(16 * perItem)}`, '≤ 3 × in flight']);
+
+		// 5. Mask preparation for a 4 MP image (issue: masks without an image editor).
+		const masks = JSON.parse(execFileSync(process.execPath, ['--expose-gc', path.join(__dirname, 'bench-mask.js')], { encoding: 'utf8' }));
+		results.maskPreparation = masks;
+		for (const [source, m] of Object.entries(masks)) {
+			rows.push([`prepare a 4 MP mask from ${source} (threshold, grow 8, PNG)`, `${m.medianMs.toFixed(0)} ms`, `peak RSS +${mb(m.rssGrowth)}`, '']);
+		}
 	} finally {
 		await emu.close();
 		cleanupN8nHarness();

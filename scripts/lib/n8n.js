@@ -150,6 +150,21 @@ function freePort() {
 }
 
 /**
+ * @typedef {{ started(pid: number, label: string, command: string): void, stopped(pid: number): void }} ProcessGroupObserver
+ * @type {ProcessGroupObserver | undefined}
+ */
+let processGroupObserver;
+
+/**
+ * Lets a caller track the process groups of CLI commands (the e2e suite records them so
+ * that an interrupted run can still kill them).
+ * @param {ProcessGroupObserver | undefined} observer
+ */
+function observeProcessGroups(observer) {
+	processGroupObserver = observer;
+}
+
+/**
  * Runs an n8n CLI command on Node 24.
  * The command runs in its own process group, so the task runner it starts is killed with
  * it (on timeout, and after it exits in case the runner outlived it). Each command gets a
@@ -164,6 +179,7 @@ async function n8nCli(install, env, args, { timeoutMs = 180_000 } = {}) {
 	const spec = n8nCommand(install, { ...env, N8N_RUNNERS_BROKER_PORT: brokerPort }, args);
 	return await new Promise((resolve, reject) => {
 		const child = spawn(spec.command, spec.args, { env: spec.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+		if (child.pid) processGroupObserver?.started(child.pid, `n8n ${args[0]}`, spec.command);
 		let stdout = '';
 		let stderr = '';
 		child.stdout.on('data', (chunk) => (stdout += chunk));
@@ -179,6 +195,7 @@ async function n8nCli(install, env, args, { timeoutMs = 180_000 } = {}) {
 		child.on('close', (code) => {
 			clearTimeout(timer);
 			killProcessGroup(child.pid);
+			if (child.pid) processGroupObserver?.stopped(child.pid);
 			resolve({ code, stdout, stderr });
 		});
 	});
@@ -282,4 +299,5 @@ module.exports = {
 	n8nCommand,
 	killProcessGroup,
 	freePort,
+	observeProcessGroups,
 };

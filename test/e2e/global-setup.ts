@@ -10,6 +10,7 @@ import path from 'node:path';
 
 import { ensureN8n, packPackage, REPO_DIR } from '../../scripts/lib/n8n';
 import { E2E_ROOT, STATE_FILE, type SuiteState } from './helpers/context';
+import { installCleanupHandlers, killRegisteredGroups } from './helpers/processRegistry';
 import { findRedisServer } from './helpers/redis';
 
 export default function globalSetup(): void {
@@ -31,6 +32,12 @@ export default function globalSetup(): void {
 	if (!version.startsWith('v24.')) throw new Error(`The cached n8n runs on Node ${version}, expected Node 24`);
 
 	const redisServer = findRedisServer();
+
+	// A previous run killed hard (SIGKILL, OOM) could not clean up: do it now.
+	const stale = killRegisteredGroups();
+	if (stale.length) process.stderr.write(`\n[e2e] killed processes left by a previous run: ${stale.join('; ')}\n`);
+	// From here on, Ctrl-C or a crash of jest still stops every n8n and Redis the tests start.
+	installCleanupHandlers();
 
 	fs.rmSync(E2E_ROOT, { recursive: true, force: true });
 	fs.mkdirSync(E2E_ROOT, { recursive: true });

@@ -88,11 +88,12 @@ export class N8nDatabase {
 		return rows[0].data;
 	}
 
-	/** Binary files kept in the database (N8N_DEFAULT_BINARY_DATA_MODE=database) for an execution. */
-	async binaryDataOf(executionId: number | string): Promise<BinaryDataRow[]> {
+	/** Binary files kept in the database (N8N_DEFAULT_BINARY_DATA_MODE=database), by file id. */
+	async binaryFiles(fileIds: string[]): Promise<BinaryDataRow[]> {
+		if (fileIds.length === 0) return [];
 		return await this.query<BinaryDataRow>(
-			"SELECT fileId, sourceType, sourceId, mimeType, fileName, fileSize FROM binary_data WHERE sourceType = 'execution' AND sourceId = ?",
-			[String(executionId)],
+			`SELECT fileId, sourceType, sourceId, mimeType, fileName, fileSize FROM binary_data WHERE fileId IN (${fileIds.map(() => '?').join(', ')})`,
+			fileIds,
 		);
 	}
 

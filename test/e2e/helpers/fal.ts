@@ -25,8 +25,8 @@ export function jobsOf(emulator: FalEmulator) {
 	return [...emulator.jobs.values()].sort((a, b) => a.submittedAt - b.submittedAt);
 }
 
-/** The bytes fal's CDN (the emulator) serves at a result URL. */
-export async function fetchResultImage(url: string): Promise<Buffer> {
+/** The bytes fal's CDN (the emulator) serves at a URL: a result image or an uploaded file. */
+export async function fetchFalFile(url: string): Promise<Buffer> {
 	const response = await fetch(url, { signal: AbortSignal.timeout(10_000) });
 	if (!response.ok) throw new Error(`GET ${url} answered ${response.status}`);
 	return Buffer.from(await response.arrayBuffer());

@@ -84,3 +84,20 @@ export async function compareWithInput(output: Buffer, input: Buffer, rect = MAS
 		changedInsideMask: changedInside / inside,
 	};
 }
+
+/**
+ * Pixels of a mask that disagree with "white exactly inside `rect`": 0 when the mask fal
+ * received repaints the same region as ours (however the node re-encoded it).
+ */
+export async function maskMismatches(mask: Buffer, rect = MASK_RECT): Promise<number> {
+	const { width, height, channels, data } = await readPixels(mask);
+	let mismatches = 0;
+	for (let y = 0; y < height; y++) {
+		for (let x = 0; x < width; x++) {
+			const white = data[(y * width + x) * channels] > 127;
+			const inRect = x >= rect.left && x < rect.left + rect.width && y >= rect.top && y < rect.top + rect.height;
+			if (white !== inRect) mismatches++;
+		}
+	}
+	return mismatches;
+}

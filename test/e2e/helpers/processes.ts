@@ -3,16 +3,23 @@
  *
  * Every process is spawned `detached`, i.e. as the leader of its own process group, so
  * that stopping it also stops what it started (n8n's task runner). Every process is
- * registered here until it is stopped; `stopAllProcesses()` runs in each file's
- * `afterAll`, and an exit/signal hook kills whatever is left if the test process dies
- * first. Output goes to a log file (kept under .e2e-work for debugging) and to memory,
- * where tests search it.
+ * registered until it is stopped: here for `stopAllProcesses()` (each file's
+ * `afterAll`), and in the on-disk registry (processRegistry.ts) that the jest process
+ * itself cleans up on Ctrl-C and at the end of the run. Output goes to a log file (kept
+ * under .e2e-work for debugging) and to memory, where tests search it.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 
-import { killProcessGroup } from '../../../scripts/lib/n8n';
+import { killProcessGroup, observeProcessGroups } from '../../../scripts/lib/n8n';
+import { processesInGroup, registerGroup, unregisterGroup } from './processRegistry';
+
+// The short CLI commands (`n8n import:…`, `n8n execute`) are process groups too.
+observeProcessGroups({
+	started: (pid, label, command) => registerGroup(pid, label, command),
+	stopped: (pid) => unregisterGroup(pid),
+});
 
 export interface ManagedProcess {
 	readonly name: string;
@@ -36,25 +43,18 @@ const startedGroups: Array<{ name: string; pgid: number }> = [];
 export interface StartOptions {
 	env: NodeJS.ProcessEnv;
 	logFile: string;
-	cwd?: string;
 }
 
 /** Starts a process in its own process group and registers it for cleanup. */
 export function startProcess(name: string, command: string, args: string[], options: StartOptions): ManagedProcess {
 	fs.mkdirSync(path.dirname(options.logFile), { recursive: true });
-	const log = fs.openSync(options.logFile, 'w');
-	const child = spawn(command, args, {
-		env: options.env,
-		cwd: options.cwd,
-		stdio: ['ignore', 'pipe', 'pipe'],
-		detached: true,
-	});
-	if (child.pid === undefined) {
-		fs.closeSync(log);
-		throw new Error(`Could not start ${name} (${command})`);
-	}
-	const pid = child.pid;
+	const child = spawn(command, args, { env: options.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
 	let text = '';
+	// Without a listener, a failed spawn (ENOENT) would crash the test process.
+	child.once('error', (error) => (text += `\n[e2e] ${name} failed: ${error.message}\n`));
+	if (child.pid === undefined) throw new Error(`Could not start ${name} (${command})`);
+	const log = fs.openSync(options.logFile, 'w');
+	const pid = child.pid;
 	let exitInfo: { code: number | null; signal: NodeJS.Signals | null } | undefined;
 	const record = (chunk: Buffer) => {
 		text += chunk.toString('utf8');
@@ -63,9 +63,6 @@ export function startProcess(name: string, command: string, args: string[], opti
 	child.stdout?.on('data', record);
 	child.stderr?.on('data', record);
 	const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-		child.once('error', (error) => {
-			text += `\n[e2e] ${name} failed to start: ${error.message}\n`;
-		});
 		child.once('close', (code, signal) => {
 			exitInfo = { code, signal };
 			fs.closeSync(log);
@@ -83,19 +80,28 @@ export function startProcess(name: string, command: string, args: string[], opti
 	};
 	live.set(pid, managed);
 	startedGroups.push({ name, pgid: pid });
-	installExitHooks();
+	registerGroup(pid, name, command);
 	return managed;
 }
 
 /**
- * Stops a process: SIGTERM to its group (n8n shuts down cleanly), SIGKILL to the group
- * if it is still there after `graceMs`, and SIGKILL to the group once the leader is gone,
- * for children that outlived it.
+ * Stops a process: SIGTERM to the leader (n8n then shuts down cleanly, its task runner
+ * included), SIGKILL to the whole group if the leader is still there after `graceMs`,
+ * and SIGKILL to the group once the leader is gone, for children that outlived it.
  */
 export async function stopProcess(proc: ManagedProcess, graceMs = 15_000): Promise<void> {
 	if (!proc.hasExited()) {
-		killProcessGroup(proc.pid, 'SIGTERM');
-		const timedOut = await Promise.race([proc.exited.then(() => false), delay(graceMs).then(() => true)]);
+		try {
+			process.kill(proc.pid, 'SIGTERM');
+		} catch {
+			// exited in the meantime
+		}
+		let timer: NodeJS.Timeout | undefined;
+		const timedOut = await new Promise<boolean>((resolve) => {
+			timer = setTimeout(() => resolve(true), graceMs);
+			void proc.exited.then(() => resolve(false));
+		});
+		clearTimeout(timer); // a pending grace timer would keep jest from exiting
 		if (timedOut) killProcessGroup(proc.pid, 'SIGKILL');
 		await proc.exited;
 	}
@@ -104,7 +110,7 @@ export async function stopProcess(proc: ManagedProcess, graceMs = 15_000): Promi
 		timeoutMs: 10_000,
 	});
 	live.delete(proc.pid);
-	if (live.size === 0) removeExitHooks();
+	unregisterGroup(proc.pid);
 }
 
 /** Stops every registered process (in reverse start order: workers before their main). */
@@ -118,24 +124,6 @@ export async function stopAllProcesses(): Promise<void> {
 		}
 	}
 	if (errors.length) throw new AggregateError(errors, 'Some e2e processes could not be stopped');
-}
-
-/** PIDs of the processes whose process group is `pgid` (Linux /proc). */
-export function processesInGroup(pgid: number): number[] {
-	const pids: number[] = [];
-	for (const entry of fs.readdirSync('/proc')) {
-		if (!/^\d+$/.test(entry)) continue;
-		let stat: string;
-		try {
-			stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
-		} catch {
-			continue; // exited while we looked
-		}
-		// "pid (comm) state ppid pgrp ...": comm may contain spaces, so split after ')'.
-		const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-		if (Number(fields[2]) === pgid && fields[0] !== 'Z') pids.push(Number(entry));
-	}
-	return pids;
 }
 
 /** Processes still alive in any group this test file started ("name: pids"); empty when clean. */
@@ -153,7 +141,14 @@ export interface WaitOptions {
 	detail?: () => string;
 }
 
-/** Polls `check` until it returns a truthy value (which is returned) or the deadline passes. */
+/** Thrown by a `waitFor` check when waiting longer is pointless (the process died). */
+export class GiveUp extends Error {}
+
+/**
+ * Polls `check` until it returns a truthy value (which is returned) or the deadline
+ * passes. A check that throws is retried (the server may not listen yet), unless it
+ * throws `GiveUp`.
+ */
 export async function waitFor<T>(
 	what: string,
 	check: () => T | undefined | null | false | Promise<T | undefined | null | false>,
@@ -167,6 +162,7 @@ export async function waitFor<T>(
 			if (value) return value;
 			lastError = undefined;
 		} catch (error) {
+			if (error instanceof GiveUp) throw error;
 			lastError = error;
 		}
 		if (Date.now() >= deadline) {
@@ -184,33 +180,4 @@ export function delay(ms: number): Promise<void> {
 /** The last `lines` lines of a process's output, for error messages. */
 export function tail(proc: ManagedProcess, lines = 40): string {
 	return `--- last lines of ${proc.name} (${proc.logFile}) ---\n${proc.output().split('\n').slice(-lines).join('\n')}`;
-}
-
-// If the test process exits or is interrupted before afterAll ran, the detached groups
-// would otherwise survive it (a terminal's Ctrl-C does not reach other process groups).
-const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
-let hooksInstalled = false;
-
-function killAllNow(): void {
-	for (const pid of live.keys()) killProcessGroup(pid, 'SIGKILL');
-}
-
-function onSignal(signal: NodeJS.Signals): void {
-	killAllNow();
-	removeExitHooks();
-	process.kill(process.pid, signal); // the default action now ends the test process
-}
-
-function installExitHooks(): void {
-	if (hooksInstalled) return;
-	hooksInstalled = true;
-	process.on('exit', killAllNow);
-	for (const signal of signals) process.on(signal, onSignal);
-}
-
-function removeExitHooks(): void {
-	if (!hooksInstalled) return;
-	hooksInstalled = false;
-	process.off('exit', killAllNow);
-	for (const signal of signals) process.off(signal, onSignal);
 }

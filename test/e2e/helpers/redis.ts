@@ -7,7 +7,7 @@ import net from 'node:net';
 import path from 'node:path';
 
 import { freePort } from '../../../scripts/lib/n8n';
-import { startProcess, stopProcess, tail, waitFor, type ManagedProcess } from './processes';
+import { GiveUp, startProcess, stopProcess, tail, waitFor, type ManagedProcess } from './processes';
 
 export const REDIS_INSTALL_HINT = 'apt-get update && apt-get install -y --no-install-recommends redis-server';
 
@@ -42,7 +42,7 @@ export async function startRedis(redisServer: string, workDir: string): Promise<
 	await waitFor(
 		`redis-server to answer PING on port ${port}`,
 		async () => {
-			if (proc.hasExited()) throw new Error('redis-server exited');
+			if (proc.hasExited()) throw new GiveUp('redis-server exited during start-up');
 			return (await ping('127.0.0.1', port)) === '+PONG';
 		},
 		{ timeoutMs: 15_000, detail: () => tail(proc) },

@@ -37,6 +37,12 @@ export class N8nRestClient {
 
 	/** A REST call; answers n8n's `data` and throws on any non-2xx status. */
 	async call<T = unknown>(method: 'GET' | 'POST' | 'PATCH', path: string, body?: unknown): Promise<T> {
+		const answer = await this.request<{ data: T } | undefined>(method, path, body);
+		return answer?.data as T;
+	}
+
+	/** Any authenticated call (also outside /rest, such as /types/nodes.json); answers the parsed body. */
+	async request<T = unknown>(method: 'GET' | 'POST' | 'PATCH', path: string, body?: unknown): Promise<T> {
 		const response = await fetch(`${this.baseUrl}${path}`, {
 			method,
 			headers: {
@@ -51,6 +57,6 @@ export class N8nRestClient {
 		if (authCookie) this.cookie = authCookie.split(';')[0];
 		const text = await response.text();
 		if (!response.ok) throw new Error(`${method} ${path} answered ${response.status}: ${text.slice(0, 500)}`);
-		return (text ? (JSON.parse(text) as { data: T }).data : undefined) as T;
+		return (text ? JSON.parse(text) : undefined) as T;
 	}
 }

@@ -1,0 +1,163 @@
+/**
+ * The packed package in a real n8n, run with the CLI (`n8n execute --id`):
+ * - chained: Read/Write Files from Disk → Merge → FLUX.1 Fill (2 images) → Write Files;
+ * - failure: a mask of the wrong size fails the run with the node's own message, and
+ *   with "On Error: Continue" the error item reaches the next node instead.
+ * Asserted on n8n's saved executions (SQLite), the files written, and the fal emulator.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+
+import type { FalEmulator } from '../emulator';
+import { freshDir, suiteState } from './helpers/context';
+import { nodeOutput } from './helpers/database';
+import { falCredential, fetchFalFile, jobsOf, sha256, startFal } from './helpers/fal';
+import { compareWithInput, IMAGE_SIZE, maskMismatches, WRONG_MASK_SIZE, writeFixtures, type Fixtures } from './helpers/images';
+import { N8nInstance } from './helpers/n8nInstance';
+import { fillChain, manualTrigger, noOp, workflow, writeFile } from './helpers/workflows';
+
+const CHAINED = 'falE2eChained01';
+const FAILING = 'falE2eWrongMask01';
+const CONTINUING = 'falE2eWrongMaskCont1';
+const CREDENTIAL = { id: 'falE2eCliCred01', name: 'fal (emulator)' };
+const WRONG_SIZE_MESSAGE = `The mask is ${WRONG_MASK_SIZE.width}×${WRONG_MASK_SIZE.height} pixels but the image is ${IMAGE_SIZE.width}×${IMAGE_SIZE.height}`;
+
+let emulator: FalEmulator;
+let n8n: N8nInstance;
+let fixtures: Fixtures;
+let outputDir: string;
+
+beforeAll(async () => {
+	const { install, tarball } = suiteState();
+	const dir = freshDir('cli-workflows');
+	const filesDir = path.join(dir, 'files');
+	fixtures = await writeFixtures(filesDir);
+	outputDir = path.join(filesDir, 'output');
+	fs.mkdirSync(outputDir);
+
+	emulator = await startFal();
+	n8n = N8nInstance.create({ install, tarball, dir, filesDir });
+	await n8n.importFalCredentials([falCredential(emulator, CREDENTIAL.id, CREDENTIAL.name)]);
+
+	const fill = { credential: CREDENTIAL, prompt: 'a hot-air balloon', numImages: 2, outputFormat: 'png' as const, seed: 42 };
+	const chained = fillChain(
+		manualTrigger(),
+		{ image: fixtures.image, mask: fixtures.mask },
+		fill,
+		writeFile('Write images', `=${outputDir}/chained-{{ $json.image_index + 1 }}.{{ $binary.data.fileExtension }}`),
+	);
+	const failing = fillChain(manualTrigger(), { image: fixtures.image, mask: fixtures.wrongMask }, fill, noOp('Next node'));
+	const continuing = fillChain(
+		manualTrigger(),
+		{ image: fixtures.image, mask: fixtures.wrongMask },
+		{ ...fill, continueOnError: true },
+		noOp('Next node'),
+	);
+	await n8n.importWorkflows([
+		workflow(CHAINED, 'e2e: chained fill', chained.nodes, chained.edges),
+		workflow(FAILING, 'e2e: wrong mask size', failing.nodes, failing.edges),
+		workflow(CONTINUING, 'e2e: wrong mask size, continue', continuing.nodes, continuing.edges),
+	]);
+}, 120_000);
+
+afterAll(async () => {
+	await emulator?.close();
+});
+
+beforeEach(() => emulator.reset());
+
+test('chained: read image and mask, combine them, fill 2 images, write both files', async () => {
+	const result = await n8n.execute(CHAINED);
+	expect({ ok: result.ok, error: result.run?.data?.resultData?.error?.message }).toEqual({ ok: true, error: undefined });
+
+	// What n8n recorded.
+	const executions = await n8n.db.executions(CHAINED);
+	expect(executions).toHaveLength(1);
+	expect(executions[0]).toMatchObject({ mode: 'cli', status: 'success', finished: 1 });
+	const run = await n8n.db.runData(executions[0].id);
+
+	const merged = nodeOutput(run, 'Image + mask'); // the stock Merge node made one item of two
+	expect(merged).toHaveLength(1);
+	expect(Object.keys(merged[0].binary ?? {}).sort()).toEqual(['data', 'mask']);
+
+	const filled = nodeOutput(run, 'FLUX.1 Fill');
+	expect(filled).toHaveLength(2);
+	const requestId = filled[0].json.request_id;
+	filled.forEach((item, index) => {
+		expect(item.json).toMatchObject({
+			request_id: requestId,
+			image_index: index,
+			content_type: 'image/png',
+			width: IMAGE_SIZE.width,
+			height: IMAGE_SIZE.height,
+			seed: 42,
+			prompt: 'a hot-air balloon',
+			has_nsfw_concept: false,
+		});
+		expect(Object.keys(item.json)).toEqual(expect.arrayContaining(['url', 'has_nsfw_concepts', 'timings']));
+		expect(item.binary?.data).toMatchObject({ mimeType: 'image/png', fileName: expect.stringMatching(/\.png$/) });
+	});
+
+	const written = nodeOutput(run, 'Write images');
+	const files = written.map((item) => String(item.json.fileName));
+	expect(files).toEqual([path.join(outputDir, 'chained-1.png'), path.join(outputDir, 'chained-2.png')]);
+
+	// What fal was asked: one request for the one item, as configured, with the right key.
+	const jobs = jobsOf(emulator);
+	expect(jobs).toHaveLength(1);
+	expect(jobs[0].id).toBe(requestId);
+	expect(jobs[0].input).toMatchObject({ num_images: 2, output_format: 'png', seed: 42, prompt: 'a hot-air balloon' });
+	expect(emulator.requests.filter((request) => request.kind === 'submit').map((request) => request.auth)).toEqual(['valid']);
+	// The node uploaded the image exactly as Read/Write Files from Disk read it, and a mask
+	// (the node may re-encode it) that repaints exactly our white rectangle.
+	expect(emulator.uploads).toHaveLength(2);
+	const imageUpload = emulator.uploads.find((upload) => upload.sha256 === sha256(fixtures.imageBytes));
+	const maskUpload = emulator.uploads.find((upload) => upload !== imageUpload);
+	expect(imageUpload).toBeDefined();
+	expect(await maskMismatches(await fetchFalFile(String(maskUpload?.fileUrl)))).toBe(0);
+
+	// The files: the input's size and format, untouched outside the mask, repainted inside.
+	const contents = files.map((file) => fs.readFileSync(file));
+	for (const [index, bytes] of contents.entries()) {
+		const comparison = await compareWithInput(bytes, fixtures.imageBytes);
+		expect(comparison).toMatchObject({ format: 'png', width: IMAGE_SIZE.width, height: IMAGE_SIZE.height, changedOutsideMask: 0 });
+		expect(comparison.changedInsideMask).toBeGreaterThan(0.5);
+		// Byte for byte the image fal served for this index.
+		expect(sha256(bytes)).toBe(sha256(await fetchFalFile(String(filled[index].json.url))));
+	}
+	expect(sha256(contents[0])).not.toBe(sha256(contents[1]));
+});
+
+describe('failure: a mask of the wrong size', () => {
+	test("fails the execution with the node's own message, before any fal call", async () => {
+		const result = await n8n.execute(FAILING);
+		expect(result.ok).toBe(false);
+		expect(result.run?.data?.resultData?.error).toMatchObject({ message: WRONG_SIZE_MESSAGE, name: 'NodeOperationError' });
+
+		const executions = await n8n.db.executions(FAILING);
+		expect(executions).toHaveLength(1);
+		expect(executions[0]).toMatchObject({ mode: 'cli', status: 'error' });
+		const run = await n8n.db.runData(executions[0].id);
+		expect(run.resultData.lastNodeExecuted).toBe('FLUX.1 Fill');
+		expect(run.resultData.error).toMatchObject({ message: WRONG_SIZE_MESSAGE, node: { name: 'FLUX.1 Fill' } });
+		expect(run.resultData.runData['FLUX.1 Fill'][0].error?.message).toBe(WRONG_SIZE_MESSAGE);
+		expect(run.resultData.runData['Next node']).toBeUndefined();
+
+		expect(emulator.requests).toEqual([]); // refused before uploading or paying anything
+	});
+
+	test('with "On Error: Continue" the error item reaches the next node and the run succeeds', async () => {
+		const result = await n8n.execute(CONTINUING);
+		expect({ ok: result.ok, error: result.run?.data?.resultData?.error?.message }).toEqual({ ok: true, error: undefined });
+
+		const executions = await n8n.db.executions(CONTINUING);
+		expect(executions).toHaveLength(1);
+		expect(executions[0]).toMatchObject({ status: 'success' });
+		const run = await n8n.db.runData(executions[0].id);
+		const next = nodeOutput(run, 'Next node');
+		expect(next).toHaveLength(1);
+		expect(next[0].json).toMatchObject({ error: WRONG_SIZE_MESSAGE });
+		expect(next[0].binary).toBeUndefined();
+		expect(emulator.requests).toEqual([]);
+	});
+});

@@ -1,0 +1,127 @@
+/**
+ * The credential's "Test" button in a real n8n: the editor's calls, made through n8n's
+ * REST API as a logged-in owner, against the fal emulator (via the credential's proxy
+ * URL). n8n evaluates the credential type's `test` request itself, so this checks the
+ * expressions in it, the proxy header and the auth header as n8n really sends them.
+ */
+import path from 'node:path';
+
+import type { FalEmulator } from '../emulator';
+import { freshDir, suiteState } from './helpers/context';
+import { falCredential, GOOD_KEY, LOCKED_KEY, startFal, WRONG_KEY } from './helpers/fal';
+import { N8nInstance, type N8nServer } from './helpers/n8nInstance';
+import { leftoverProcesses, stopAllProcesses, stopProcess } from './helpers/processes';
+import { N8nRestClient } from './helpers/rest';
+
+const FAL_UPLOAD_INITIATE = 'https://rest.fal.ai/storage/upload/initiate?storage_type=fal-cdn-v3';
+const GOOD = { id: 'falE2eCredGood01', name: 'fal: good key' };
+const WRONG = { id: 'falE2eCredWrong01', name: 'fal: wrong key' };
+const LOCKED = { id: 'falE2eCredLocked01', name: 'fal: locked account' };
+
+interface NodeTypeEntry {
+	name: string;
+	version: number | number[];
+	credentials?: Array<{ name: string }>;
+}
+
+interface TestResult {
+	status: 'OK' | 'Error';
+	message: string;
+}
+
+let emulator: FalEmulator;
+let n8n: N8nInstance;
+let server: N8nServer;
+let rest: N8nRestClient;
+
+beforeAll(async () => {
+	const { install, tarball } = suiteState();
+	const dir = freshDir('credential-test');
+	emulator = await startFal({ latencyMs: 0 });
+	n8n = N8nInstance.create({ install, tarball, dir, filesDir: path.join(dir, 'files'), env: { N8N_LOG_FORMAT: 'json' } });
+	await n8n.importFalCredentials([
+		falCredential(emulator, GOOD.id, GOOD.name, GOOD_KEY),
+		falCredential(emulator, WRONG.id, WRONG.name, WRONG_KEY),
+		falCredential(emulator, LOCKED.id, LOCKED.name, LOCKED_KEY),
+	]);
+	server = await n8n.start();
+	rest = new N8nRestClient(server.baseUrl);
+	await rest.setUpOwnerAndLogIn();
+}, 180_000);
+
+afterAll(async () => {
+	await stopAllProcesses();
+	await emulator?.close();
+});
+
+beforeEach(() => emulator.reset());
+
+/** What the credential dialog does on "Test": load the (redacted) credential, send it back to /test. */
+async function pressTest(credential: { id: string; name: string }, edit: Record<string, string> = {}): Promise<TestResult> {
+	const stored = await rest.call<{ data: Record<string, unknown> }>('GET', `/rest/credentials/${credential.id}?includeData=true`);
+	return await rest.call<TestResult>('POST', '/rest/credentials/test', {
+		credentials: { id: credential.id, name: credential.name, type: 'falApi', data: { ...stored.data, ...edit } },
+	});
+}
+
+/** The calls the test made to fal, as the emulator saw them. */
+function testCalls() {
+	return emulator.requests.map((request) => ({ method: request.method, target: request.target, auth: request.auth }));
+}
+
+test('n8n loaded the community package: the editor lists the node and the credential type', async () => {
+	// The node and credential catalogues the editor downloads after logging in.
+	const nodeTypes = await rest.request<NodeTypeEntry[]>('GET', '/types/nodes.json');
+	const fill = nodeTypes.filter((type) => type.name === 'n8n-nodes-fal-flux-fill.fluxProFill');
+	expect(fill).toHaveLength(1);
+	expect(fill[0]).toMatchObject({ version: 1, credentials: [expect.objectContaining({ name: 'falApi' })] });
+	const credentialTypes = await rest.request<Array<{ name: string; test?: unknown }>>('GET', '/types/credentials.json');
+	expect(credentialTypes.find((type) => type.name === 'falApi')).toMatchObject({ test: expect.anything() });
+});
+
+describe('credential Test button (POST /rest/credentials/test)', () => {
+	test('the imported credentials are the owner\'s, with the API key redacted', async () => {
+		const stored = await rest.call<{ type: string; data: Record<string, unknown> }>('GET', `/rest/credentials/${GOOD.id}?includeData=true`);
+		expect(stored.type).toBe('falApi');
+		expect(stored.data.proxyUrl).toBe(emulator.proxyUrl);
+		expect(stored.data.apiKey).not.toBe(GOOD_KEY); // n8n never sends the secret back to the browser
+	});
+
+	test('a good key passes, with one free upload-initiate call through the proxy', async () => {
+		await expect(pressTest(GOOD)).resolves.toMatchObject({ status: 'OK' });
+		expect(testCalls()).toEqual([{ method: 'POST', target: FAL_UPLOAD_INITIATE, auth: 'valid' }]);
+		expect(emulator.jobs.size).toBe(0); // nothing billable
+	});
+
+	// n8n 2.41 sends a request that got 401 once more (n8n-core request-helpers/authentication.js
+	// retries after trying to refresh the credential), so a wrong key makes one or two calls.
+	test('a wrong key fails', async () => {
+		const result = await pressTest(WRONG);
+		expect(result.status).toBe('Error');
+		expect(result.message).toMatch(/unauthorized|401/i);
+		expect(new Set(testCalls().map((call) => JSON.stringify(call)))).toEqual(
+			new Set([JSON.stringify({ method: 'POST', target: FAL_UPLOAD_INITIATE, auth: 'invalid' })]),
+		);
+	});
+
+	test('a locked fal account fails', async () => {
+		const result = await pressTest(LOCKED);
+		expect(result.status).toBe('Error');
+		expect(result.message).toMatch(/forbidden|403/i);
+		expect(testCalls()).toEqual([{ method: 'POST', target: FAL_UPLOAD_INITIATE, auth: 'locked' }]);
+	});
+
+	test('a key typed into the dialog (not saved yet) is the one tested', async () => {
+		await expect(pressTest(GOOD, { apiKey: WRONG_KEY })).resolves.toMatchObject({ status: 'Error' });
+		expect(new Set(testCalls().map((call) => call.auth))).toEqual(new Set(['invalid']));
+		emulator.reset();
+		await expect(pressTest(WRONG, { apiKey: GOOD_KEY })).resolves.toMatchObject({ status: 'OK' });
+		expect(testCalls().map((call) => call.auth)).toEqual(['valid']);
+	});
+
+	// n8n itself logs each failed credential test at level error, so the log is not checked here.
+	test('leaves no process behind', async () => {
+		await stopProcess(server.process);
+		expect(leftoverProcesses()).toEqual([]);
+	});
+});

@@ -1,0 +1,165 @@
+/**
+ * Queue mode: an n8n main and one `n8n worker` sharing a Redis (started here) and a
+ * database, binary data kept in the database. A Webhook node receives image and mask
+ * as multipart upload on the main; the execution is queued, the worker runs the fill
+ * node, and the webhook answers its caller with the first generated image.
+ *
+ * The worker has its own user folder with its own install of the package, as on a
+ * separate machine: only the database, Redis and the encryption key are shared. That is
+ * what the README asks of queue-mode users (install on every worker, same key).
+ */
+import path from 'node:path';
+
+import type { FalEmulator } from '../emulator';
+import { freshDir, suiteState } from './helpers/context';
+import { nodeOutput } from './helpers/database';
+import { falCredential, fetchFalFile, jobsOf, sha256, startFal } from './helpers/fal';
+import { compareWithInput, IMAGE_SIZE, writeFixtures, type Fixtures } from './helpers/images';
+import { loggedErrors, N8nInstance, type N8nServer } from './helpers/n8nInstance';
+import { leftoverProcesses, stopAllProcesses, stopProcess, tail, waitFor } from './helpers/processes';
+import { startRedis, type RedisServer } from './helpers/redis';
+import { fluxFill, webhookTrigger, workflow } from './helpers/workflows';
+
+const WEBHOOK_WORKFLOW = 'falE2eQueueWebhook01';
+const WEBHOOK_PATH = 'fal-fill-e2e';
+const CREDENTIAL = { id: 'falE2eQueueCred01', name: 'fal (emulator)' };
+
+let emulator: FalEmulator;
+let redis: RedisServer;
+let main: N8nInstance;
+let worker: N8nInstance;
+let mainServer: N8nServer;
+let workerServer: N8nServer;
+let fixtures: Fixtures;
+
+beforeAll(async () => {
+	const { install, tarball, redisServer } = suiteState();
+	const dir = freshDir('queue-mode');
+	fixtures = await writeFixtures(path.join(dir, 'files'));
+	emulator = await startFal();
+	redis = await startRedis(redisServer, dir);
+
+	const queueEnv = {
+		EXECUTIONS_MODE: 'queue',
+		QUEUE_BULL_REDIS_HOST: redis.host,
+		QUEUE_BULL_REDIS_PORT: String(redis.port),
+		// Main stores the webhook's upload, the worker reads it and stores its images:
+		// both must see the same binary data, so it goes into the shared database.
+		N8N_DEFAULT_BINARY_DATA_MODE: 'database',
+		// Every instance must decrypt the credentials the main stored.
+		N8N_ENCRYPTION_KEY: 'fal-fill-e2e-queue-mode-shared-key',
+		N8N_LOG_FORMAT: 'json',
+	};
+	main = N8nInstance.create({ install, tarball, dir: path.join(dir, 'main'), env: queueEnv });
+	// SQLite is the shared database here (n8n warns that queue mode wants PostgreSQL;
+	// for one main and one worker on one machine it works).
+	worker = N8nInstance.create({ install, tarball, dir: path.join(dir, 'worker'), env: { ...queueEnv, DB_SQLITE_DATABASE: main.db.file } });
+
+	await main.importFalCredentials([falCredential(emulator, CREDENTIAL.id, CREDENTIAL.name)]);
+	const trigger = webhookTrigger('Webhook', WEBHOOK_PATH);
+	const fill = fluxFill('FLUX.1 Fill', { credential: CREDENTIAL, numImages: 2, outputFormat: 'png', seed: 7 });
+	await main.importWorkflows([workflow(WEBHOOK_WORKFLOW, 'e2e: webhook fill (queue mode)', [trigger, fill], [['Webhook', 'FLUX.1 Fill']])]);
+	await main.publish(WEBHOOK_WORKFLOW);
+
+	mainServer = await main.start(); // runs the migrations the worker relies on: start it first
+	workerServer = await worker.startWorker();
+}, 240_000);
+
+afterAll(async () => {
+	await stopAllProcesses();
+	await emulator?.close();
+});
+
+/** POSTs image and mask as multipart form fields `data` and `mask` (the Webhook node's binary fields). */
+async function callWebhook(): Promise<Response> {
+	const form = new FormData();
+	form.append('data', new Blob([new Uint8Array(fixtures.imageBytes)], { type: 'image/png' }), 'image.png');
+	form.append('mask', new Blob([new Uint8Array(fixtures.maskBytes)], { type: 'image/png' }), 'mask.png');
+	return await fetch(`${mainServer.baseUrl}/webhook/${WEBHOOK_PATH}`, {
+		method: 'POST',
+		body: form,
+		signal: AbortSignal.timeout(90_000),
+	});
+}
+
+describe('queue mode: main + worker + Redis, webhook-triggered', () => {
+	let executionId: number;
+	let answer: Buffer;
+
+	test('the webhook caller gets the filled image', async () => {
+		// n8n answers 404 until the webhook is registered; a 404 starts no execution, so retrying is safe.
+		const response = await waitFor(
+			'the webhook to answer',
+			async () => {
+				const attempt = await callWebhook();
+				return attempt.status === 404 ? undefined : attempt;
+			},
+			{ timeoutMs: 30_000, intervalMs: 1_000, detail: () => tail(mainServer.process) },
+		);
+		answer = Buffer.from(await response.arrayBuffer());
+		expect({ status: response.status, type: response.headers.get('content-type') }).toEqual({
+			status: 200,
+			type: expect.stringMatching(/^image\/png/),
+		});
+
+		const comparison = await compareWithInput(answer, fixtures.imageBytes);
+		expect(comparison).toMatchObject({ format: 'png', ...IMAGE_SIZE, changedOutsideMask: 0 });
+		expect(comparison.changedInsideMask).toBeGreaterThan(0.5);
+
+		// Byte for byte fal's first image of the one request made.
+		const jobs = jobsOf(emulator);
+		expect(jobs).toHaveLength(1);
+		expect(jobs[0].input).toMatchObject({ num_images: 2, seed: 7 });
+		expect(sha256(answer)).toBe(sha256(await fetchFalFile(jobs[0].result.images[0].url)));
+	});
+
+	test('the main queued the execution and the worker ran it', async () => {
+		const executions = await main.db.executions(WEBHOOK_WORKFLOW);
+		expect(executions).toHaveLength(1);
+		expect(executions[0]).toMatchObject({ mode: 'webhook', status: 'success', finished: 1 });
+		executionId = executions[0].id;
+
+		expect(mainServer.process.output()).toMatch(new RegExp(`Enqueued execution ${executionId}\\b`));
+		expect(workerServer.process.output()).toMatch(new RegExp(`Worker started execution ${executionId}\\b`));
+		expect(workerServer.process.output()).toMatch(new RegExp(`Worker finished execution ${executionId}\\b`));
+		expect(mainServer.process.output()).not.toMatch(/Worker started execution/);
+	});
+
+	test('the run data and the binary data are in the database', async () => {
+		const run = await main.db.runData(executionId);
+		const received = nodeOutput(run, 'Webhook');
+		expect(Object.keys(received[0].binary ?? {}).sort()).toEqual(['data', 'mask']);
+		const filled = nodeOutput(run, 'FLUX.1 Fill');
+		expect(filled.map((item) => item.json.image_index)).toEqual([0, 1]);
+
+		// Every binary of the run is a reference into the database ("database:<file id>"), and
+		// the rows are there: the upload the main received (n8n files it under "temp") and
+		// the images the worker made (filed under the execution).
+		const references = {
+			received: [received[0].binary?.data?.id, received[0].binary?.mask?.id],
+			made: filled.map((item) => item.binary?.data?.id),
+		};
+		for (const id of [...references.received, ...references.made]) expect(id).toMatch(/^database:[0-9a-f-]{36}$/);
+		const fileId = (id: string | undefined) => String(id).slice('database:'.length);
+		const receivedRows = await main.db.binaryFiles(references.received.map(fileId));
+		expect(receivedRows.map((row) => row.fileSize).sort((a, b) => a - b)).toEqual(
+			[fixtures.maskBytes.length, fixtures.imageBytes.length].sort((a, b) => a - b),
+		);
+		const made = await main.db.binaryFiles(references.made.map(fileId));
+		expect(made).toHaveLength(2);
+		for (const row of made) expect(row).toMatchObject({ sourceType: 'execution', sourceId: String(executionId), mimeType: 'image/png' });
+		expect(made.find((row) => row.fileId === fileId(references.made[0]))?.fileSize).toBe(answer.length);
+	});
+
+	test('no errors in the logs of main and worker', () => {
+		expect(loggedErrors(mainServer.process)).toEqual([]);
+		expect(loggedErrors(workerServer.process)).toEqual([]);
+	});
+
+	test('worker, main and Redis stop, and leave no process behind', async () => {
+		await stopProcess(workerServer.process);
+		await stopProcess(mainServer.process);
+		await redis.stop();
+		expect(leftoverProcesses()).toEqual([]);
+	});
+});
