@@ -5,24 +5,12 @@
 import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 import sharp from 'sharp';
 
-import type { FalEmulator } from '../emulator';
 import { prepareBinary } from '../helpers/n8nHarness';
-import { KEY, LOCKED_KEY, makePictures, pictureItem, runFill, startEmulator, type Pictures } from './fixtures';
+import { KEY, LOCKED_KEY, makePictures, pictureItem, runFill, useEmulator } from './fixtures';
 
-let emu: FalEmulator;
-let pictures: Pictures;
+const env = useEmulator();
 
-beforeAll(async () => {
-	emu = await startEmulator();
-	pictures = await makePictures();
-});
-afterAll(async () => await emu.close());
-beforeEach(() => {
-	emu.reset();
-	emu.configure({ latencyMs: 0 });
-});
-
-const paidCalls = () => emu.requests.filter((r) => r.kind === 'submit' || r.kind === 'initiate');
+const paidCalls = () => env.emu.requests.filter((r) => r.kind === 'submit' || r.kind === 'initiate');
 const itemIndexOf = (error: unknown) => (error as { context?: { itemIndex?: number } }).context?.itemIndex;
 
 function expectNoKeyIn(value: unknown) {
@@ -33,8 +21,8 @@ function expectNoKeyIn(value: unknown) {
 
 describe('input checks before anything is paid for', () => {
 	async function failingItem(item: ReturnType<typeof pictureItem>, parameters = {}) {
-		const good = pictureItem(pictures);
-		const result = await runFill({ proxyUrl: emu.proxyUrl, items: [good, item], parameters });
+		const good = pictureItem(env.pictures);
+		const result = await runFill({ proxyUrl: env.emu.proxyUrl, items: [good, item], parameters });
 		expect(result.error).toBeInstanceOf(NodeOperationError);
 		expect(itemIndexOf(result.error)).toBe(1);
 		// The good item 0 was not sent either: all items are checked first.
@@ -43,13 +31,13 @@ describe('input checks before anything is paid for', () => {
 	}
 
 	it('rejects an empty prompt', async () => {
-		const error = await failingItem(pictureItem(pictures, { prompt: '  ' }), { prompt: '={{ $json.prompt ?? "fine" }}' });
+		const error = await failingItem(pictureItem(env.pictures, { prompt: '  ' }), { prompt: '={{ $json.prompt ?? "fine" }}' });
 		expect(error.message).toBe('The prompt is empty');
 		expect(error.description).toContain('Prompt');
 	});
 
 	it('names the binary fields the item has when the mask field is missing', async () => {
-		const item = pictureItem(pictures);
+		const item = pictureItem(env.pictures);
 		item.binary = { data: item.binary!.data, other: item.binary!.mask };
 		const error = await failingItem(item);
 		expect(error.message).toBe('The item has no binary field "mask" for the mask');
@@ -63,7 +51,7 @@ describe('input checks before anything is paid for', () => {
 	});
 
 	it('rejects a file that is not an image', async () => {
-		const item = pictureItem(pictures);
+		const item = pictureItem(env.pictures);
 		item.binary!.data = prepareBinary(Buffer.from('just some text, not a picture'), 'notes.txt', 'text/plain');
 		const error = await failingItem(item);
 		expect(error.message).toMatch(/^The image in binary field "data" \(notes\.txt\) cannot be used/);
@@ -71,8 +59,8 @@ describe('input checks before anything is paid for', () => {
 	});
 
 	it('rejects a GIF by name', async () => {
-		const item = pictureItem(pictures);
-		const gif = await sharp(pictures.mask).gif().toBuffer();
+		const item = pictureItem(env.pictures);
+		const gif = await sharp(env.pictures.mask).gif().toBuffer();
 		item.binary!.mask = prepareBinary(gif, 'mask.gif', 'image/gif');
 		const error = await failingItem(item);
 		expect(error.message).toContain('it is a GIF file, not PNG, JPEG or WebP');
@@ -80,7 +68,7 @@ describe('input checks before anything is paid for', () => {
 
 	it('gives both sizes when image and mask differ', async () => {
 		const other = await makePictures(80, 48);
-		const item = pictureItem(pictures);
+		const item = pictureItem(env.pictures);
 		item.binary!.mask = prepareBinary(other.mask, 'mask.png', 'image/png');
 		const error = await failingItem(item);
 		expect(error.message).toBe('The mask is 80×48 pixels but the image is 64×48');
@@ -89,14 +77,14 @@ describe('input checks before anything is paid for', () => {
 	});
 
 	it('rejects num_images out of range from an expression', async () => {
-		const error = await failingItem(pictureItem(pictures, { n: 9 }), { options: { numImages: '={{ $json.n ?? 1 }}' } });
+		const error = await failingItem(pictureItem(env.pictures, { n: 9 }), { options: { numImages: '={{ $json.n ?? 1 }}' } });
 		expect(error.message).toContain('"Number of Images" is 9');
 	});
 });
 
 describe("fal's answers", () => {
 	it('401: says the key was not accepted, without showing it', async () => {
-		const result = await runFill({ proxyUrl: emu.proxyUrl, apiKey: 'wrong-id:wrong-secret-value', items: [pictureItem(pictures)] });
+		const result = await runFill({ proxyUrl: env.emu.proxyUrl, apiKey: 'wrong-id:wrong-secret-value', items: [pictureItem(env.pictures)] });
 		expect(result.error).toBeInstanceOf(NodeApiError);
 		expect(result.error?.message).toBe('fal did not accept the API key');
 		expect((result.error as NodeApiError).httpCode).toBe('401');
@@ -105,49 +93,49 @@ describe("fal's answers", () => {
 	});
 
 	it('403 exhausted balance: says the account is out of credit and links billing', async () => {
-		const result = await runFill({ proxyUrl: emu.proxyUrl, apiKey: LOCKED_KEY, items: [pictureItem(pictures)] });
+		const result = await runFill({ proxyUrl: env.emu.proxyUrl, apiKey: LOCKED_KEY, items: [pictureItem(env.pictures)] });
 		expect(result.error?.message).toBe('Your fal account cannot run requests: it is out of credit or locked');
 		expect((result.error as NodeApiError).description).toContain('https://fal.ai/dashboard/billing');
 	});
 
 	it("422: shows fal's field and reason, the request id, and the item", async () => {
-		emu.fail({
+		env.emu.fail({
 			kind: 'result',
 			status: 422,
 			body: { detail: [{ loc: ['body', 'prompt'], msg: 'Prompt is too long', type: 'value_error' }] },
 		});
-		const result = await runFill({ proxyUrl: emu.proxyUrl, items: [pictureItem(pictures)] });
+		const result = await runFill({ proxyUrl: env.emu.proxyUrl, items: [pictureItem(env.pictures)] });
 		const error = result.error as NodeApiError;
 		expect(error).toBeInstanceOf(NodeApiError);
 		expect(error.message).toBe('fal rejected the request: prompt: Prompt is too long (value_error)');
 		expect(error.httpCode).toBe('422');
-		const requestId = emu.requests.find((r) => r.kind === 'submit')?.requestId as string;
+		const requestId = env.emu.requests.find((r) => r.kind === 'submit')?.requestId as string;
 		expect(error.description).toContain(requestId);
 		expect(itemIndexOf(error)).toBe(0);
 		expectNoKeyIn(error);
 	});
 
 	it('500 on every result call: a server error with fal\'s detail and the request id, after bounded retries', async () => {
-		const rule = emu.fail({
+		const rule = env.emu.fail({
 			kind: 'result',
 			times: Infinity,
 			status: 500,
 			body: { detail: 'Internal error', error_type: 'internal_error' },
 			headers: { 'x-fal-error-type': 'internal_error', 'retry-after': '0' },
 		});
-		const result = await runFill({ proxyUrl: emu.proxyUrl, items: [pictureItem(pictures)] });
+		const result = await runFill({ proxyUrl: env.emu.proxyUrl, items: [pictureItem(env.pictures)] });
 		const error = result.error as NodeApiError;
 		expect(error.message).toBe('fal had a server error (HTTP 500) (internal_error): Internal error');
 		expect(error.description).toMatch(/Request ID [0-9a-f-]{36}/);
 		expect(error.description).toContain('tried 4 times');
 		expect(rule.hits).toBe(4);
-		expect(emu.requests.filter((r) => r.kind === 'submit')).toHaveLength(1);
+		expect(env.emu.requests.filter((r) => r.kind === 'submit')).toHaveLength(1);
 	});
 
 	it('content policy: says so plainly', async () => {
 		const result = await runFill({
-			proxyUrl: emu.proxyUrl,
-			items: [pictureItem(pictures)],
+			proxyUrl: env.emu.proxyUrl,
+			items: [pictureItem(env.pictures)],
 			parameters: { prompt: 'policy-violation-test' },
 		});
 		expect(result.error?.message).toBe('fal refused this request under its content policy');
@@ -156,11 +144,11 @@ describe("fal's answers", () => {
 
 describe('continueOnFail', () => {
 	it('turns each failed item into one error item and goes on, in input order', async () => {
-		const bad = pictureItem(pictures);
+		const bad = pictureItem(env.pictures);
 		delete bad.binary!.mask;
-		const items = [pictureItem(pictures, { p: 'zero' }), bad, pictureItem(pictures, { p: 'two' })];
+		const items = [pictureItem(env.pictures, { p: 'zero' }), bad, pictureItem(env.pictures, { p: 'two' })];
 		const result = await runFill({
-			proxyUrl: emu.proxyUrl,
+			proxyUrl: env.emu.proxyUrl,
 			items,
 			continueOnFail: true,
 			parameters: { prompt: '={{ $json.p ?? "x" }}' },
@@ -176,10 +164,10 @@ describe('continueOnFail', () => {
 	});
 
 	it('turns a fal error into an error item with the request id', async () => {
-		emu.fail({ kind: 'result', status: 422, body: { detail: 'Bad mask' } });
+		env.emu.fail({ kind: 'result', status: 422, body: { detail: 'Bad mask' } });
 		const result = await runFill({
-			proxyUrl: emu.proxyUrl,
-			items: [pictureItem(pictures), pictureItem(pictures)],
+			proxyUrl: env.emu.proxyUrl,
+			items: [pictureItem(env.pictures), pictureItem(env.pictures)],
 			continueOnFail: true,
 			parameters: { options: { concurrency: 1 } },
 		});
@@ -192,40 +180,40 @@ describe('continueOnFail', () => {
 
 describe('time and cancellation', () => {
 	it('cancels the fal request when the execution is cancelled', async () => {
-		emu.configure({ latencyMs: 10_000 });
+		env.emu.configure({ latencyMs: 10_000 });
 		const controller = new AbortController();
 		const started = Date.now();
-		const run = runFill({ proxyUrl: emu.proxyUrl, items: [pictureItem(pictures)], abortSignal: controller.signal });
-		await waitFor(() => emu.requests.some((r) => r.kind === 'submit'));
+		const run = runFill({ proxyUrl: env.emu.proxyUrl, items: [pictureItem(env.pictures)], abortSignal: controller.signal });
+		await waitFor(() => env.emu.requests.some((r) => r.kind === 'submit'));
 		controller.abort();
 		const result = await run;
 		expect(result.run.status).toBe('canceled');
 		expect(Date.now() - started).toBeLessThan(5_000);
-		await waitFor(() => emu.requests.some((r) => r.kind === 'cancel'));
-		const job = [...emu.jobs.values()][0];
+		await waitFor(() => env.emu.requests.some((r) => r.kind === 'cancel'));
+		const job = [...env.emu.jobs.values()][0];
 		expect(job.cancelled).toBe(true);
 	});
 
 	it('cancels a request that fal accepted while the execution was being cancelled', async () => {
-		emu.configure({ latencyMs: 10_000 });
-		emu.fail({ kind: 'submit', acceptThenDelayMs: 400 });
+		env.emu.configure({ latencyMs: 10_000 });
+		env.emu.fail({ kind: 'submit', acceptThenDelayMs: 400 });
 		const controller = new AbortController();
-		const run = runFill({ proxyUrl: emu.proxyUrl, items: [pictureItem(pictures)], abortSignal: controller.signal });
-		await waitFor(() => emu.jobs.size === 1);
+		const run = runFill({ proxyUrl: env.emu.proxyUrl, items: [pictureItem(env.pictures)], abortSignal: controller.signal });
+		await waitFor(() => env.emu.jobs.size === 1);
 		controller.abort();
 		const result = await run;
 		expect(result.run.status).toBe('canceled');
-		const [job] = [...emu.jobs.values()];
+		const [job] = [...env.emu.jobs.values()];
 		await waitFor(() => job.cancelled === true);
-		expect(emu.requests.filter((r) => r.kind === 'submit')).toHaveLength(1);
+		expect(env.emu.requests.filter((r) => r.kind === 'submit')).toHaveLength(1);
 	});
 
 	it('times out an item, cancels it at fal and names the request id', async () => {
-		emu.configure({ latencyMs: 10_000 });
-		const result = await runFill({ proxyUrl: emu.proxyUrl, items: [pictureItem(pictures)], parameters: { options: { timeout: 1 } } });
-		const requestId = emu.requests.find((r) => r.kind === 'submit')?.requestId as string;
+		env.emu.configure({ latencyMs: 10_000 });
+		const result = await runFill({ proxyUrl: env.emu.proxyUrl, items: [pictureItem(env.pictures)], parameters: { options: { timeout: 1 } } });
+		const requestId = env.emu.requests.find((r) => r.kind === 'submit')?.requestId as string;
 		expect(result.error?.message).toBe(`fal did not finish within 1 s (fal request ID ${requestId})`);
-		expect(emu.requests.some((r) => r.kind === 'cancel' && r.requestId === requestId)).toBe(true);
+		expect(env.emu.requests.some((r) => r.kind === 'cancel' && r.requestId === requestId)).toBe(true);
 	});
 });
 

@@ -5,22 +5,13 @@
  */
 import sharp from 'sharp';
 
-import type { FalEmulator } from '../emulator';
 import { prepareBinary } from '../helpers/n8nHarness';
-import { makePictures, pictureItem, runFill, startEmulator, type Pictures } from './fixtures';
+import { pictureItem, runFill, useEmulator } from './fixtures';
 
-let emu: FalEmulator;
-let pictures: Pictures;
+const env = useEmulator();
 
-beforeAll(async () => {
-	emu = await startEmulator();
-	pictures = await makePictures();
-});
-afterAll(async () => await emu.close());
-beforeEach(() => emu.reset());
-
-const count = (kind: string) => emu.requests.filter((r) => r.kind === kind).length;
-const fill = (parameters = {}, items = [pictureItem(pictures)]) => runFill({ proxyUrl: emu.proxyUrl, items, parameters });
+const count = (kind: string) => env.emu.requests.filter((r) => r.kind === kind).length;
+const fill = (parameters = {}, items = [pictureItem(env.pictures)]) => runFill({ proxyUrl: env.emu.proxyUrl, items, parameters });
 
 describe('transient faults are survived', () => {
 	it.each([
@@ -36,21 +27,21 @@ describe('transient faults are survived', () => {
 		['an image download that fails once', { kind: 'file', reset: true }],
 	] as const)('%s', async (_name, rule) => {
 		const started = Date.now();
-		const applied = emu.fail({ ...rule });
+		const applied = env.emu.fail({ ...rule });
 		const result = await fill({ options: { numImages: 1 } });
 		expect(result.error).toBeUndefined();
 		expect(result.items).toHaveLength(1);
 		expect(applied.hits).toBeGreaterThan(0);
 		// Exactly one job at fal: a rejected submit created none, an accepted one was not repeated.
-		expect(emu.jobs.size).toBe(1);
+		expect(env.emu.jobs.size).toBe(1);
 		if (rule.kind === 'submit' && 'headers' in rule) expect(Date.now() - started).toBeGreaterThanOrEqual(950);
 	});
 
 	it('falls back to polling when the stream keeps dropping', async () => {
-		emu.configure({ latencyMs: 300 });
-		emu.fail({ kind: 'stream', dropAfterEvents: 0, times: Infinity });
+		env.emu.configure({ latencyMs: 300 });
+		env.emu.fail({ kind: 'stream', dropAfterEvents: 0, times: Infinity });
 		const result = await fill();
-		emu.configure({ latencyMs: 0 });
+		env.emu.configure({ latencyMs: 0 });
 		expect(result.error).toBeUndefined();
 		expect(count('status')).toBeGreaterThan(1);
 	});
@@ -61,10 +52,10 @@ describe('a submit fal may have accepted is never sent again', () => {
 		['a gateway timeout after accepting', { kind: 'submit', acceptThenFail: true, status: 504, body: { detail: 'Gateway timeout' } }, '\\(HTTP 504\\)'],
 		['a reset connection after accepting', { kind: 'submit', acceptThenFail: true, reset: true }, '\\(the connection closed unexpectedly\\)'],
 	] as const)('%s', async (_name, rule, what) => {
-		emu.fail({ ...rule });
+		env.emu.fail({ ...rule });
 		const result = await fill();
 		expect(count('submit')).toBe(1);
-		expect(emu.jobs.size).toBe(1);
+		expect(env.emu.jobs.size).toBe(1);
 		expect(result.error?.message).toMatch(new RegExp(`^Sending the request to fal failed ${what}, and fal may have accepted it anyway`));
 		expect((result.error as { description?: string }).description).toContain('not charged twice');
 	});
@@ -72,36 +63,36 @@ describe('a submit fal may have accepted is never sent again', () => {
 
 describe('retries are bounded', () => {
 	it('gives up on a submit that keeps answering 429, after 4 attempts', async () => {
-		const rule = emu.fail({ kind: 'submit', status: 429, times: Infinity, headers: { 'retry-after': '0' }, body: { detail: 'Too many requests' } });
+		const rule = env.emu.fail({ kind: 'submit', status: 429, times: Infinity, headers: { 'retry-after': '0' }, body: { detail: 'Too many requests' } });
 		const result = await fill();
 		expect(rule.hits).toBe(4);
 		expect(result.error?.message).toBe('fal is rate-limiting this account: Too many requests');
-		expect(emu.jobs.size).toBe(0);
+		expect(env.emu.jobs.size).toBe(0);
 	});
 
 	it('does not wait for a Retry-After longer than 30 s', async () => {
 		const started = Date.now();
-		emu.fail({ kind: 'submit', status: 429, times: Infinity, headers: { 'retry-after': '3600' }, body: { detail: 'Slow down' } });
+		env.emu.fail({ kind: 'submit', status: 429, times: Infinity, headers: { 'retry-after': '3600' }, body: { detail: 'Slow down' } });
 		const result = await fill();
 		expect(Date.now() - started).toBeLessThan(3000);
 		expect(result.error?.message).toContain('rate-limiting');
 	});
 
 	it('reports a download that fails twice', async () => {
-		emu.fail({ kind: 'file', reset: true, times: Infinity });
+		env.emu.fail({ kind: 'file', reset: true, times: Infinity });
 		const result = await fill();
 		expect(result.error?.message).toMatch(/^Could not download the generated image from fal/);
 	});
 
 	it('shows the text of a non-JSON error page', async () => {
-		emu.fail({ kind: 'result', status: 502, times: Infinity, contentType: 'text/html', body: '<html>Bad gateway</html>', headers: { 'retry-after': '0' } });
+		env.emu.fail({ kind: 'result', status: 502, times: Infinity, contentType: 'text/html', body: '<html>Bad gateway</html>', headers: { 'retry-after': '0' } });
 		const result = await fill();
 		expect(result.error?.message).toBe('fal had a server error (HTTP 502): <html>Bad gateway</html>');
 	});
 });
 
 describe('bad answers from fal', () => {
-	const answer = (body: object) => emu.fail({ kind: 'result', status: 200, body });
+	const answer = (body: object) => env.emu.fail({ kind: 'result', status: 200, body });
 
 	it('a result with no images', async () => {
 		answer({ images: [], seed: 1, has_nsfw_concepts: [], prompt: 'x', timings: {} });
@@ -109,7 +100,7 @@ describe('bad answers from fal', () => {
 	});
 
 	it('fewer images than asked: returns them and says so', async () => {
-		const url = `data:image/png;base64,${pictures.image.toString('base64')}`;
+		const url = `data:image/png;base64,${env.pictures.image.toString('base64')}`;
 		answer({ images: [{ url, width: 64, height: 48, content_type: 'image/png' }], seed: 1, has_nsfw_concepts: [false], prompt: 'x', timings: {} });
 		const result = await fill({ options: { numImages: 3 } });
 		expect(result.error).toBeUndefined();
@@ -147,7 +138,7 @@ describe('NSFW flags', () => {
 
 describe('bad input gets a clear error before money is spent', () => {
 	const withImage = (bytes: Buffer, fileName = 'photo.png', mimeType = 'image/png') => {
-		const item = pictureItem(pictures);
+		const item = pictureItem(env.pictures);
 		item.binary!.data = prepareBinary(bytes, fileName, mimeType);
 		return item;
 	};
@@ -160,17 +151,17 @@ describe('bad input gets a clear error before money is spent', () => {
 	};
 
 	it('a truncated PNG', async () => {
-		await expectInputError([withImage(pictures.image.subarray(0, pictures.image.length - 40))], /cannot be used: the file is cut off/);
+		await expectInputError([withImage(env.pictures.image.subarray(0, env.pictures.image.length - 40))], /cannot be used: the file is cut off/);
 	});
 
 	it('a PNG with a corrupted chunk', async () => {
-		const corrupt = Buffer.from(pictures.image);
+		const corrupt = Buffer.from(env.pictures.image);
 		corrupt[corrupt.length - 30] ^= 0xff;
 		await expectInputError([withImage(corrupt)], /fails its checksum/);
 	});
 
 	it('a truncated JPEG', async () => {
-		const jpeg = await sharp(pictures.image).jpeg().toBuffer();
+		const jpeg = await sharp(env.pictures.image).jpeg().toBuffer();
 		await expectInputError([withImage(jpeg.subarray(0, jpeg.length - 100), 'photo.jpg', 'image/jpeg')], /no JPEG end marker/);
 	});
 
@@ -184,14 +175,14 @@ describe('bad input gets a clear error before money is spent', () => {
 	});
 
 	it('enormous dimensions in the header', async () => {
-		const huge = Buffer.from(pictures.image);
+		const huge = Buffer.from(env.pictures.image);
 		huge.writeUInt32BE(100_000, 16);
 		huge.writeUInt32BE(100_000, 20);
 		await expectInputError([withImage(huge)], 'The image in binary field "data" is 100000×100000 pixels, too large to send');
 	});
 
 	it('a mask that is not an image', async () => {
-		const item = pictureItem(pictures);
+		const item = pictureItem(env.pictures);
 		item.binary!.mask = prepareBinary(Buffer.from('%PDF-1.4 not an image'), 'mask.pdf', 'application/pdf');
 		await expectInputError([item], /^The mask in binary field "mask" \(mask\.pdf\) cannot be used/);
 	});
@@ -203,6 +194,6 @@ describe('bad input gets a clear error before money is spent', () => {
 		['a whitespace prompt', { prompt: '   ' }, 'The prompt is empty'],
 		['an image URL that is not http(s)', { imageSource: 'url', imageUrl: 'file:///etc/passwd' }, /uses file:\/\/, which fal cannot download/],
 	])('%s', async (_name, parameters, message) => {
-		await expectInputError([pictureItem(pictures)], message, parameters);
+		await expectInputError([pictureItem(env.pictures)], message, parameters);
 	});
 });

@@ -3,40 +3,21 @@
  * HTTP through the real @fal-ai/client: binary in, every parameter on the wire,
  * binary out with pixels checked.
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 
-import type { FalEmulator } from '../emulator';
-import {
-	countChangedPixels,
-	makePictures,
-	pictureItem,
-	readPixels,
-	runFill,
-	startEmulator,
-	type Pictures,
-} from './fixtures';
+import { countChangedPixels, pictureItem, readPixels, runFill, type Pictures, serveFiles, useEmulator } from './fixtures';
 
-let emu: FalEmulator;
-let pictures: Pictures;
+const env = useEmulator();
 
-beforeAll(async () => {
-	emu = await startEmulator();
-	pictures = await makePictures();
-});
-afterAll(async () => await emu.close());
-beforeEach(() => emu.reset());
-
-const submits = () => emu.requests.filter((r) => r.kind === 'submit');
+const submits = () => env.emu.requests.filter((r) => r.kind === 'submit');
 const inMask = (p: Pictures) => (x: number, y: number) =>
 	x >= p.rect.left && x < p.rect.left + p.rect.width && y >= p.rect.top && y < p.rect.top + p.rect.height;
 
 describe.each(['default', 'filesystem'] as const)('binary in, binary out (%s binary-data mode)', (binaryMode) => {
 	it('repaints only the white part of the mask and returns a PNG item', async () => {
 		const result = await runFill({
-			proxyUrl: emu.proxyUrl,
+			proxyUrl: env.emu.proxyUrl,
 			binaryMode,
-			items: [pictureItem(pictures)],
+			items: [pictureItem(env.pictures)],
 			parameters: { options: { outputFormat: 'png', seed: 99 } },
 		});
 		expect(result.error).toBeUndefined();
@@ -48,8 +29,8 @@ describe.each(['default', 'filesystem'] as const)('binary in, binary out (%s bin
 		expect(item.json).toMatchObject({
 			image_index: 0,
 			content_type: 'image/png',
-			width: pictures.width,
-			height: pictures.height,
+			width: env.pictures.width,
+			height: env.pictures.height,
 			seed: 99,
 			prompt: 'a red bicycle',
 			has_nsfw_concept: false,
@@ -60,10 +41,10 @@ describe.each(['default', 'filesystem'] as const)('binary in, binary out (%s bin
 		expect(item.json.timings).toEqual(expect.objectContaining({ inference: expect.any(Number) }));
 
 		const output = await readPixels(await result.binary(item));
-		const input = await readPixels(pictures.image);
-		expect([output.width, output.height]).toEqual([pictures.width, pictures.height]);
-		const outside = countChangedPixels(output, input, (x, y) => !inMask(pictures)(x, y), pictures.height);
-		const inside = countChangedPixels(output, input, inMask(pictures), pictures.height);
+		const input = await readPixels(env.pictures.image);
+		expect([output.width, output.height]).toEqual([env.pictures.width, env.pictures.height]);
+		const outside = countChangedPixels(output, input, (x, y) => !inMask(env.pictures)(x, y), env.pictures.height);
+		const inside = countChangedPixels(output, input, inMask(env.pictures), env.pictures.height);
 		expect(outside.changed).toBe(0);
 		expect(inside.changed).toBeGreaterThan(inside.inside * 0.9);
 	});
@@ -71,8 +52,8 @@ describe.each(['default', 'filesystem'] as const)('binary in, binary out (%s bin
 
 it('sends every parameter to fal under its endpoint name, with uploaded image and mask', async () => {
 	const result = await runFill({
-		proxyUrl: emu.proxyUrl,
-		items: [pictureItem(pictures)],
+		proxyUrl: env.emu.proxyUrl,
+		items: [pictureItem(env.pictures)],
 		parameters: {
 			prompt: 'a blue door',
 			options: { seed: 7, numImages: 3, outputFormat: 'png', safetyTolerance: '5', enhancePrompt: true, syncMode: false },
@@ -93,17 +74,17 @@ it('sends every parameter to fal under its endpoint name, with uploaded image an
 	});
 	// The image fal got is byte for byte what the earlier node produced; the mask is
 	// that mask made pure black and white, as a PNG of the image's size.
-	expect(emu.uploads.map((u) => u.contentType)).toEqual(['image/png', 'image/png']);
-	expect(emu.uploads.map((u) => u.bytes)).toContain(pictures.image.length);
+	expect(env.emu.uploads.map((u) => u.contentType)).toEqual(['image/png', 'image/png']);
+	expect(env.emu.uploads.map((u) => u.bytes)).toContain(env.pictures.image.length);
 	const maskUrl = (submit.body as { mask_url: string }).mask_url;
 	const sentMask = await readPixels(Buffer.from(await (await fetch(maskUrl)).arrayBuffer()));
-	const expected = await readPixels(pictures.mask);
-	expect([sentMask.width, sentMask.height]).toEqual([pictures.width, pictures.height]);
+	const expected = await readPixels(env.pictures.mask);
+	expect([sentMask.width, sentMask.height]).toEqual([env.pictures.width, env.pictures.height]);
 	expect(sentMask.data.equals(expected.data)).toBe(true);
 });
 
 it('sends the endpoint defaults explicitly and lets fal draw the seed', async () => {
-	const result = await runFill({ proxyUrl: emu.proxyUrl, items: [pictureItem(pictures)] });
+	const result = await runFill({ proxyUrl: env.emu.proxyUrl, items: [pictureItem(env.pictures)] });
 	expect(result.error).toBeUndefined();
 	expect(submits()[0].body).toEqual({
 		prompt: 'a red bicycle',
@@ -123,8 +104,8 @@ it('sends the endpoint defaults explicitly and lets fal draw the seed', async ()
 
 it('returns one item per image for num_images 4, each different', async () => {
 	const result = await runFill({
-		proxyUrl: emu.proxyUrl,
-		items: [pictureItem(pictures)],
+		proxyUrl: env.emu.proxyUrl,
+		items: [pictureItem(env.pictures)],
 		parameters: { options: { numImages: 4, outputFormat: 'png', seed: 5 } },
 	});
 	expect(result.items.map((i) => i.json.image_index)).toEqual([0, 1, 2, 3]);
@@ -135,63 +116,52 @@ it('returns one item per image for num_images 4, each different', async () => {
 
 it('takes images inline as data URIs in sync mode without downloading from the CDN', async () => {
 	const result = await runFill({
-		proxyUrl: emu.proxyUrl,
-		items: [pictureItem(pictures)],
+		proxyUrl: env.emu.proxyUrl,
+		items: [pictureItem(env.pictures)],
 		parameters: { options: { syncMode: true, numImages: 2 } },
 	});
 	expect(result.error).toBeUndefined();
 	expect(submits()[0].body).toMatchObject({ sync_mode: true });
 	expect(result.items).toHaveLength(2);
 	expect(result.items[0].json.url).toMatch(/^data:image\/jpeg;base64,\(omitted/);
-	const outputDownloads = emu.requests.filter((r) => r.kind === 'file');
+	const outputDownloads = env.emu.requests.filter((r) => r.kind === 'file');
 	expect(outputDownloads).toHaveLength(0);
 	const pixels = await readPixels(await result.binary(result.items[1]));
-	expect([pixels.width, pixels.height]).toEqual([pictures.width, pictures.height]);
+	expect([pixels.width, pixels.height]).toEqual([env.pictures.width, env.pictures.height]);
 });
 
 describe('URL inputs', () => {
-	let server: Server;
-	let base: string;
-	beforeAll(async () => {
-		server = createServer((req, res) => {
-			const body = req.url === '/image.png' ? pictures.image : req.url === '/mask.png' ? pictures.mask : undefined;
-			if (!body) return void res.writeHead(404).end();
-			res.writeHead(200, { 'content-type': 'image/png' }).end(body);
-		});
-		await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-		base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-	});
-	afterAll(async () => await new Promise((resolve) => server.close(resolve)));
+	const files = serveFiles(() => ({ '/image.png': env.pictures.image, '/mask.png': env.pictures.mask }));
 
 	it('passes URLs through to fal without uploading anything', async () => {
 		const result = await runFill({
-			proxyUrl: emu.proxyUrl,
+			proxyUrl: env.emu.proxyUrl,
 			items: [{ json: {} }],
-			parameters: { imageSource: 'url', imageUrl: `${base}/image.png`, maskSource: 'url', maskUrl: `${base}/mask.png` },
+			parameters: { imageSource: 'url', imageUrl: `${files.base}/image.png`, maskSource: 'url', maskUrl: `${files.base}/mask.png` },
 		});
 		expect(result.error).toBeUndefined();
-		expect(submits()[0].body).toMatchObject({ image_url: `${base}/image.png`, mask_url: `${base}/mask.png` });
-		expect(emu.requests.filter((r) => r.kind === 'initiate')).toHaveLength(0);
+		expect(submits()[0].body).toMatchObject({ image_url: `${files.base}/image.png`, mask_url: `${files.base}/mask.png` });
+		expect(env.emu.requests.filter((r) => r.kind === 'initiate')).toHaveLength(0);
 		expect(result.items).toHaveLength(1);
 	});
 
 	it('mixes a binary image with a mask URL', async () => {
-		const item = pictureItem(pictures);
+		const item = pictureItem(env.pictures);
 		delete item.binary?.mask;
 		const result = await runFill({
-			proxyUrl: emu.proxyUrl,
+			proxyUrl: env.emu.proxyUrl,
 			items: [item],
-			parameters: { maskSource: 'url', maskUrl: `${base}/mask.png` },
+			parameters: { maskSource: 'url', maskUrl: `${files.base}/mask.png` },
 		});
 		expect(result.error).toBeUndefined();
-		expect(submits()[0].body).toMatchObject({ mask_url: `${base}/mask.png`, image_url: expect.stringMatching(/\/files\//) });
+		expect(submits()[0].body).toMatchObject({ mask_url: `${files.base}/mask.png`, image_url: expect.stringMatching(/\/files\//) });
 	});
 
 	it("shows fal's 422 when fal cannot load the image URL", async () => {
 		const result = await runFill({
-			proxyUrl: emu.proxyUrl,
+			proxyUrl: env.emu.proxyUrl,
 			items: [{ json: {} }],
-			parameters: { imageSource: 'url', imageUrl: `${base}/missing.png`, maskSource: 'url', maskUrl: `${base}/mask.png` },
+			parameters: { imageSource: 'url', imageUrl: `${files.base}/missing.png`, maskSource: 'url', maskUrl: `${files.base}/mask.png` },
 		});
 		expect(result.error?.constructor.name).toBe('NodeApiError');
 		expect(result.error?.message).toMatch(/^fal rejected the request: image_url: .*image_load_error/);
@@ -200,9 +170,9 @@ describe('URL inputs', () => {
 });
 
 it('processes several items in order, each with its own prompt from an expression', async () => {
-	const items = [0, 1, 2].map((n) => pictureItem(pictures, { prompt: `prompt number ${n}` }));
+	const items = [0, 1, 2].map((n) => pictureItem(env.pictures, { prompt: `prompt number ${n}` }));
 	const result = await runFill({
-		proxyUrl: emu.proxyUrl,
+		proxyUrl: env.emu.proxyUrl,
 		items,
 		parameters: { prompt: '={{ $json.prompt }}', options: { numImages: 2 } },
 	});
@@ -216,13 +186,13 @@ it('processes several items in order, each with its own prompt from an expressio
 		[{ item: 2 }, 'prompt number 2', 1],
 	]);
 	// Same image and mask bytes in every item: uploaded once each.
-	expect(emu.requests.filter((r) => r.kind === 'initiate')).toHaveLength(2);
+	expect(env.emu.requests.filter((r) => r.kind === 'initiate')).toHaveLength(2);
 });
 
 it('writes the result into the chosen output binary field', async () => {
 	const result = await runFill({
-		proxyUrl: emu.proxyUrl,
-		items: [pictureItem(pictures)],
+		proxyUrl: env.emu.proxyUrl,
+		items: [pictureItem(env.pictures)],
 		parameters: { options: { outputBinaryProperty: 'filled' } },
 	});
 	expect(Object.keys(result.items[0].binary ?? {})).toEqual(['filled']);

@@ -2,6 +2,9 @@
  * Shared set-up for integration tests: the fal emulator, the node under test run in
  * n8n's engine with a falApi credential pointing at the emulator, and test pictures.
  */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
 import type { IDataObject, INodeExecutionData, INodeParameters } from 'n8n-workflow';
 
 import { FalApi } from '../../credentials/FalApi.credentials';
@@ -25,6 +28,41 @@ export interface Pictures {
 	width: number;
 	height: number;
 	rect: { left: number; top: number; width: number; height: number };
+}
+
+/**
+ * One emulator and the standard test pictures for a test file, started before its
+ * tests, reset (faults, records, latency, concurrency) before each, closed after.
+ */
+export function useEmulator(): { readonly emu: FalEmulator; readonly pictures: Pictures } {
+	const state = {} as { emu: FalEmulator; pictures: Pictures };
+	beforeAll(async () => {
+		state.emu = await startEmulator();
+		state.pictures = await makePictures();
+	});
+	afterAll(async () => await state.emu?.close());
+	beforeEach(() => {
+		state.emu.reset();
+		state.emu.configure({ latencyMs: 0, concurrency: Infinity });
+	});
+	return state;
+}
+
+/** A plain HTTP server on 127.0.0.1 serving the given files by path, for URL inputs. */
+export function serveFiles(files: () => Record<string, Buffer>): { readonly base: string } {
+	const state = { base: '' };
+	let server: Server;
+	beforeAll(async () => {
+		server = createServer((req, res) => {
+			const body = files()[req.url ?? ''];
+			if (!body) return void res.writeHead(404).end();
+			res.writeHead(200, { 'content-type': 'image/png' }).end(body);
+		});
+		await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+		state.base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+	});
+	afterAll(async () => await new Promise((resolve) => server.close(resolve)));
+	return state;
 }
 
 export async function makePictures(width = 64, height = 48, seed = 1): Promise<Pictures> {

@@ -8,30 +8,18 @@ import type { AddressInfo } from 'node:net';
 
 import type { IDataObject, INodeExecutionData, INodeParameters } from 'n8n-workflow';
 
-import type { FalEmulator } from '../emulator';
-import { makePictures, pictureItem, runFill, startEmulator, type Pictures } from './fixtures';
+import { makePictures, pictureItem, runFill, serveFiles, useEmulator } from './fixtures';
 
-let emu: FalEmulator;
-let pictures: Pictures;
-
-beforeAll(async () => {
-	emu = await startEmulator();
-	pictures = await makePictures();
-});
-afterAll(async () => await emu.close());
-beforeEach(() => {
-	emu.reset();
-	emu.configure({ latencyMs: 0, concurrency: Infinity });
-});
+const env = useEmulator();
 
 const run = (operation: string, items: INodeExecutionData[], parameters: INodeParameters = {}, extra = {}) =>
-	runFill({ proxyUrl: emu.proxyUrl, items, parameters: { operation, ...parameters }, ...extra });
+	runFill({ proxyUrl: env.emu.proxyUrl, items, parameters: { operation, ...parameters }, ...extra });
 const fromSubmit = (items: INodeExecutionData[]) => items.map((item) => ({ json: item.json }));
 
 describe('submit, then getStatus / getResult / cancel', () => {
 	it('submit returns the request id at once and getResult returns the same items as fill', async () => {
-		emu.configure({ latencyMs: 300 });
-		const submitted = await run('submit', [pictureItem(pictures)], { options: { numImages: 2, outputFormat: 'png', seed: 3 } });
+		env.emu.configure({ latencyMs: 300 });
+		const submitted = await run('submit', [pictureItem(env.pictures)], { options: { numImages: 2, outputFormat: 'png', seed: 3 } });
 		expect(submitted.error).toBeUndefined();
 		const [item] = submitted.items;
 		expect(item.json).toMatchObject({
@@ -45,7 +33,7 @@ describe('submit, then getStatus / getResult / cancel', () => {
 			estimated_cost_usd: 0.1,
 		});
 		expect(item.binary).toBeUndefined();
-		expect(emu.jobs.get(item.json.request_id as string)?.status).not.toBe('COMPLETED');
+		expect(env.emu.jobs.get(item.json.request_id as string)?.status).not.toBe('COMPLETED');
 
 		// Request ID defaults to {{ $json.request_id }} of the incoming item.
 		const status = await run('getStatus', fromSubmit(submitted.items), { options: { logs: true } });
@@ -66,14 +54,14 @@ describe('submit, then getStatus / getResult / cancel', () => {
 	});
 
 	it('cancels a queued request', async () => {
-		emu.configure({ concurrency: 0 });
-		const submitted = await run('submit', [pictureItem(pictures)]);
+		env.emu.configure({ concurrency: 0 });
+		const submitted = await run('submit', [pictureItem(env.pictures)]);
 		const requestId = submitted.items[0].json.request_id as string;
 		const status = await run('getStatus', fromSubmit(submitted.items));
 		expect(status.items[0].json).toMatchObject({ status: 'IN_QUEUE', queue_position: 0 });
 		const cancelled = await run('cancel', fromSubmit(submitted.items));
 		expect(cancelled.items[0].json).toEqual({ request_id: requestId, status: 'CANCELLATION_REQUESTED' });
-		expect(emu.jobs.get(requestId)?.cancelled).toBe(true);
+		expect(env.emu.jobs.get(requestId)?.cancelled).toBe(true);
 	});
 
 	it('getResult of an unknown id says so clearly', async () => {
@@ -87,15 +75,15 @@ describe('submit, then getStatus / getResult / cancel', () => {
 		expect(empty.error?.message).toBe('The request ID is empty');
 		const bad = await run('cancel', [{ json: { request_id: '../../other' } }]);
 		expect(bad.error?.message).toBe('"../../other" is not a fal request ID');
-		expect(emu.requests.filter((r) => r.kind !== 'other')).toHaveLength(0);
+		expect(env.emu.requests.filter((r) => r.kind !== 'other')).toHaveLength(0);
 	});
 
 	it('getResult only stops waiting at its timeout: it does not cancel the request', async () => {
-		emu.configure({ latencyMs: 5_000 });
-		const submitted = await run('submit', [pictureItem(pictures)]);
+		env.emu.configure({ latencyMs: 5_000 });
+		const submitted = await run('submit', [pictureItem(env.pictures)]);
 		const result = await run('getResult', fromSubmit(submitted.items), { options: { timeout: 1 } });
 		expect(result.error?.message).toMatch(/^fal did not finish within 1 s \(fal request ID/);
-		expect(emu.requests.some((r) => r.kind === 'cancel')).toBe(false);
+		expect(env.emu.requests.some((r) => r.kind === 'cancel')).toBe(false);
 	});
 });
 
@@ -118,9 +106,9 @@ describe('webhook round trip', () => {
 	afterAll(async () => await new Promise((resolve) => server.close(resolve)));
 
 	it('passes the webhook to fal, fal calls it when done, and getResult takes the id from its payload', async () => {
-		const submitted = await run('submit', [pictureItem(pictures)], { options: { webhookUrl: hookUrl } });
+		const submitted = await run('submit', [pictureItem(env.pictures)], { options: { webhookUrl: hookUrl } });
 		expect(submitted.items[0].json.webhook_url).toBe(hookUrl);
-		expect(emu.requests.find((r) => r.kind === 'submit')?.query).toMatchObject({ fal_webhook: hookUrl });
+		expect(env.emu.requests.find((r) => r.kind === 'submit')?.query).toMatchObject({ fal_webhook: hookUrl });
 		await waitFor(() => received.length === 1);
 		expect(received[0]).toMatchObject({ request_id: submitted.items[0].json.request_id, status: 'OK' });
 		// What a Wait node resumed by the webhook hands on: fal's payload as the item's JSON.
@@ -131,32 +119,32 @@ describe('webhook round trip', () => {
 	});
 
 	it('rejects a webhook URL that is not http(s)', async () => {
-		const result = await run('submit', [pictureItem(pictures)], { options: { webhookUrl: 'ftp://hooks.example/x' } });
+		const result = await run('submit', [pictureItem(env.pictures)], { options: { webhookUrl: 'ftp://hooks.example/x' } });
 		expect(result.error?.message).toContain('"Webhook URL" uses ftp://');
 	});
 });
 
 describe('URL-only output and cost', () => {
 	it('returns links and JSON without downloading anything', async () => {
-		const result = await run('fill', [pictureItem(pictures)], { options: { outputMode: 'url', numImages: 2 } });
+		const result = await run('fill', [pictureItem(env.pictures)], { options: { outputMode: 'url', numImages: 2 } });
 		expect(result.items).toHaveLength(2);
 		for (const item of result.items) {
 			expect(item.binary).toBeUndefined();
 			expect(item.json.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/files\//);
-			expect(item.json).toMatchObject({ width: pictures.width, height: pictures.height, content_type: 'image/jpeg' });
+			expect(item.json).toMatchObject({ width: env.pictures.width, height: env.pictures.height, content_type: 'image/jpeg' });
 		}
-		expect(emu.requests.filter((r) => r.kind === 'file')).toHaveLength(0);
+		expect(env.emu.requests.filter((r) => r.kind === 'file')).toHaveLength(0);
 	});
 
 	it('with sync mode the URL is the whole image as a data URI', async () => {
-		const result = await run('fill', [pictureItem(pictures)], { options: { outputMode: 'url', syncMode: true } });
+		const result = await run('fill', [pictureItem(env.pictures)], { options: { outputMode: 'url', syncMode: true } });
 		const url = result.items[0].json.url as string;
 		expect(url).toMatch(/^data:image\/jpeg;base64,\/9j\//);
 	});
 
 	it('puts the estimated cost of its request on every item, and the run total in an execution hint', async () => {
 		const big = await makePictures(1200, 1000);
-		const items = [pictureItem(big), pictureItem(pictures)];
+		const items = [pictureItem(big), pictureItem(env.pictures)];
 		const result = await run('fill', items, { options: { numImages: 2, outputMode: 'url' } });
 		// 1.2 MP rounds up to 2 MP: 2 × $0.05 × 2 images; 0.003 MP rounds up to 1 MP: 1 × $0.05 × 2.
 		expect(result.items.map((i) => i.json.estimated_cost_usd)).toEqual([0.2, 0.2, 0.1, 0.1]);
@@ -167,18 +155,7 @@ describe('URL-only output and cost', () => {
 
 describe('as an AI agent tool', () => {
 	const TOOL_TYPE = 'n8n-nodes-fal-flux-fill.fluxProFillTool';
-	let server: Server;
-	let base: string;
-	beforeAll(async () => {
-		server = createServer((req, res) => {
-			const body = req.url === '/image.png' ? pictures.image : req.url === '/mask.png' ? pictures.mask : undefined;
-			if (!body) return void res.writeHead(404).end();
-			res.writeHead(200, { 'content-type': 'image/png' }).end(body);
-		});
-		await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-		base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-	});
-	afterAll(async () => await new Promise((resolve) => server.close(resolve)));
+	const files = serveFiles(() => ({ '/image.png': env.pictures.image, '/mask.png': env.pictures.mask }));
 
 	const toolParameters: INodeParameters = {
 		prompt: "={{ $fromAI('prompt', 'What to paint into the white part of the mask') }}",
@@ -198,7 +175,7 @@ describe('as an AI agent tool', () => {
 			nodeType: new FluxProFill(),
 			typeName: TOOL_TYPE,
 			parameters: { operation: 'fill', ...parameters },
-			credentials: { falApi: { apiKey: KEY, proxyUrl: emu.proxyUrl } },
+			credentials: { falApi: { apiKey: KEY, proxyUrl: env.emu.proxyUrl } },
 			inputItems: [{ json: args }],
 		});
 		// The wrapper hands the agent `items.flatMap(item => item.json)`, serialised.
@@ -206,13 +183,13 @@ describe('as an AI agent tool', () => {
 	}
 
 	it('takes URLs from the agent and answers with links and JSON, never binary or data URIs', async () => {
-		const { result, response } = await invokeAsTool({ prompt: 'a red door', image_url: `${base}/image.png`, mask_url: `${base}/mask.png` });
+		const { result, response } = await invokeAsTool({ prompt: 'a red door', image_url: `${files.base}/image.png`, mask_url: `${files.base}/mask.png` });
 		expect(result.error).toBeUndefined();
 		expect(result.items.every((item) => item.binary === undefined)).toBe(true);
 		const parsed = JSON.parse(response) as IDataObject[];
 		expect(parsed[0]).toMatchObject({ prompt: 'a red door', url: expect.stringMatching(/^http:\/\/127\.0\.0\.1/) });
 		// Sync mode would put megabytes of base64 into the agent's context: it is off in tool mode.
-		expect(emu.requests.find((r) => r.kind === 'submit')?.body).toMatchObject({ sync_mode: false });
+		expect(env.emu.requests.find((r) => r.kind === 'submit')?.body).toMatchObject({ sync_mode: false });
 		expect(response.length).toBeLessThan(2_000);
 	});
 

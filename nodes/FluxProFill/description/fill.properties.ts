@@ -1,10 +1,15 @@
 import type { INodeProperties } from 'n8n-workflow';
 
 import { DEFAULT_CONCURRENCY, MAX_IMAGES, MAX_SEED, MIN_IMAGES } from '../constants';
+import { resultOptions } from './shared.properties';
 
 const showForFill = { operation: ['fill', 'submit'] };
 /** Inside the options collection: only for operations that wait for and return images. */
 const onlyWhenWaiting = { show: { '/operation': ['fill'] } };
+const fillResult = resultOptions(
+	onlyWhenWaiting,
+	'How long to wait for one item, from upload to the last image downloaded. When it runs out the fal request is cancelled and the item fails with its request ID.',
+);
 
 /** Where the picture to repaint comes from. */
 const imageProperties: INodeProperties[] = [
@@ -176,14 +181,7 @@ const optionProperties: INodeProperties = {
 			typeOptions: { minValue: 1, maxValue: 100, numberPrecision: 0 },
 			description: 'How many items are sent to fal at once. fal runs 2 requests at once on a new account and up to 40 as you buy credits; requests beyond your limit just wait in fal\'s queue. Read from the first item.',
 		},
-		{
-			displayName: 'Drop NSFW Images',
-			name: 'dropNsfw',
-			displayOptions: onlyWhenWaiting,
-			type: 'boolean',
-			default: false,
-			description: 'Whether to leave out images that fal flags as NSFW. When off, flagged images are returned with has_nsfw_concept set to true. If every image of an item is flagged, the item fails.',
-		},
+		fillResult.dropNsfw,
 		{
 			displayName: 'Enhance Prompt',
 			name: 'enhancePrompt',
@@ -229,26 +227,8 @@ const optionProperties: INodeProperties = {
 			typeOptions: { minValue: MIN_IMAGES, maxValue: MAX_IMAGES, numberPrecision: 0 },
 			description: `How many variations to generate (${MIN_IMAGES}–${MAX_IMAGES}). Each becomes its own output item, and each is billed.`,
 		},
-		{
-			displayName: 'Output',
-			name: 'outputMode',
-			type: 'options',
-			displayOptions: onlyWhenWaiting,
-			options: [
-				{ name: 'Binary File', value: 'binary', description: 'Download each image into the item, for storage, e-mail or messaging nodes' },
-				{ name: 'URL Only', value: 'url', description: "Return fal's links and the JSON without downloading. With sync mode the link is a data: URI holding the whole image." },
-			],
-			default: 'binary',
-			description: 'Whether to download the images or only return their links',
-		},
-		{
-			displayName: 'Output Binary Field',
-			name: 'outputBinaryProperty',
-			displayOptions: onlyWhenWaiting,
-			type: 'string',
-			default: 'data',
-			description: 'Binary field of each output item that receives the generated image',
-		},
+		fillResult.outputMode,
+		fillResult.outputBinaryProperty,
 		{
 			displayName: 'Output Format',
 			name: 'outputFormat',
@@ -298,15 +278,7 @@ const optionProperties: INodeProperties = {
 			typeOptions: { minValue: 0, maxValue: MAX_SEED, numberPrecision: 0 },
 			description: 'Same seed, prompt and inputs give the same image. Leave the option out for a random seed; the seed used is returned in the output.',
 		},
-		{
-			displayName: 'Timeout (Seconds)',
-			name: 'timeout',
-			displayOptions: onlyWhenWaiting,
-			type: 'number',
-			default: 600,
-			typeOptions: { minValue: 1, numberPrecision: 0 },
-			description: 'How long to wait for one item, from upload to the last image downloaded. When it runs out the fal request is cancelled and the item fails with its request ID.',
-		},
+		fillResult.timeout,
 		{
 			displayName: 'Webhook URL',
 			name: 'webhookUrl',

@@ -1,6 +1,13 @@
 import type { INodeProperties } from 'n8n-workflow';
 
+import { resultOptions } from './shared.properties';
+
 const requestOperations = ['getStatus', 'getResult', 'cancel'];
+
+const getResult = resultOptions(
+	{ show: { '/operation': ['getResult'] } },
+	'How long to wait for a request that is still running. The request itself is not cancelled when this runs out.',
+);
 
 export const requestProperties: INodeProperties[] = [
 	{
@@ -21,14 +28,7 @@ export const requestProperties: INodeProperties[] = [
 		default: {},
 		displayOptions: { show: { operation: ['getStatus', 'getResult'] } },
 		options: [
-			{
-				displayName: 'Drop NSFW Images',
-				name: 'dropNsfw',
-				type: 'boolean',
-				default: false,
-				displayOptions: { show: { '/operation': ['getResult'] } },
-				description: 'Whether to leave out images that fal flags as NSFW. If every image is flagged, the item fails.',
-			},
+			getResult.dropNsfw,
 			{
 				displayName: 'Include Logs',
 				name: 'logs',
@@ -37,35 +37,9 @@ export const requestProperties: INodeProperties[] = [
 				displayOptions: { show: { '/operation': ['getStatus'] } },
 				description: "Whether to include fal's log lines of the request",
 			},
-			{
-				displayName: 'Output',
-				name: 'outputMode',
-				type: 'options',
-				displayOptions: { show: { '/operation': ['getResult'] } },
-				options: [
-					{ name: 'Binary File', value: 'binary', description: 'Download each image into the item' },
-					{ name: 'URL Only', value: 'url', description: "Return fal's links and the JSON without downloading" },
-				],
-				default: 'binary',
-				description: 'Whether to download the images or only return their links',
-			},
-			{
-				displayName: 'Output Binary Field',
-				name: 'outputBinaryProperty',
-				type: 'string',
-				default: 'data',
-				displayOptions: { show: { '/operation': ['getResult'] } },
-				description: 'Binary field of each output item that receives the generated image',
-			},
-			{
-				displayName: 'Timeout (Seconds)',
-				name: 'timeout',
-				type: 'number',
-				default: 600,
-				typeOptions: { minValue: 1, numberPrecision: 0 },
-				displayOptions: { show: { '/operation': ['getResult'] } },
-				description: 'How long to wait for a request that is still running. The request itself is not cancelled when this runs out.',
-			},
+			getResult.outputMode,
+			getResult.outputBinaryProperty,
+			getResult.timeout,
 		],
 	},
 ];

@@ -1,8 +1,11 @@
 import { createHash } from 'node:crypto';
 
-import type { MaskSource } from '../actions/fill/settings';
-import { prepareMask, type MaskOptions, type MaskSpec } from '../masks';
-import { loadPicture, type BinaryReader, type Picture } from './pictures';
+import { prepareMask, type MaskOptions, type MaskSpec, type Rectangle } from '../masks';
+import { readImageInfo } from './imageInfo';
+import { loadPicture, type BinaryReader, type Picture, type PictureSource } from './pictures';
+
+/** Where the mask comes from: a file or link, the image's own transparency, or rectangles. */
+export type MaskSource = PictureSource | { kind: 'alpha' } | { kind: 'rectangles'; rectangles: Rectangle[] };
 
 /**
  * Turns an item's mask source into the mask fal gets: exactly the image's size, pure
@@ -30,7 +33,7 @@ export class MaskPreparer {
 			spec = { kind: 'rectangles', rectangles: source.rectangles };
 			content = `rectangles:${JSON.stringify(source.rectangles)}`;
 		}
-		const size = image.kind === 'bytes' ? image.info : await sizeOfMaskFile(spec);
+		const size = image.kind === 'bytes' ? image.info : sizeOfMaskFile(spec);
 		const key = `${content}|${size.width}x${size.height}|${JSON.stringify(options)}`;
 		let png = this.prepared.get(key);
 		if (!png) {
@@ -48,8 +51,7 @@ export class MaskPreparer {
 }
 
 /** With an image given by URL the mask keeps its own size (fal checks that it matches). */
-async function sizeOfMaskFile(spec: MaskSpec): Promise<{ width: number; height: number }> {
-	const { readImageInfo } = await import('./imageInfo');
+function sizeOfMaskFile(spec: MaskSpec): { width: number; height: number } {
 	const info = spec.kind === 'file' ? readImageInfo(spec.bytes) : undefined;
 	if (info?.ok) return { width: info.info.width, height: info.info.height };
 	throw new Error('a mask made from the image needs the image as a file');

@@ -8,6 +8,7 @@ import {
 	type SafetyTolerance,
 } from '../../constants';
 import { InputProblem } from '../../errors/InputProblem';
+import type { MaskSource } from '../../images/inputMask';
 import type { PictureSource } from '../../images/pictures';
 import type { MaskOptions, Rectangle } from '../../masks';
 import type { OutputMode } from '../../output/outputItems';
@@ -27,9 +28,6 @@ export interface RawFillParameters {
 	maskRectangles?: unknown;
 	options: Record<string, unknown>;
 }
-
-/** Where the mask comes from: a file or link, the image's own transparency, or rectangles. */
-export type MaskSource = PictureSource | { kind: 'alpha' } | { kind: 'rectangles'; rectangles: Rectangle[] };
 
 /** One item's validated settings: every value is of the type and range fal accepts. */
 export interface FillSettings {

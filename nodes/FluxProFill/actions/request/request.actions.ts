@@ -1,4 +1,4 @@
-import type { IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
+import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 
 import { ItemDeadline } from '../../transport/itemDeadline';
 import { awaitResult, cancelRequest, getRequestStatus } from '../../transport/queueRequest';
@@ -32,8 +32,8 @@ export async function executeGetStatus(this: IExecuteFunctions): Promise<INodeEx
 						request_id: requestId,
 						status: status.status,
 						queue_position: status.queue_position ?? null,
-						logs: (status.logs as never) ?? null,
-						metrics: (status.metrics as never) ?? null,
+						logs: (status.logs as IDataObject[] | undefined) ?? null,
+						metrics: (status.metrics as IDataObject | undefined) ?? null,
 						done: status.status === 'COMPLETED',
 					},
 					pairedItem: { item: itemIndex },
