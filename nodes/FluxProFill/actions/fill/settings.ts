@@ -8,13 +8,22 @@ import {
 	type SafetyTolerance,
 } from '../../constants';
 import { InputProblem } from '../../errors/InputProblem';
+import {
+	parseBoolean,
+	parseEnum,
+	parseFieldName,
+	parseTimeoutSeconds,
+	parseUrl,
+	parseWholeNumber,
+	toNumber,
+	truncate,
+} from '../parse';
 import type { MaskSource } from '../../images/inputMask';
 import type { PictureSource } from '../../images/pictures';
 import type { MaskOptions, Rectangle } from '../../masks';
 import type { OutputMode } from '../../output/outputItems';
 
 const OUTPUT_MODES: readonly OutputMode[] = ['binary', 'url'];
-
 
 /** The node parameters of one item, as n8n resolved them (expressions may yield anything). */
 export interface RawFillParameters {
@@ -49,7 +58,6 @@ export interface FillSettings {
 	timeoutMs: number;
 }
 
-const DEFAULT_TIMEOUT_SECONDS = 600;
 
 /**
  * Turns one item's raw parameters into settings, or throws an InputProblem naming the
@@ -145,15 +153,6 @@ function parseRectangles(value: unknown): Rectangle[] {
 	}));
 }
 
-function parseWholeNumber(parameter: string, value: unknown, fallback: number, min: number, max: number): number {
-	if (value === undefined || value === null || value === '') return fallback;
-	const number = toNumber(value);
-	if (number === undefined || !Number.isInteger(number) || number < min || number > max) {
-		throw new InputProblem(`"${parameter}" is ${truncate(String(value))}`, `Enter a whole number from ${min} to ${max}.`);
-	}
-	return number;
-}
-
 function parsePictureSource(
 	what: 'image' | 'mask',
 	source: unknown,
@@ -169,35 +168,6 @@ function parsePictureSource(
 		`"${label} Source" is "${String(source)}", which this node does not know`,
 		`Choose "Binary Field" or "URL" in "${label} Source".`,
 	);
-}
-
-function parseUrl(parameter: string, value: unknown): string {
-	const text = typeof value === 'string' ? value.trim() : '';
-	if (text === '') {
-		throw new InputProblem(`"${parameter}" is empty`, `Enter a link that starts with https:// in "${parameter}", or switch the source to "Binary Field".`);
-	}
-	if (/^data:image\//i.test(text)) return text;
-	let url: URL;
-	try {
-		url = new URL(text);
-	} catch {
-		throw new InputProblem(`"${parameter}" is not a valid URL: ${truncate(text)}`, 'Enter a full link that starts with https://.');
-	}
-	if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-		throw new InputProblem(
-			`"${parameter}" uses ${url.protocol.replace(/:$/, '')}://, which fal cannot download`,
-			'fal downloads the picture itself, so it needs an http(s) link or a data:image URI. For a local file, read it with "Read/Write Files from Disk" and use the "Binary Field" source.',
-		);
-	}
-	return text;
-}
-
-function parseFieldName(parameter: string, value: unknown): string {
-	const text = typeof value === 'string' ? value.trim() : '';
-	if (text === '') {
-		throw new InputProblem(`"${parameter}" is empty`, `Enter the name of a binary field in "${parameter}", for example "data".`);
-	}
-	return text;
 }
 
 function parseSeed(value: unknown): number | undefined {
@@ -224,46 +194,7 @@ function parseNumImages(value: unknown): number {
 	return count;
 }
 
-function parseTimeoutSeconds(value: unknown): number {
-	if (value === undefined || value === null || value === '') return DEFAULT_TIMEOUT_SECONDS;
-	const seconds = toNumber(value);
-	if (seconds === undefined || seconds <= 0) {
-		throw new InputProblem(`"Timeout (Seconds)" is ${truncate(String(value))}`, 'Enter a number of seconds greater than 0.');
-	}
-	return seconds;
-}
-
-function parseEnum<T extends string>(parameter: string, value: unknown, allowed: readonly T[], fallback: T): T {
-	if (value === undefined || value === null || value === '') return fallback;
-	if ((allowed as readonly unknown[]).includes(value)) return value as T;
-	throw new InputProblem(
-		`"${parameter}" is ${truncate(String(value))}, which fal does not accept`,
-		`Choose one of: ${allowed.join(', ')}.`,
-	);
-}
-
-function parseBoolean(parameter: string, value: unknown): boolean {
-	if (value === undefined || value === null || value === '') return false;
-	if (typeof value === 'boolean') return value;
-	if (value === 'true') return true;
-	if (value === 'false') return false;
-	throw new InputProblem(`"${parameter}" is ${truncate(String(value))}, not true or false`, `Switch "${parameter}" on or off, or make its expression give true or false.`);
-}
-
-/** Expressions can hand over numbers as text ("3"); anything else that is not a finite number is rejected. */
-function toNumber(value: unknown): number | undefined {
-	if (typeof value === 'number') return Number.isFinite(value) ? value : undefined;
-	if (typeof value === 'string' && value.trim() !== '') {
-		const parsed = Number(value);
-		return Number.isFinite(parsed) ? parsed : undefined;
-	}
-	return undefined;
-}
-
 function stringify(value: unknown): unknown {
 	return typeof value === 'number' ? String(value) : value;
 }
 
-function truncate(text: string, max = 80): string {
-	return text.length > max ? `${text.slice(0, max)}…` : text;
-}

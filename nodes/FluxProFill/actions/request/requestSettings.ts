@@ -1,5 +1,6 @@
 import { InputProblem } from '../../errors/InputProblem';
 import type { OutputMode } from '../../output/outputItems';
+import { parseBoolean, parseEnum, parseFieldName, parseTimeoutSeconds } from '../parse';
 
 /** fal request ids are UUIDs; anything with other characters would change the URL it is put in. */
 const REQUEST_ID = /^[A-Za-z0-9][A-Za-z0-9-]{0,127}$/;
@@ -30,16 +31,12 @@ export interface ResultSettings {
 }
 
 export function parseResultSettings(requestId: unknown, options: Record<string, unknown>, tool: boolean): ResultSettings {
-	const seconds = options.timeout === undefined || options.timeout === '' ? 600 : Number(options.timeout);
-	if (!(seconds > 0)) throw new InputProblem(`"Timeout (Seconds)" is ${String(options.timeout)}`, 'Enter a number of seconds greater than 0.');
-	const mode = options.outputMode ?? 'binary';
-	if (mode !== 'binary' && mode !== 'url') throw new InputProblem(`"Output" is ${String(mode)}`, 'Choose "Binary File" or "URL Only".');
-	const field = typeof options.outputBinaryProperty === 'string' && options.outputBinaryProperty.trim() ? options.outputBinaryProperty.trim() : 'data';
+	const outputMode = parseEnum<OutputMode>('Output', options.outputMode, ['binary', 'url'], 'binary');
 	return {
 		requestId: parseRequestId(requestId),
-		outputMode: tool ? 'url' : mode,
-		outputBinaryProperty: field,
-		dropNsfw: options.dropNsfw === true || options.dropNsfw === 'true',
-		timeoutMs: seconds * 1000,
+		outputMode: tool ? 'url' : outputMode,
+		outputBinaryProperty: parseFieldName('Output Binary Field', options.outputBinaryProperty ?? 'data'),
+		dropNsfw: parseBoolean('Drop NSFW Images', options.dropNsfw),
+		timeoutMs: parseTimeoutSeconds(options.timeout) * 1000,
 	};
 }
