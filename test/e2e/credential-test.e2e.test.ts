@@ -20,8 +20,12 @@ const LOCKED = { id: 'falE2eCredLocked01', name: 'fal: locked account' };
 
 interface NodeTypeEntry {
 	name: string;
+	displayName: string;
 	version: number | number[];
+	inputs?: unknown;
+	outputs?: unknown;
 	credentials?: Array<{ name: string }>;
+	properties?: Array<{ name: string }>;
 }
 
 interface TestResult {
@@ -75,6 +79,18 @@ test('n8n loaded the community package: the editor lists the node and the creden
 	const fill = nodeTypes.filter((type) => type.name === 'n8n-nodes-fal-flux-fill.fluxProFill');
 	expect(fill).toHaveLength(1);
 	expect(fill[0]).toMatchObject({ version: 1, credentials: [expect.objectContaining({ name: 'falApi' })] });
+	// usableAsTool: n8n 2.41 derives the AI-agent tool variant for community nodes too (no
+	// environment variable needed): no main input, one ai_tool output, a "Description" field for the LLM.
+	const tool = nodeTypes.filter((type) => type.name === 'n8n-nodes-fal-flux-fill.fluxProFillTool');
+	expect(tool).toHaveLength(1);
+	expect(tool[0]).toMatchObject({
+		displayName: `${fill[0].displayName} Tool`,
+		version: 1,
+		inputs: [],
+		outputs: ['ai_tool'],
+		credentials: [expect.objectContaining({ name: 'falApi' })],
+	});
+	expect(tool[0].properties?.map((property) => property.name)).toEqual(expect.arrayContaining(['toolDescription', 'operation', 'prompt']));
 	const credentialTypes = await rest.request<Array<{ name: string; test?: unknown }>>('GET', '/types/credentials.json');
 	expect(credentialTypes.find((type) => type.name === 'falApi')).toMatchObject({ test: expect.anything() });
 });

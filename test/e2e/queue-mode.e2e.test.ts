@@ -63,6 +63,8 @@ beforeAll(async () => {
 
 	mainServer = await main.start(); // runs the migrations the worker relies on: start it first
 	workerServer = await worker.startWorker();
+	// n8n activates published workflows in the background: a call before would get a 404 (logged as an error).
+	await main.webhookRegistered(mainServer, WEBHOOK_WORKFLOW, WEBHOOK_PATH);
 }, 240_000);
 
 afterAll(async () => {

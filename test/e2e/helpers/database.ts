@@ -97,6 +97,11 @@ export class N8nDatabase {
 		);
 	}
 
+	/** Production webhooks n8n registered for a workflow (what it looks up when a call comes in). */
+	async webhooks(workflowId: string): Promise<Array<{ webhookPath: string; method: string; node: string }>> {
+		return await this.query('SELECT webhookPath, method, node FROM webhook_entity WHERE workflowId = ?', [workflowId]);
+	}
+
 	/** The version of the workflow n8n activates on start; null when not published. */
 	async activeVersionId(workflowId: string): Promise<string | null> {
 		const rows = await this.query<{ activeVersionId: string | null }>(

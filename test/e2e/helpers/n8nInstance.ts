@@ -112,16 +112,21 @@ export class N8nInstance {
 		return await executeWorkflow(this.install, this.env, workflowId);
 	}
 
-	/** `n8n start`, resolved once the REST API answers and start-up (with workflow activation) is done. */
-	async start(extraEnv: Record<string, string> = {}): Promise<N8nServer> {
-		const port = await freePort();
-		const proc = await this.spawn('main', ['start'], { N8N_PORT: String(port), ...extraEnv });
+	/**
+	 * `n8n start`, resolved once the REST API answers and start-up (with workflow activation) is done.
+	 * `port`: listen there instead of on a free port (when the URL must be known before, e.g. WEBHOOK_URL).
+	 */
+	async start(extraEnv: Record<string, string> = {}, port?: number): Promise<N8nServer> {
+		port ??= await freePort();
+		const proc = await this.spawn('main', ['start'], { ...extraEnv, N8N_PORT: String(port) });
 		const baseUrl = `http://127.0.0.1:${port}`;
 		await waitFor(
 			`n8n start on port ${port} to be ready`,
 			async () => {
 				if (proc.hasExited()) throw new ExitedEarly(proc);
-				// "Editor is now accessible" is printed after the active workflows were activated.
+				// "Editor is now accessible" is printed at the end of start-up. Published workflows
+				// are activated in the background (N8N_USE_WORKFLOW_PUBLICATION_SERVICE, on by
+				// default in 2.41), possibly later: see webhookRegistered().
 				if (!/Editor is now accessible via/.test(proc.output())) return false;
 				const response = await fetch(`${baseUrl}/healthz/readiness`);
 				return response.ok;
@@ -129,6 +134,24 @@ export class N8nInstance {
 			{ timeoutMs: 90_000, intervalMs: 500, detail: () => tail(proc) },
 		);
 		return { process: proc, baseUrl };
+	}
+
+	/**
+	 * Resolves once n8n has registered a production webhook of a published workflow. n8n 2.41
+	 * activates published workflows in the background (its workflow publication service),
+	 * after "Editor is now accessible" and the readiness check: a call before that answers
+	 * 404 and is logged at level error.
+	 */
+	async webhookRegistered(server: N8nServer, workflowId: string, webhookPath: string, method = 'POST'): Promise<void> {
+		await waitFor(
+			`n8n to register the webhook ${method} /webhook/${webhookPath}`,
+			async () => {
+				if (server.process.hasExited()) throw new GiveUp(`${server.process.name} exited\n${tail(server.process)}`);
+				const rows = await this.db.webhooks(workflowId);
+				return rows.some((row) => row.webhookPath === webhookPath && row.method === method);
+			},
+			{ timeoutMs: 30_000, intervalMs: 300, detail: () => tail(server.process) },
+		);
 	}
 
 	/** `n8n worker` with its health server, resolved once it takes jobs. */

@@ -62,17 +62,32 @@ export function scheduleTrigger(name: string, everySeconds: number): WorkflowNod
 }
 
 /**
- * A POST webhook that answers with the binary field `data` of the last node's first
- * item (the first generated image), i.e. the caller waits for the whole run.
+ * A POST webhook. By default it answers with the binary field `data` of the last node's
+ * first item (the first generated image), i.e. the caller waits for the whole run;
+ * `respond: 'onReceived'` answers at once ("Workflow was started") and runs on.
  */
-export function webhookTrigger(name: string, path: string): WorkflowNode {
+export function webhookTrigger(name: string, path: string, respond: 'lastNode' | 'onReceived' = 'lastNode'): WorkflowNode {
+	const parameters =
+		respond === 'lastNode'
+			? { responseMode: 'lastNode', responseData: 'firstEntryBinary', responseBinaryPropertyName: 'data' }
+			: { responseMode: 'onReceived' };
 	return {
-		...node(name, 'n8n-nodes-base.webhook', 2.1, {
+		...node(name, 'n8n-nodes-base.webhook', 2.1, { httpMethod: 'POST', path, ...parameters, options: {} }),
+		webhookId: randomUUID(),
+	};
+}
+
+/**
+ * Wait v1.1 "Resume: On Webhook Call" (POST, answered at once), no time limit: the
+ * execution is saved as `waiting` until something POSTs to `$execution.resumeUrl`. It
+ * then outputs the call as one item: `{ headers, params, query, body, webhookUrl, executionMode }`.
+ */
+export function waitForWebhook(name: string): WorkflowNode {
+	return {
+		...node(name, 'n8n-nodes-base.wait', 1.1, {
+			resume: 'webhook',
 			httpMethod: 'POST',
-			path,
-			responseMode: 'lastNode',
-			responseData: 'firstEntryBinary',
-			responseBinaryPropertyName: 'data',
+			responseMode: 'onReceived',
 			options: {},
 		}),
 		webhookId: randomUUID(),
@@ -163,4 +178,22 @@ export function fillChain(
 		['FLUX.1 Fill', next.name],
 	];
 	return { nodes, edges };
+}
+
+/**
+ * Operation Submit: uploads image and mask (binary fields `data` and `mask`), queues the
+ * request at fal and returns its id at once; fal POSTs to `webhookUrl` when it ends.
+ */
+export function fluxSubmit(name: string, options: FillOptions & { webhookUrl: string }): WorkflowNode {
+	const submit = fluxFill(name, options);
+	submit.parameters.operation = 'submit';
+	(submit.parameters.options as Record<string, unknown>).webhookUrl = options.webhookUrl;
+	return submit;
+}
+
+/** Operation Get Result: the images of request `requestId` (an expression), as Fill outputs them. */
+export function fluxGetResult(name: string, options: { credential: { id: string; name: string }; requestId: string }): WorkflowNode {
+	const getResult = node(name, FILL_NODE_TYPE, 1, { operation: 'getResult', requestId: options.requestId, options: {} });
+	getResult.credentials = { falApi: options.credential };
+	return getResult;
 }
