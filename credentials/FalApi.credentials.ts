@@ -57,9 +57,9 @@ export class FalApi implements ICredentialType {
 	test: ICredentialTestRequest = {
 		request: {
 			method: 'POST',
-			url: `={{ $credentials.proxyUrl ? $credentials.proxyUrl : "${FAL_CREDENTIAL_TEST_URL}" }}`,
+			url: `={{ ($credentials.proxyUrl || "").trim() || "${FAL_CREDENTIAL_TEST_URL}" }}`,
 			headers: {
-				'x-fal-target-url': `={{ $credentials.proxyUrl ? "${FAL_CREDENTIAL_TEST_URL}" : undefined }}`,
+				'x-fal-target-url': `={{ ($credentials.proxyUrl || "").trim() ? "${FAL_CREDENTIAL_TEST_URL}" : undefined }}`,
 			},
 			body: { content_type: 'text/plain', file_name: 'n8n-credential-test.txt' },
 			json: true,

@@ -23,7 +23,8 @@ export class FluxProFill implements INodeType {
 		icon: 'file:fal.svg',
 		group: ['transform'],
 		version: 1,
-		subtitle: '={{ "Fill: " + $parameter["prompt"] }}',
+		subtitle:
+			'={{ ({ fill: "Fill", submit: "Submit", getStatus: "Get Status", getResult: "Get Result", cancel: "Cancel" })[$parameter["operation"]] }}',
 		description: 'Repaint the masked part of an image from a prompt with FLUX.1 [pro] Fill on fal.ai',
 		defaults: {
 			name: 'FLUX.1 Fill',
@@ -49,9 +50,10 @@ export class FluxProFill implements INodeType {
 			});
 		}
 		const items = await run.call(this);
-		const cost = totalCostUsd(items);
+		// Only the operations that start requests show what they cost; Get Result would count them twice.
+		const cost = operation === 'fill' || operation === 'submit' ? totalCostUsd(items) : { usd: 0, requests: 0 };
 		if (cost.requests > 0) {
-			this.addExecutionHints({
+			this.addExecutionHints?.({
 				message: `Estimated fal cost of this run: $${cost.usd.toFixed(2)} for ${cost.requests} request${cost.requests === 1 ? '' : 's'} ($0.05 per megapixel, rounded up, per image; fal's invoice is what counts)`,
 				location: 'outputPane',
 			});

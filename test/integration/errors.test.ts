@@ -76,6 +76,13 @@ describe('input checks before anything is paid for', () => {
 		expect(error.description).toContain('Fit Mask to Image');
 	});
 
+	it('reports an expression error as what it is, not as a fal problem', async () => {
+		const result = await runFill({ proxyUrl: env.emu.proxyUrl, items: [pictureItem(env.pictures)], parameters: { prompt: '={{ $("Nonexistent").item.json.x }}' } });
+		expect(result.error?.constructor.name).toBe('NodeOperationError');
+		expect(result.error?.message).not.toMatch(/fal/);
+		expect(paidCalls()).toHaveLength(0);
+	});
+
 	it('rejects num_images out of range from an expression', async () => {
 		const error = await failingItem(pictureItem(env.pictures, { n: 9 }), { options: { numImages: '={{ $json.n ?? 1 }}' } });
 		expect(error.message).toContain('"Number of Images" is 9');

@@ -83,6 +83,7 @@ describe('submit, then getStatus / getResult / cancel', () => {
 		const submitted = await run('submit', [pictureItem(env.pictures)]);
 		const result = await run('getResult', fromSubmit(submitted.items), { options: { timeout: 1 } });
 		expect(result.error?.message).toMatch(/^fal did not finish within 1 s \(fal request ID/);
+		expect((result.error as { description?: string }).description).toContain('it was not cancelled');
 		expect(env.emu.requests.some((r) => r.kind === 'cancel')).toBe(false);
 	});
 });

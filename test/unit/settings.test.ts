@@ -129,5 +129,7 @@ describe('parseFillSettings', () => {
 		expect(problemOf(() => parse({}, { syncMode: 'yes' })).message).toContain('not true or false');
 		expect(parse({}, { enhancePrompt: 'true' }).enhancePrompt).toBe(true);
 		expect(problemOf(() => parse({}, { timeout: 0 })).message).toContain('Timeout');
+		// Beyond 2^31 ms a timer fires at once: the range is capped at a day.
+		expect(problemOf(() => parse({}, { timeout: 10 ** 9 })).description).toContain('86400');
 	});
 });

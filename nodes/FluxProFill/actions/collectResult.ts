@@ -3,6 +3,7 @@ import type { IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 import { binaryOutputItem, urlOutputItem, type OutputMode } from '../output/outputItems';
 import { selectResultImages } from '../output/resultImages';
 import { downloadImage } from '../transport/downloads';
+import type { ItemDeadline } from '../transport/itemDeadline';
 import type { QueueRunResult } from '../transport/queueRequest';
 import type { FalServices } from './services';
 
@@ -12,7 +13,7 @@ export interface CollectOptions {
 	dropNsfw: boolean;
 	/** Images asked for, to notice an answer with fewer; undefined when not known (getResult). */
 	requested?: number;
-	signal: AbortSignal;
+	deadline: ItemDeadline;
 }
 
 /** fal's answer into output items: checked, then each image downloaded into n8n's binary data, or linked. */
@@ -41,7 +42,12 @@ export async function collectResult(
 		ctx.helpers.prepareBinaryData(bytes, fileName, mimeType);
 	return await Promise.all(
 		selection.images.map(async (image) => {
-			const downloaded = await downloadImage(image.url, services.httpGet, options.signal, requestId);
+			// fal has finished by now: a timeout here stops the download, there is nothing to cancel.
+			const downloaded = await options.deadline.guard(
+				async () => await downloadImage(image.url, services.httpGet, options.deadline.signal, requestId),
+				requestId,
+				{ cancelled: false },
+			);
 			return await binaryOutputItem(context, image, downloaded, store);
 		}),
 	);

@@ -47,11 +47,17 @@ export function parseFieldName(parameter: string, value: unknown): string {
 /** The default wait for one item, from upload to the last image downloaded. */
 export const DEFAULT_TIMEOUT_SECONDS = 600;
 
+/** A day: longer is not a wait but a hang, and timers past 2^31 ms fire at once. */
+export const MAX_TIMEOUT_SECONDS = 86_400;
+
 export function parseTimeoutSeconds(value: unknown): number {
 	if (value === undefined || value === null || value === '') return DEFAULT_TIMEOUT_SECONDS;
 	const seconds = toNumber(value);
-	if (seconds === undefined || seconds <= 0) {
-		throw new InputProblem(`"Timeout (Seconds)" is ${truncate(String(value))}`, 'Enter a number of seconds greater than 0.');
+	if (seconds === undefined || seconds <= 0 || seconds > MAX_TIMEOUT_SECONDS) {
+		throw new InputProblem(
+			`"Timeout (Seconds)" is ${truncate(String(value))}`,
+			`Enter a number of seconds from 1 to ${MAX_TIMEOUT_SECONDS} (a day). For longer fal queues use Submit and Get Result.`,
+		);
 	}
 	return seconds;
 }

@@ -75,9 +75,13 @@ export async function runItems<Checked>(
 			if ('error' in entry) return entry;
 			let requestId: string | undefined;
 			try {
-				if (stop.signal.aborted) throw new Error('stopped before it started');
 				const items = await runner.run(itemIndex, entry.value, {
-					atFal: async (work) => await limit(work),
+					// An item still waiting for a slot when the node stops must not start its work.
+					atFal: async (work) =>
+						await limit(async () => {
+							stop.signal.throwIfAborted();
+							return await work();
+						}),
 					stopSignal: stop.signal,
 					track: (id) => (requestId = id),
 				});

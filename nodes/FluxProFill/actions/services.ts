@@ -23,8 +23,11 @@ export interface FalServices {
 }
 
 export async function createFalServices(ctx: IExecuteFunctions): Promise<FalServices> {
-	const credentials = (await ctx.getCredentials('falApi')) as unknown as FalCredentials;
-	const stop = new ExecutionStop(ctx.getExecutionCancelSignal());
+	const stored = (await ctx.getCredentials('falApi')) as unknown as FalCredentials;
+	// A pasted key often brings a trailing space or newline; fal would refuse it, redaction would miss it.
+	const credentials = { apiKey: String(stored.apiKey ?? '').trim(), proxyUrl: stored.proxyUrl };
+	// Older n8n versions have no cancel signal; the node then simply runs to the end.
+	const stop = new ExecutionStop(ctx.getExecutionCancelSignal?.());
 	const fetchWithRetries = createResilientFetch({
 		signal: stop.signal,
 		onRetry: ({ attempt, delayMs, reason }) =>
@@ -37,7 +40,7 @@ export async function createFalServices(ctx: IExecuteFunctions): Promise<FalServ
 		masks: new MaskPreparer(),
 		httpGet: n8nHttpGet(ctx),
 		stop,
-		secrets: secretsOfKey(credentials.apiKey ?? ''),
+		secrets: secretsOfKey(credentials.apiKey),
 	};
 }
 

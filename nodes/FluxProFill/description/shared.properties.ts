@@ -38,7 +38,7 @@ export function resultOptions(displayOptions: Shown, timeoutDescription: string)
 			name: 'timeout',
 			type: 'number',
 			default: 600,
-			typeOptions: { minValue: 1, numberPrecision: 0 },
+			typeOptions: { minValue: 1, maxValue: 86_400, numberPrecision: 0 },
 			displayOptions,
 			description: timeoutDescription,
 		},

@@ -1,6 +1,6 @@
 import { NodeApiError, NodeOperationError, type INode, type JsonObject } from 'n8n-workflow';
 
-import { describeFalError } from '../transport/falErrors';
+import { describeFalError, isFalFailure } from '../transport/falErrors';
 import { InputProblem } from './InputProblem';
 import { redactSecrets } from './redact';
 
@@ -17,11 +17,24 @@ export function toNodeError(
 	requestId?: string,
 ): NodeOperationError | NodeApiError {
 	const clean = (text: string) => redactSecrets(text, secrets);
-	if (error instanceof NodeOperationError || error instanceof NodeApiError) return error;
+	if (error instanceof NodeOperationError || error instanceof NodeApiError) {
+		error.context.itemIndex ??= itemIndex;
+		error.message = clean(error.message);
+		if (error.description) error.description = clean(error.description);
+		return error;
+	}
 	if (error instanceof InputProblem) {
 		return new NodeOperationError(node, clean(error.message), {
 			itemIndex,
 			description: clean(error.description),
+		});
+	}
+	// Not from fal nor the way to it (an expression error, say): say what it is, not "could not reach fal".
+	if (!isFalFailure(error)) {
+		const message = error instanceof Error ? error.message : String(error);
+		return new NodeOperationError(node, clean(message), {
+			itemIndex,
+			description: 'This happened in n8n before or after talking to fal. If it names an expression, check that expression for this item.',
 		});
 	}
 	const failure = describeFalError(error, { requestId });

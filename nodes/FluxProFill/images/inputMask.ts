@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 
+import { InputProblem } from '../errors/InputProblem';
 import { prepareMask, type MaskOptions, type MaskSpec, type Rectangle } from '../masks';
 import { readImageInfo } from './imageInfo';
 import { loadPicture, type BinaryReader, type Picture, type PictureSource } from './pictures';
@@ -54,14 +55,21 @@ export class MaskPreparer {
 function sizeOfMaskFile(spec: MaskSpec): { width: number; height: number } {
 	const info = spec.kind === 'file' ? readImageInfo(spec.bytes) : undefined;
 	if (info?.ok) return { width: info.info.width, height: info.info.height };
-	throw new Error('a mask made from the image needs the image as a file');
+	throw needsImageFile();
 }
 
 function bytesOf(image: Picture): Buffer {
-	if (image.kind !== 'bytes') throw new Error('a mask made from the image needs the image as a file');
+	if (image.kind !== 'bytes') throw needsImageFile();
 	return image.bytes;
 }
 
 function sha256(bytes: Buffer): string {
 	return createHash('sha256').update(bytes).digest('hex');
+}
+
+function needsImageFile(): InputProblem {
+	return new InputProblem(
+		'A mask made from the image needs the image as a binary field',
+		'Set "Image Source" to "Binary Field", or give the mask as a file or URL.',
+	);
 }

@@ -36,6 +36,16 @@ export class FalTransportError extends Error {
 	}
 }
 
+/** Whether an error came from fal, or from the network between n8n and fal. */
+export function isFalFailure(error: unknown): boolean {
+	if (error instanceof FalTransportError || error instanceof ApiError) return true;
+	if (error instanceof FalHttpFailure || error instanceof FalNetworkFailure) return true;
+	if (findErrorCode(error) !== undefined) return true;
+	// fetch's own failures are TypeErrors; compared by name, as they may come from another realm.
+	const { name, message } = (error ?? {}) as { name?: unknown; message?: unknown };
+	return name === 'TypeError' && typeof message === 'string' && /fetch failed/i.test(message);
+}
+
 /** Explains any error from `@fal-ai/client` or the transport, with fal's own detail text. */
 export function describeFalError(error: unknown, context: { requestId?: string } = {}): FalFailure {
 	if (error instanceof FalTransportError) {

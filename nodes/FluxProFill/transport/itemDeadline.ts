@@ -21,15 +21,26 @@ export class ItemDeadline {
 		return this.signal.aborted;
 	}
 
+	/** Runs `work`; if it failed because this deadline stopped it, says so instead of the raw abort. */
+	async guard<T>(work: () => Promise<T>, requestId?: string, options?: { cancelled?: boolean }): Promise<T> {
+		try {
+			return await work();
+		} catch (error) {
+			if (this.stopped) throw this.error(requestId, options);
+			throw error;
+		}
+	}
+
 	/** Why the item stopped, for the user; names the fal request so it can be looked up. */
-	error(requestId?: string): FalTransportError {
+	error(requestId?: string, { cancelled = true }: { cancelled?: boolean } = {}): FalTransportError {
 		const ref = requestId ? ` (fal request ID ${requestId})` : '';
+		const atFal = cancelled ? 'The request was cancelled at fal.' : 'The request goes on at fal; it was not cancelled.';
 		if (this.timer.aborted && !this.execution?.aborted) {
 			return new FalTransportError(
 				`fal did not finish within ${Math.round(this.timeoutMs / 100) / 10} s${ref}`,
 				requestId
-					? 'The request was cancelled at fal. Look it up by its request ID in your fal dashboard, or raise "Timeout (Seconds)" in the node\'s options if fal is just busy.'
-					: 'fal did not accept the request in time. Raise "Timeout (Seconds)" in the node\'s options, or try again later.',
+					? `${atFal} Look it up by its request ID in your fal dashboard, or raise "Timeout (Seconds)" in the node's options if fal is just busy.`
+					: 'fal did not answer in time. Raise "Timeout (Seconds)" in the node\'s options, or try again later.',
 				requestId,
 				undefined,
 				true,
@@ -37,7 +48,7 @@ export class ItemDeadline {
 		}
 		return new FalTransportError(
 			`The execution was canceled${ref}`,
-			requestId ? 'The fal request was canceled too.' : 'Nothing was sent to fal.',
+			requestId ? (cancelled ? 'The fal request was canceled too.' : 'The fal request goes on.') : 'Nothing was sent to fal.',
 			requestId,
 		);
 	}

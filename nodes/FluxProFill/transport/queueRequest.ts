@@ -2,6 +2,7 @@ import type { FalClient, QueueStatus } from '@fal-ai/client';
 
 import { FAL_ENDPOINT_ID, type OutputFormat, type SafetyTolerance } from '../constants';
 import type { ItemDeadline } from './itemDeadline';
+import { FalNetworkFailure } from './resilientFetch';
 import { sleep } from './sleep';
 
 /** What the endpoint takes, with fal's field names. */
@@ -101,6 +102,8 @@ export async function submitFill(
 		})) as SubmittedRequest;
 	} catch (error) {
 		if (deadline.stopped) throw deadline.error();
+		// Our own time limit cut the submit: fal may have accepted it all the same.
+		if ((error as { name?: unknown })?.name === 'TimeoutError') throw new FalNetworkFailure(error, 'ETIMEDOUT', 1, true);
 		throw error;
 	}
 	if (deadline.stopped) {
@@ -127,8 +130,9 @@ export async function awaitResult(
 		return { requestId: result.requestId || requestId, data: result.data as FalFillOutput };
 	} catch (error) {
 		if (!deadline.stopped) throw error;
-		if (options.cancelOnStop !== false) await cancelQuietly(client, requestId);
-		throw deadline.error(requestId);
+		const cancel = options.cancelOnStop !== false;
+		if (cancel) await cancelQuietly(client, requestId);
+		throw deadline.error(requestId, { cancelled: cancel });
 	}
 }
 
@@ -187,6 +191,7 @@ async function followStatusStream(
 	const stream = await client.queue.streamStatus(FAL_ENDPOINT_ID, { requestId, logs: false });
 	const abort = () => stream.abort();
 	signal.addEventListener('abort', abort, { once: true });
+	if (signal.aborted) stream.abort();
 	try {
 		return (await stream.done()) as QueueStatus;
 	} catch (error) {

@@ -104,15 +104,19 @@ export function createResilientFetch(options: ResilientFetchOptions = {}): typeo
 				const code = transportCode(error);
 				const retryable = code !== undefined && (isSubmit ? NOT_SENT_CODES.has(code) : TRANSPORT_CODES.has(code));
 				if (signal?.aborted || !retryable || attempt >= policy.attempts) {
-					if (signal?.aborted || code === undefined) throw error;
-					throw new FalNetworkFailure(error, code, attempt, isSubmit && !NOT_SENT_CODES.has(code));
+					if (isAbort(error)) throw error;
+					// After any failure but one that happened before sending, a submit may have been
+					// accepted: never let the client's own retry send it again.
+					if (isSubmit && !(code && NOT_SENT_CODES.has(code))) throw new FalNetworkFailure(error, code, attempt, true);
+					if (code === undefined) throw error;
+					throw new FalNetworkFailure(error, code, attempt);
 				}
 				const delayMs = backoff(policy, attempt);
 				options.onRetry?.({ url: target, attempt, delayMs, reason: code });
 				await sleep(delayMs, waitSignal);
 				continue;
 			}
-			if (!RETRYABLE_STATUS.has(response.status)) return response;
+			if (!RETRYABLE_STATUS.has(response.status)) return isSubmit ? await readWhole(response) : response;
 			const maybeAccepted = isSubmit && !SUBMIT_NOT_ACCEPTED_STATUS.has(response.status);
 			const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));
 			const lastAttempt =
@@ -128,6 +132,24 @@ export function createResilientFetch(options: ResilientFetchOptions = {}): typeo
 			await sleep(delayMs, waitSignal);
 		}
 	};
+}
+
+/**
+ * Reads a submit's answer here, so that a connection cut while the body arrives is seen
+ * by this layer (as "may have been accepted") and not retried by the client.
+ */
+async function readWhole(response: Response): Promise<Response> {
+	try {
+		const body = await response.arrayBuffer();
+		return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
+	} catch (error) {
+		throw new FalNetworkFailure(error, transportCode(error), 1, true);
+	}
+}
+
+function isAbort(error: unknown): boolean {
+	const name = (error as { name?: unknown })?.name;
+	return name === 'AbortError' || name === 'TimeoutError';
 }
 
 /** The URL fal meant: behind a proxy the real one travels in x-fal-target-url. */

@@ -36,7 +36,7 @@ export async function executeFill(this: IExecuteFunctions): Promise<INodeExecuti
 				});
 				return { deadline, result, mask };
 			});
-			const items = await collectResult(this, itemIndex, result, { ...outputOptions(settings), signal: deadline.signal }, services);
+			const items = await collectResult(this, itemIndex, result, { ...outputOptions(settings), deadline }, services);
 			return settings.returnMask ? await attachMask(this, items, mask) : items;
 		},
 	};

@@ -149,7 +149,7 @@ function parseRectangles(value: unknown): Rectangle[] {
 		top: toNumber(entry.top) ?? Number.NaN,
 		width: toNumber(entry.width) ?? Number.NaN,
 		height: toNumber(entry.height) ?? Number.NaN,
-		unit: (entry.unit === 'percent' ? 'percent' : entry.unit === undefined || entry.unit === 'px' ? 'px' : entry.unit) as Rectangle['unit'],
+		unit: (entry.unit === undefined ? 'percent' : entry.unit) as Rectangle['unit'],
 	}));
 }
 

@@ -25,7 +25,9 @@ export async function executeGetStatus(this: IExecuteFunctions): Promise<INodeEx
 		run: async (itemIndex, { requestId, logs }, { atFal, stopSignal, track }) => {
 			track(requestId);
 			const deadline = new ItemDeadline(stopSignal, QUICK_CALL_TIMEOUT_MS);
-			const status = await atFal(async () => await getRequestStatus(services.client, requestId, logs, deadline.signal));
+			const status = await atFal(
+				async () => await deadline.guard(async () => await getRequestStatus(services.client, requestId, logs, deadline.signal), requestId, { cancelled: false }),
+			);
 			return [
 				{
 					json: {
@@ -58,7 +60,7 @@ export async function executeGetResult(this: IExecuteFunctions): Promise<INodeEx
 				this,
 				itemIndex,
 				result,
-				{ outputMode: settings.outputMode, binaryProperty: settings.outputBinaryProperty, dropNsfw: settings.dropNsfw, signal: deadline.signal },
+				{ outputMode: settings.outputMode, binaryProperty: settings.outputBinaryProperty, dropNsfw: settings.dropNsfw, deadline },
 				services,
 			);
 		},
@@ -74,7 +76,9 @@ export async function executeCancel(this: IExecuteFunctions): Promise<INodeExecu
 		run: async (itemIndex, requestId, { atFal, stopSignal, track }) => {
 			track(requestId);
 			const deadline = new ItemDeadline(stopSignal, QUICK_CALL_TIMEOUT_MS);
-			const status = await atFal(async () => await cancelRequest(services.client, requestId, deadline.signal));
+			const status = await atFal(
+				async () => await deadline.guard(async () => await cancelRequest(services.client, requestId, deadline.signal), requestId, { cancelled: false }),
+			);
 			return [{ json: { request_id: requestId, status }, pairedItem: { item: itemIndex } }];
 		},
 	};
