@@ -40,15 +40,23 @@ export async function collectResult(
 	if (options.outputMode === 'url') return selection.images.map((image) => urlOutputItem(context, image));
 	const store = (bytes: Buffer, fileName: string, mimeType: string) =>
 		ctx.helpers.prepareBinaryData(bytes, fileName, mimeType);
+	// The item fails as a whole: once one image cannot be had, its siblings stop downloading.
+	const siblings = new AbortController();
+	const signal = AbortSignal.any([options.deadline.signal, siblings.signal]);
 	return await Promise.all(
 		selection.images.map(async (image) => {
-			// fal has finished by now: a timeout here stops the download, there is nothing to cancel.
-			const downloaded = await options.deadline.guard(
-				async () => await downloadImage(image.url, services.httpGet, options.deadline.signal, requestId),
-				requestId,
-				{ cancelled: false },
-			);
-			return await binaryOutputItem(context, image, downloaded, store);
+			try {
+				// fal has finished by now: a timeout here stops the download, there is nothing to cancel.
+				const downloaded = await options.deadline.guard(
+					async () => await downloadImage(image.url, services.httpGet, signal, requestId),
+					requestId,
+					{ cancelled: false },
+				);
+				return await binaryOutputItem(context, image, downloaded, store);
+			} catch (error) {
+				siblings.abort();
+				throw error;
+			}
 		}),
 	);
 }
