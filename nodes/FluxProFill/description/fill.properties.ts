@@ -1,7 +1,7 @@
 import type { INodeProperties } from 'n8n-workflow';
 
-import { DEFAULT_CONCURRENCY, MAX_IMAGES, MAX_SEED, MIN_IMAGES } from '../constants';
-import { resultOptions } from './shared.properties';
+import { MAX_IMAGES, MAX_SEED, MIN_IMAGES } from '../constants';
+import { concurrencyOption, resultOptions } from './shared.properties';
 
 const showForFill = { operation: ['fill', 'submit'] };
 /** Inside the options collection: only for operations that wait for and return images. */
@@ -173,14 +173,9 @@ const optionProperties: INodeProperties = {
 	default: {},
 	displayOptions: { show: showForFill },
 	options: [
-		{
-			displayName: 'Concurrency',
-			name: 'concurrency',
-			type: 'number',
-			default: DEFAULT_CONCURRENCY,
-			typeOptions: { minValue: 1, maxValue: 100, numberPrecision: 0 },
-			description: 'How many items are sent to fal at once. fal runs 2 requests at once on a new account and up to 40 as you buy credits; requests beyond your limit just wait in fal\'s queue. Read from the first item.',
-		},
+		concurrencyOption(
+			"How many items are sent to fal at once. fal runs 2 requests at once on a new account and up to 40 as you buy credits; requests beyond your limit just wait in fal's queue. Read from the first item.",
+		),
 		fillResult.dropNsfw,
 		{
 			displayName: 'Enhance Prompt',

@@ -1,7 +1,6 @@
 import type { INodeProperties } from 'n8n-workflow';
 
-import { DEFAULT_CONCURRENCY } from '../constants';
-import { resultOptions } from './shared.properties';
+import { concurrencyOption, resultOptions } from './shared.properties';
 
 const requestOperations = ['getStatus', 'getResult', 'cancel'];
 
@@ -29,14 +28,7 @@ export const requestProperties: INodeProperties[] = [
 		default: {},
 		displayOptions: { show: { operation: ['getStatus', 'getResult'] } },
 		options: [
-			{
-				displayName: 'Concurrency',
-				name: 'concurrency',
-				type: 'number',
-				default: DEFAULT_CONCURRENCY,
-				typeOptions: { minValue: 1, maxValue: 100, numberPrecision: 0 },
-				description: 'How many items are handled at once. Read from the first item.',
-			},
+			concurrencyOption('How many items are handled at once. Read from the first item.'),
 			getResult.dropNsfw,
 			{
 				displayName: 'Include Logs',

@@ -1,5 +1,7 @@
 import type { INodeProperties } from 'n8n-workflow';
 
+import { DEFAULT_CONCURRENCY } from '../constants';
+
 type Shown = INodeProperties['displayOptions'];
 
 /** Options that Fill and Get Result share: how fal's images come back. */
@@ -42,5 +44,17 @@ export function resultOptions(displayOptions: Shown, timeoutDescription: string)
 			displayOptions,
 			description: timeoutDescription,
 		},
+	};
+}
+
+/** Node-level: how many items run at once. The description should say it is read from the first item. */
+export function concurrencyOption(description: string): INodeProperties {
+	return {
+		displayName: 'Concurrency',
+		name: 'concurrency',
+		type: 'number',
+		default: DEFAULT_CONCURRENCY,
+		typeOptions: { minValue: 1, maxValue: 100, numberPrecision: 0 },
+		description,
 	};
 }

@@ -7,8 +7,8 @@ export interface FalCredentials {
 
 /**
  * One client per execution, with the key passed explicitly. The library's global
- * `fal.config()` would be shared by every workflow in the n8n process, and without
- * a key it silently falls back to the FAL_KEY environment variable.
+ * configuration would be shared by every workflow in the n8n process, and without a
+ * key the library silently falls back to a key from the server's environment.
  */
 export function createFalClientForCredentials(credentials: FalCredentials, fetchImpl?: typeof fetch): FalClient {
 	const proxyUrl = credentials.proxyUrl?.trim();
