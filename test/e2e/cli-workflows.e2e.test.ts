@@ -32,8 +32,7 @@ beforeAll(async () => {
 	const dir = freshDir('cli-workflows');
 	const filesDir = path.join(dir, 'files');
 	fixtures = await writeFixtures(filesDir);
-	outputDir = path.join(filesDir, 'output');
-	fs.mkdirSync(outputDir);
+	outputDir = fixtures.outputDir;
 
 	emulator = await startFal();
 	n8n = N8nInstance.create({ install, tarball, dir, filesDir });

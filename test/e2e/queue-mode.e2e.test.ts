@@ -14,7 +14,7 @@ import type { FalEmulator } from '../emulator';
 import { freshDir, suiteState } from './helpers/context';
 import { nodeOutput } from './helpers/database';
 import { falCredential, fetchFalFile, jobsOf, sha256, startFal } from './helpers/fal';
-import { compareWithInput, IMAGE_SIZE, writeFixtures, type Fixtures } from './helpers/images';
+import { compareWithInput, IMAGE_SIZE, postImageAndMask, writeFixtures, type Fixtures } from './helpers/images';
 import { loggedErrors, N8nInstance, type N8nServer } from './helpers/n8nInstance';
 import { leftoverProcesses, stopAllProcesses, stopProcess, tail, waitFor } from './helpers/processes';
 import { startRedis, type RedisServer } from './helpers/redis';
@@ -74,14 +74,8 @@ afterAll(async () => {
 
 /** POSTs image and mask as multipart form fields `data` and `mask` (the Webhook node's binary fields). */
 async function callWebhook(): Promise<Response> {
-	const form = new FormData();
-	form.append('data', new Blob([new Uint8Array(fixtures.imageBytes)], { type: 'image/png' }), 'image.png');
-	form.append('mask', new Blob([new Uint8Array(fixtures.maskBytes)], { type: 'image/png' }), 'mask.png');
-	return await fetch(`${mainServer.baseUrl}/webhook/${WEBHOOK_PATH}`, {
-		method: 'POST',
-		body: form,
-		signal: AbortSignal.timeout(90_000),
-	});
+	// The Webhook node answers with the filled image, so the call lasts the whole execution.
+	return await postImageAndMask(`${mainServer.baseUrl}/webhook/${WEBHOOK_PATH}`, fixtures, 90_000);
 }
 
 describe('queue mode: main + worker + Redis, webhook-triggered', () => {

@@ -31,8 +31,7 @@ beforeAll(async () => {
 	const dir = freshDir('scheduled');
 	const filesDir = path.join(dir, 'files');
 	fixtures = await writeFixtures(filesDir);
-	outputDir = path.join(filesDir, 'output');
-	fs.mkdirSync(outputDir);
+	outputDir = fixtures.outputDir;
 
 	emulator = await startFal();
 	// JSON log lines carry their level: "no errors in the log" is then a precise check.

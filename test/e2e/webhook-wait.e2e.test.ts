@@ -17,7 +17,7 @@ import type { FalEmulator } from '../emulator';
 import { freshDir, suiteState } from './helpers/context';
 import { nodeOutput, type RunData } from './helpers/database';
 import { falCredential, fetchFalFile, jobsOf, sha256, startFal } from './helpers/fal';
-import { compareWithInput, IMAGE_SIZE, writeFixtures, type Fixtures } from './helpers/images';
+import { compareWithInput, IMAGE_SIZE, postImageAndMask, writeFixtures, type Fixtures } from './helpers/images';
 import { loggedErrors, N8nInstance, type N8nServer } from './helpers/n8nInstance';
 import { leftoverProcesses, stopAllProcesses, stopProcess, tail, waitFor } from './helpers/processes';
 import { fluxGetResult, fluxSubmit, waitForWebhook, webhookTrigger, workflow, writeFile } from './helpers/workflows';
@@ -40,8 +40,7 @@ beforeAll(async () => {
 	const dir = freshDir('webhook-wait');
 	const filesDir = path.join(dir, 'files');
 	fixtures = await writeFixtures(filesDir);
-	outputDir = path.join(filesDir, 'output');
-	fs.mkdirSync(outputDir);
+	outputDir = fixtures.outputDir;
 
 	emulator = await startFal({ latencyMs: FAL_LATENCY_MS });
 	port = await freePort();
@@ -89,10 +88,7 @@ afterAll(async () => {
 
 /** POSTs image and mask as multipart form fields `data` and `mask` (the Webhook node's binary fields). */
 async function upload(): Promise<Response> {
-	const form = new FormData();
-	form.append('data', new Blob([new Uint8Array(fixtures.imageBytes)], { type: 'image/png' }), 'image.png');
-	form.append('mask', new Blob([new Uint8Array(fixtures.maskBytes)], { type: 'image/png' }), 'mask.png');
-	return await fetch(`${server.baseUrl}/webhook/${WEBHOOK_PATH}`, { method: 'POST', body: form, signal: AbortSignal.timeout(30_000) });
+	return await postImageAndMask(`${server.baseUrl}/webhook/${WEBHOOK_PATH}`, fixtures);
 }
 
 interface ExecutionState {

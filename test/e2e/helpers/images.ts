@@ -21,9 +21,11 @@ export interface Fixtures {
 	wrongMask: string;
 	imageBytes: Buffer;
 	maskBytes: Buffer;
+	/** An empty folder beside the inputs, for what the workflows write. */
+	outputDir: string;
 }
 
-/** Writes image.png, mask.png and wrong-mask.png into `dir`. */
+/** Writes image.png, mask.png and wrong-mask.png into `dir`, and makes `dir`/output. */
 export async function writeFixtures(dir: string): Promise<Fixtures> {
 	fs.mkdirSync(dir, { recursive: true });
 	const imageBytes = await makeTestImage({ ...IMAGE_SIZE, format: 'png', seed: 3 });
@@ -35,7 +37,9 @@ export async function writeFixtures(dir: string): Promise<Fixtures> {
 		wrongMask: path.join(dir, 'wrong-mask.png'),
 		imageBytes,
 		maskBytes,
+		outputDir: path.join(dir, 'output'),
 	};
+	fs.mkdirSync(fixtures.outputDir, { recursive: true });
 	fs.writeFileSync(fixtures.image, imageBytes);
 	fs.writeFileSync(fixtures.mask, maskBytes);
 	fs.writeFileSync(fixtures.wrongMask, wrongMaskBytes);
@@ -100,4 +104,12 @@ export async function maskMismatches(mask: Buffer, rect = MASK_RECT): Promise<nu
 		}
 	}
 	return mismatches;
+}
+
+/** POSTs image and mask to a Webhook node as multipart fields `data` and `mask` (its binary fields). */
+export async function postImageAndMask(url: string, fixtures: Fixtures, timeoutMs = 30_000): Promise<Response> {
+	const form = new FormData();
+	form.append('data', new Blob([new Uint8Array(fixtures.imageBytes)], { type: 'image/png' }), 'image.png');
+	form.append('mask', new Blob([new Uint8Array(fixtures.maskBytes)], { type: 'image/png' }), 'mask.png');
+	return await fetch(url, { method: 'POST', body: form, signal: AbortSignal.timeout(timeoutMs) });
 }
