@@ -15,6 +15,7 @@ const path = require('node:path');
 const { createFalClient } = require('@fal-ai/client');
 const sharp = require('sharp');
 const { startEmulatorProcess } = require('./lib/emulator-process');
+const { startReaper } = require('./lib/reaper');
 const { makeTestImage, makeMask } = require('../test/emulator');
 const { runNode, prepareBinary, cleanupN8nHarness } = require('../test/helpers/n8nHarness');
 const { FluxProFill } = require('../nodes/FluxProFill/FluxProFill.node.ts');
@@ -75,6 +76,8 @@ const mb = (/** @type {number} */ bytes) => `${(bytes / 1024 / 1024).toFixed(1)}
 const sha = (/** @type {Buffer} */ buffer) => createHash('sha256').update(buffer).digest('hex');
 
 async function main() {
+	// The emulator and the memory/mask benchmarks run as child processes: none outlives a Ctrl-C.
+	startReaper();
 	const emu = await startEmulatorProcess({ validKeys: [KEY], latencyMs: LATENCY_MS, concurrency: CAP });
 	const rows = [];
 	const results = { latencyMs: LATENCY_MS, cap: CAP, batch: BATCH, node: process.version, cpus: os.cpus().length };

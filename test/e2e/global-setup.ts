@@ -9,12 +9,15 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 import { ensureN8n, packPackage, REPO_DIR } from '../../scripts/lib/n8n';
+import { startReaper } from '../../scripts/lib/reaper';
 import { E2E_ROOT, STATE_FILE, type SuiteState } from './helpers/context';
 import { installCleanupHandlers, killRegisteredGroups } from './helpers/processRegistry';
 import { findRedisServer } from './helpers/redis';
 
-export default function globalSetup(): void {
+export default async function globalSetup(): Promise<void> {
 	const started = Date.now();
+	// However jest ends (Ctrl-C, SIGTERM, a crash, SIGKILL), nothing the suite started outlives it.
+	startReaper();
 	const built = path.join(REPO_DIR, 'dist', 'nodes', 'FluxProFill', 'FluxProFill.node.js');
 	if (!fs.existsSync(built)) {
 		throw new Error(`${built} is missing: build first ("npm run test:e2e" runs "npm run build" before jest)`);
@@ -22,7 +25,7 @@ export default function globalSetup(): void {
 
 	let install: SuiteState['install'];
 	try {
-		install = ensureN8n();
+		install = await ensureN8n();
 	} catch (error) {
 		throw new Error(
 			`Could not install n8n for the e2e suite (scripts/ensure-n8n.sh): ${error instanceof Error ? error.message : String(error)}`,

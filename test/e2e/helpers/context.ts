@@ -20,8 +20,12 @@ export interface SuiteState {
 	redisServer: string;
 }
 
-/** Everything the suite writes (user folders, logs, images) lives here; .gitignored. */
-export const E2E_ROOT = path.join(REPO_DIR, '.e2e-work', 'e2e');
+/**
+ * Everything the suite writes (user folders, logs, images) lives here; .gitignored.
+ * FAL_FILL_E2E_WORK moves it, so that a run started by a test (stopping.e2e.test.ts)
+ * does not wipe the folder of the run that started it.
+ */
+export const E2E_ROOT = process.env.FAL_FILL_E2E_WORK || path.join(REPO_DIR, '.e2e-work', 'e2e');
 export const STATE_FILE = path.join(E2E_ROOT, 'state.json');
 
 export function suiteState(): SuiteState {
