@@ -1,6 +1,6 @@
 import { ApiError, ValidationError } from '@fal-ai/client';
 
-import { describeFalError, formatDetail, FalTransportError } from '../../nodes/FluxProFill/transport/falErrors';
+import { describeFalError, FalError, formatDetail } from '../../nodes/FluxProFill/transport/falError';
 import { redactSecrets, secretsOfKey } from '../../nodes/FluxProFill/errors/redact';
 
 describe('formatDetail', () => {
@@ -29,7 +29,7 @@ describe('describeFalError', () => {
 		);
 		expect(failure.message).toBe('fal rejected the request: mask_url: Mask dimensions (10x10) must match image dimensions (20x20) (value_error)');
 		expect(failure.description).toContain('same width and height');
-		expect(failure).toMatchObject({ status: 422, requestId: 'req-1', transient: false });
+		expect(failure).toMatchObject({ status: 422, requestId: 'req-1' });
 	});
 
 	it('explains 401, exhausted balance and content policy plainly', () => {
@@ -41,11 +41,9 @@ describe('describeFalError', () => {
 		expect(policy.message).toBe('fal refused this request under its content policy');
 	});
 
-	it('marks 429 and 5xx as transient and names the error type', () => {
+	it('names the error type of a server error', () => {
 		const failure = describeFalError(api(503, { detail: 'No runner', error_type: 'runner_unavailable' }));
 		expect(failure.message).toBe('fal had a server error (HTTP 503) (runner_unavailable): No runner');
-		expect(failure.transient).toBe(true);
-		expect(describeFalError(api(429, { detail: 'Too many' })).transient).toBe(true);
 	});
 
 	it('copes with a non-JSON error body', () => {
@@ -58,12 +56,11 @@ describe('describeFalError', () => {
 		const failure = describeFalError(error);
 		expect(failure.message).toBe('Could not reach fal: the connection was refused');
 		expect(failure.description).toContain('ECONNREFUSED: fetch failed');
-		expect(failure.transient).toBe(true);
 	});
 
 	it("keeps the transport's own errors as they are", () => {
-		const failure = describeFalError(new FalTransportError('timed out', 'raise the timeout', 'req-9', undefined, true));
-		expect(failure).toMatchObject({ message: 'timed out', description: 'raise the timeout', requestId: 'req-9', transient: true });
+		const failure = describeFalError(new FalError('timed out', { description: 'raise the timeout', requestId: 'req-9' }));
+		expect(failure).toMatchObject({ message: 'timed out', description: 'raise the timeout', requestId: 'req-9' });
 	});
 });
 

@@ -1,8 +1,16 @@
-import { backoff, createResilientFetch, FalHttpFailure, FalNetworkFailure, parseRetryAfter, DEFAULT_RETRY_POLICY } from '../../nodes/FluxProFill/transport/resilientFetch';
+import { markCall } from '../../nodes/FluxProFill/transport/callIntent';
+import { FalError } from '../../nodes/FluxProFill/transport/falError';
+import { backoff, createResilientFetch, parseRetryAfter, DEFAULT_RETRY_POLICY } from '../../nodes/FluxProFill/transport/resilientFetch';
 
 const SUBMIT = 'https://queue.fal.run/fal-ai/flux-pro/v1/fill';
 const STATUS = 'https://queue.fal.run/fal-ai/flux-pro/requests/abc/status';
 const fast = { ...DEFAULT_RETRY_POLICY, baseDelayMs: 1 };
+/** A queue submit as the transport sends it: marked as starting paid work. */
+const submitInit = (init: RequestInit = {}): RequestInit => ({
+	method: 'POST',
+	...init,
+	signal: markCall('startsPaidWork', new AbortController().signal),
+});
 
 /** A fetch that answers from a list and counts its calls. */
 function scripted(...answers: Array<() => Response | Promise<Response>>) {
@@ -32,7 +40,7 @@ describe('createResilientFetch', () => {
 
 	it('gives up after the policy\'s attempts with an error the client will not retry again', async () => {
 		const { calls, impl } = scripted(() => json(500, { detail: 'down' }));
-		await expect(createResilientFetch({ fetchImpl: impl, policy: fast })(STATUS, { method: 'GET' })).rejects.toBeInstanceOf(FalHttpFailure);
+		await expect(createResilientFetch({ fetchImpl: impl, policy: fast })(STATUS, { method: 'GET' })).rejects.toBeInstanceOf(FalError);
 		expect(calls).toHaveLength(4);
 	});
 
@@ -43,7 +51,7 @@ describe('createResilientFetch', () => {
 			() => json(503, { detail: 'no runner' }),
 			() => json(200, { request_id: 'r1' }),
 		);
-		const response = await createResilientFetch({ fetchImpl: impl, policy: fast })(SUBMIT, { method: 'POST' });
+		const response = await createResilientFetch({ fetchImpl: impl, policy: fast })(SUBMIT, submitInit());
 		expect(await response.json()).toEqual({ request_id: 'r1' });
 		expect(calls).toHaveLength(4);
 	});
@@ -56,9 +64,9 @@ describe('createResilientFetch', () => {
 		['an unknown code', () => Promise.reject(networkError('UND_ERR_CLOSED'))],
 	])('never sends a submit again after %s: fal may have accepted it', async (_name, answer) => {
 		const { calls, impl } = scripted(answer as () => Promise<Response>);
-		const error = await createResilientFetch({ fetchImpl: impl, policy: fast })(SUBMIT, { method: 'POST' }).catch((e: unknown) => e);
+		const error = await createResilientFetch({ fetchImpl: impl, policy: fast })(SUBMIT, submitInit()).catch((e: unknown) => e);
 		expect(calls).toHaveLength(1);
-		expect((error as FalHttpFailure | FalNetworkFailure).maybeAccepted).toBe(true);
+		expect((error as FalError).maybeAccepted).toBe(true);
 	});
 
 	it('reads a submit\'s answer itself, so a body cut after acceptance is not retried by the client', async () => {
@@ -69,20 +77,26 @@ describe('createResilientFetch', () => {
 			},
 		});
 		const { calls, impl } = scripted(() => new Response(cut, { status: 200, headers: { 'content-type': 'application/json' } }));
-		const error = await createResilientFetch({ fetchImpl: impl, policy: fast })(SUBMIT, { method: 'POST' }).catch((e: unknown) => e);
-		expect(error).toBeInstanceOf(FalNetworkFailure);
-		expect((error as FalNetworkFailure).maybeAccepted).toBe(true);
+		const error = await createResilientFetch({ fetchImpl: impl, policy: fast })(SUBMIT, submitInit()).catch((e: unknown) => e);
+		expect(error).toBeInstanceOf(FalError);
+		expect((error as FalError).maybeAccepted).toBe(true);
 		expect(calls).toHaveLength(1);
 	});
 
-	it('uses the proxied target URL to tell a submit from other calls', async () => {
+	it('knows a submit by its mark, not its URL: any endpoint, behind a proxy or not', async () => {
+		const madeUp = 'https://queue.fal.run/acme/made-up-model/v2';
+		for (const [input, init] of [
+			[madeUp, submitInit()],
+			['http://127.0.0.1:9/proxy', submitInit({ headers: { 'x-fal-target-url': madeUp } })],
+		] as const) {
+			const { calls, impl } = scripted(() => json(502, { detail: 'x' }));
+			await expect(createResilientFetch({ fetchImpl: impl, policy: fast })(input, init)).rejects.toMatchObject({ maybeAccepted: true });
+			expect(calls).toHaveLength(1);
+		}
+		// The fill endpoint's own URL, unmarked (a status or result read), is retried as usual.
 		const { calls, impl } = scripted(() => json(502, { detail: 'x' }));
-		const proxied = createResilientFetch({ fetchImpl: impl, policy: fast })('http://127.0.0.1:9/proxy', {
-			method: 'POST',
-			headers: { 'x-fal-target-url': SUBMIT },
-		});
-		await expect(proxied).rejects.toMatchObject({ maybeAccepted: true });
-		expect(calls).toHaveLength(1);
+		await expect(createResilientFetch({ fetchImpl: impl, policy: fast })(SUBMIT, { method: 'POST' })).rejects.toMatchObject({ maybeAccepted: false });
+		expect(calls).toHaveLength(fast.attempts);
 	});
 });
 

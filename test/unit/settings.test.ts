@@ -1,5 +1,5 @@
-import { parseFillSettings, type RawFillParameters } from '../../nodes/FluxProFill/actions/fill/settings';
-import { toFalInput } from '../../nodes/FluxProFill/actions/fill/fill.action';
+import { parseFillSettings, type RawFillParameters } from '../../nodes/FluxProFill/helpers/fillSettings';
+import { toFalInput } from '../../nodes/FluxProFill/helpers/fillInputs';
 import { InputProblem } from '../../nodes/FluxProFill/errors/InputProblem';
 
 const base: RawFillParameters = {

@@ -1,6 +1,6 @@
 import { NodeApiError, NodeOperationError, type INode, type JsonObject } from 'n8n-workflow';
 
-import { describeFalError, isFalFailure } from '../transport/falErrors';
+import { describeFalError, isFalFailure } from '../transport/falError';
 import { InputProblem } from './InputProblem';
 import { redactSecrets } from './redact';
 

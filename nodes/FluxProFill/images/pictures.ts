@@ -1,6 +1,7 @@
 import type { IBinaryData } from 'n8n-workflow';
 
 import { InputProblem } from '../errors/InputProblem';
+import { LABELS, q } from '../helpers/spec';
 import { describeSize, readImageInfo, type ImageInfo } from './imageInfo';
 import { findDamage } from './integrity';
 
@@ -34,7 +35,14 @@ export const MAX_INPUT_SIDE = 16_384;
  * on every item before anything is paid for.
  */
 export async function loadPicture(what: What, source: PictureSource, reader: BinaryReader): Promise<Picture> {
-	if (source.kind === 'url') return source;
+	return source.kind === 'url' ? source : await readBinaryPicture(what, source.field, reader);
+}
+
+export type BytesPicture = Extract<Picture, { kind: 'bytes' }>;
+
+/** A picture from one of the item's binary fields, checked as `loadPicture` describes. */
+export async function readBinaryPicture(what: What, field: string, reader: BinaryReader): Promise<BytesPicture> {
+	const source = { field };
 	const meta = requireField(what, source.field, reader);
 	const bytes = await reader.read(source.field);
 	const result = readImageInfo(bytes);
@@ -66,12 +74,13 @@ function requireField(what: What, field: string, reader: BinaryReader): IBinaryD
 	const meta = fields[field];
 	if (meta) return meta;
 	const present = Object.keys(fields);
-	const parameter = what === 'image' ? 'Input Binary Field' : 'Mask Binary Field';
+	const parameter = what === 'image' ? LABELS.imageBinaryProperty : LABELS.maskBinaryProperty;
+	const sourceParameter = what === 'image' ? LABELS.imageSource : LABELS.maskSource;
 	throw new InputProblem(
 		`The item has no binary field "${field}" for the ${what}`,
 		present.length
-			? `This item's binary fields are: ${present.map((name) => `"${name}"`).join(', ')}. Put the right one in "${parameter}".`
-			: `This item has no binary data at all. Add a node before this one that reads the ${what} (for example "Read/Write Files from Disk", or "HTTP Request" with response format File), or switch "${what === 'image' ? 'Image' : 'Mask'} Source" to URL.`,
+			? `This item's binary fields are: ${present.map((name) => `"${name}"`).join(', ')}. Put the right one in ${q(parameter)}.`
+			: `This item has no binary data at all. Add a node before this one that reads the ${what} (for example "Read/Write Files from Disk", or "HTTP Request" with response format File), or switch ${q(sourceParameter)} to ${q(LABELS.sourceUrl)}.`,
 	);
 }
 

@@ -2,7 +2,7 @@ import type { Metadata } from 'sharp';
 
 import { InputProblem } from '../errors/InputProblem';
 import { describeSize, readImageInfo, type ImageInfo } from '../images/imageInfo';
-import { LABELS, q } from './labels';
+import { LABELS, q } from '../helpers/spec';
 import { loadSharp, type SharpFactory } from './loadSharp';
 import type { Size } from './types';
 
@@ -72,7 +72,7 @@ function resizeFor(what: What, metadata: Metadata, image: Size, fit: 'none' | 's
 		const subject = what === 'mask' ? 'The mask' : 'The image with the transparency';
 		throw new InputProblem(
 			`${subject} is ${describeSize(size)} pixels but the image is ${describeSize(image)}`,
-			`fal needs a mask of exactly the image's width and height. Turn on ${q(LABELS.fit)} to stretch the mask to the image's size, or export the mask from the same canvas as the image.`,
+			`fal needs a mask of exactly the image's width and height. Turn on ${q(LABELS.fitMask)} to stretch the mask to the image's size, or export the mask from the same canvas as the image.`,
 		);
 	}
 	// Nearest neighbour: a black-and-white mask stays black and white, each pixel of the

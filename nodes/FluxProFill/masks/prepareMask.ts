@@ -24,7 +24,8 @@ export async function prepareMask(spec: MaskSpec, imageSize: Size, options: Mask
 	switch (spec.kind) {
 		case 'rectangles':
 			plane = rasteriseBoxes(toPixelBoxes(spec.rectangles, size), size);
-			stats = binarise(plane, 'luminance', 128, resolved.invert);
+			// The plane holds only 0 and 255: white is exactly 255.
+			stats = binarise(plane, 'luminance', 255, resolved.invert);
 			break;
 		case 'file':
 			plane = await decodeLuminance(spec.bytes, size, resolved.fit);

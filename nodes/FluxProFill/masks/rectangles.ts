@@ -1,6 +1,6 @@
 import { InputProblem } from '../errors/InputProblem';
 import { describeSize } from '../images/imageInfo';
-import { LABELS, q } from './labels';
+import { LABELS, q } from '../helpers/spec';
 import type { Rectangle, Size } from './types';
 
 /** A rectangle in whole pixels, clamped to the image: columns x0…x1-1, rows y0…y1-1. */
@@ -22,7 +22,7 @@ export function toPixelBoxes(rectangles: readonly Rectangle[], image: Size): Pix
 	if (!Array.isArray(rectangles) || rectangles.length === 0) {
 		throw new InputProblem(
 			'No rectangles to repaint were given',
-			`Add at least one rectangle (left, top, width and height, in pixels or percent of the image), or choose another ${q(LABELS.maskSource)}.`,
+			`Add at least one rectangle under ${q(LABELS.maskRectangles)} (left, top, width and height, in pixels or percent of the image), or choose another ${q(LABELS.maskSource)}.`,
 		);
 	}
 	return rectangles.map((rectangle, index) => toPixelBox(rectangle, index + 1, image));

@@ -22,7 +22,7 @@ export interface MaskOptions {
 	/** What to do when the mask's size differs from the image's. Default 'none' (an error). */
 	fit?: 'none' | 'stretch';
 	/**
-	 * 0–255, default 128. File masks: luminance ≥ threshold is white (repaint).
+	 * 0–255, default DEFAULTS.maskThreshold (helpers/spec.ts). File masks: luminance ≥ threshold is white (repaint).
 	 * Alpha: alpha < threshold is white (repaint). Not used by rectangles.
 	 */
 	threshold?: number;

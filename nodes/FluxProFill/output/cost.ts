@@ -1,7 +1,6 @@
 import type { INodeExecutionData } from 'n8n-workflow';
 
-/** fal's published price for FLUX.1 [pro] Fill: $0.05 per megapixel, rounded up, per image. */
-export const PRICE_PER_MEGAPIXEL_USD = 0.05;
+import { PRICE_PER_MEGAPIXEL_USD } from '../helpers/spec';
 
 /** Estimated price of one request making `count` images of `width`×`height`. An estimate: fal's invoice is what counts. */
 export function estimateCostUsd(width: number, height: number, count: number): number {

@@ -1,7 +1,7 @@
 import type { IBinaryData, IDataObject, INodeExecutionData } from 'n8n-workflow';
 
 import { readImageInfo } from '../images/imageInfo';
-import { FalTransportError } from '../transport/falErrors';
+import { FalError } from '../transport/falError';
 import type { DownloadedImage } from '../transport/downloads';
 import type { FalFillOutput } from '../transport/queueRequest';
 import { estimateCostUsd } from './cost';
@@ -9,9 +9,6 @@ import type { SelectedImage } from './resultImages';
 
 /** Stores bytes as n8n binary data (in memory, on disk or in the database, as n8n is set up). */
 export type StoreBinary = (bytes: Buffer, fileName: string, mimeType: string) => Promise<IBinaryData>;
-
-/** `binary`: download every image into the item. `url`: links and JSON only, nothing downloaded. */
-export type OutputMode = 'binary' | 'url';
 
 export interface OutputContext {
 	itemIndex: number;
@@ -33,11 +30,9 @@ export async function binaryOutputItem(
 ): Promise<INodeExecutionData> {
 	const info = readImageInfo(downloaded.bytes);
 	if (!info.ok || info.info.format === 'webp') {
-		throw new FalTransportError(
-			`Image ${image.index + 1} from fal is not a JPEG or PNG image (${info.ok ? info.info.format : info.reason})`,
-			`Try again; if it persists, report fal request ID ${context.requestId} to fal.`,
-			context.requestId,
-		);
+		throw new FalError(`Image ${image.index + 1} from fal is not a JPEG or PNG image (${info.ok ? info.info.format : info.reason})`, {
+			description: `Try again; if it persists, report fal request ID ${context.requestId} to fal.`, requestId: context.requestId,
+		});
 	}
 	const { format, mimeType, width, height } = info.info;
 	const fileName = `fal-fill-${context.requestId.slice(0, 8)}-${image.index + 1}.${format}`;

@@ -1,4 +1,4 @@
-import { FalTransportError } from '../transport/falErrors';
+import { FalError } from '../transport/falError';
 import type { FalFillOutput } from '../transport/queueRequest';
 
 export interface SelectedImage {
@@ -29,30 +29,27 @@ export function selectResultImages(
 	const listed = Array.isArray(output.images) ? output.images : [];
 	const flags = Array.isArray(output.has_nsfw_concepts) ? output.has_nsfw_concepts : [];
 	if (listed.length === 0) {
-		throw new FalTransportError(
-			'fal finished the request but returned no images',
-			`Try again; if it keeps happening, report fal request ID ${requestId} to fal.`,
+		throw new FalError('fal finished the request but returned no images', {
+			description: `Try again; if it keeps happening, report fal request ID ${requestId} to fal.`,
 			requestId,
-		);
+		});
 	}
 	const images = listed.map((image, index) => {
 		const url = typeof image?.url === 'string' ? image.url : '';
 		if (!url) {
-			throw new FalTransportError(
-				`fal's answer lists image ${index + 1} without a link`,
-				`Try again; if it keeps happening, report fal request ID ${requestId} to fal.`,
-				requestId,
-			);
+			throw new FalError(`fal's answer lists image ${index + 1} without a link`, {
+				description: `Try again; if it keeps happening, report fal request ID ${requestId} to fal.`,
+			requestId,
+			});
 		}
 		return { index, url, nsfw: flags[index] === true };
 	});
 	const kept = options.dropNsfw ? images.filter((image) => !image.nsfw) : images;
 	if (kept.length === 0) {
-		throw new FalTransportError(
-			`fal flagged all ${images.length} generated image${images.length === 1 ? '' : 's'} as NSFW, and "Drop NSFW Images" is on`,
-			'Nothing was returned for this item. Change the prompt, or turn "Drop NSFW Images" off to receive flagged images (they are marked with has_nsfw_concept).',
+		throw new FalError(`fal flagged all ${images.length} generated image${images.length === 1 ? '' : 's'} as NSFW, and "Drop NSFW Images" is on`, {
+			description: 'Nothing was returned for this item. Change the prompt, or turn "Drop NSFW Images" off to receive flagged images (they are marked with has_nsfw_concept).',
 			requestId,
-		);
+		});
 	}
 	const notes: string[] = [];
 	if (listed.length < options.requested) notes.push(`fal returned ${listed.length} of the ${options.requested} images asked for`);

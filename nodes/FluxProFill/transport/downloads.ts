@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 
-import { FalTransportError } from './falErrors';
+import { FalError } from './falError';
 import { sleep } from './sleep';
 
 export interface DownloadedImage {
@@ -34,11 +34,10 @@ export async function downloadImage(
 		return { bytes, contentType: dataUri[1] };
 	}
 	if (!/^https?:\/\//i.test(url)) {
-		throw new FalTransportError(
-			`fal returned an image link that is neither http(s) nor a data URI: ${url.slice(0, 60)}`,
-			`This is unexpected from fal. Try again; if it persists, report fal request ID ${requestId} to fal.`,
+		throw new FalError(`fal returned an image link that is neither http(s) nor a data URI: ${url.slice(0, 60)}`, {
+			description: `This is unexpected from fal. Try again; if it persists, report fal request ID ${requestId} to fal.`,
 			requestId,
-		);
+		});
 	}
 	let lastError: unknown;
 	for (let attempt = 1; attempt <= DOWNLOAD_ATTEMPTS; attempt++) {
@@ -46,18 +45,15 @@ export async function downloadImage(
 			return await httpGet(url, signal);
 		} catch (error) {
 			lastError = error;
-			if (signal.aborted || error instanceof FalTransportError) throw error;
+			if (signal.aborted || error instanceof FalError) throw error;
 			if (attempt < DOWNLOAD_ATTEMPTS) await sleep(RETRY_DELAY_MS, signal);
 		}
 	}
 	const reason = lastError instanceof Error ? lastError.message : String(lastError);
-	throw new FalTransportError(
-		`Could not download the generated image from fal: ${reason}`,
-		`fal made the image but the download failed twice. Run the item again, or open the image from fal request ID ${requestId} in your fal dashboard.`,
-		requestId,
-		undefined,
-		true,
-	);
+	throw new FalError(`Could not download the generated image from fal: ${reason}`, {
+		description: `fal made the image but the download failed twice. Run the item again, or open the image from fal request ID ${requestId} in your fal dashboard.`,
+			requestId,
+	});
 }
 
 /** Collects a download, failing as soon as it passes `maxBytes` instead of filling memory. */
@@ -69,20 +65,18 @@ export async function readCapped(stream: Readable, maxBytes: number, url: string
 		length += buffer.length;
 		if (length > maxBytes) {
 			stream.destroy();
-			throw new FalTransportError(
-				`The generated image at ${url.slice(0, 80)} is larger than ${maxBytes / 1024 / 1024} MiB`,
-				'fal images are a few megabytes; this answer is not an image the node asked for. Try again, or report it to fal.',
-			);
+			throw new FalError(`The generated image at ${url.slice(0, 80)} is larger than ${maxBytes / 1024 / 1024} MiB`, {
+				description: 'fal images are a few megabytes; this answer is not an image the node asked for. Try again, or report it to fal.',
+			});
 		}
 		chunks.push(buffer);
 	}
 	return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, length);
 }
 
-function tooLarge(requestId: string): FalTransportError {
-	return new FalTransportError(
-		`fal returned an image larger than ${MAX_OUTPUT_IMAGE_BYTES / 1024 / 1024} MiB`,
-		`fal images are a few megabytes; this is not an image the node asked for. Report fal request ID ${requestId} to fal.`,
-		requestId,
-	);
+function tooLarge(requestId: string): FalError {
+	return new FalError(`fal returned an image larger than ${MAX_OUTPUT_IMAGE_BYTES / 1024 / 1024} MiB`, {
+		description: `fal images are a few megabytes; this is not an image the node asked for. Report fal request ID ${requestId} to fal.`,
+			requestId,
+	});
 }

@@ -1,4 +1,4 @@
-import { FalTransportError } from './falErrors';
+import { FalError } from './falError';
 
 /**
  * One item's stop signal: the execution's cancel signal combined with the item's
@@ -32,24 +32,20 @@ export class ItemDeadline {
 	}
 
 	/** Why the item stopped, for the user; names the fal request so it can be looked up. */
-	error(requestId?: string, { cancelled = true }: { cancelled?: boolean } = {}): FalTransportError {
+	error(requestId?: string, { cancelled = true }: { cancelled?: boolean } = {}): FalError {
 		const ref = requestId ? ` (fal request ID ${requestId})` : '';
 		const atFal = cancelled ? 'The request was cancelled at fal.' : 'The request goes on at fal; it was not cancelled.';
 		if (this.timer.aborted && !this.execution?.aborted) {
-			return new FalTransportError(
-				`fal did not finish within ${Math.round(this.timeoutMs / 100) / 10} s${ref}`,
-				requestId
+			return new FalError(`fal did not finish within ${Math.round(this.timeoutMs / 100) / 10} s${ref}`, {
+				description: requestId
 					? `${atFal} Look it up by its request ID in your fal dashboard, or raise "Timeout (Seconds)" in the node's options if fal is just busy.`
 					: 'fal did not answer in time. Raise "Timeout (Seconds)" in the node\'s options, or try again later.',
-				requestId,
-				undefined,
-				true,
-			);
-		}
-		return new FalTransportError(
-			`The execution was canceled${ref}`,
-			requestId ? (cancelled ? 'The fal request was canceled too.' : 'The fal request goes on.') : 'Nothing was sent to fal.',
 			requestId,
-		);
+			});
+		}
+		return new FalError(`The execution was canceled${ref}`, {
+			description: requestId ? (cancelled ? 'The fal request was canceled too.' : 'The fal request goes on.') : 'Nothing was sent to fal.',
+			requestId,
+		});
 	}
 }

@@ -1,8 +1,9 @@
 import type { FalClient, QueueStatus } from '@fal-ai/client';
 
-import { FAL_ENDPOINT_ID, type OutputFormat, type SafetyTolerance } from '../constants';
+import type { OutputFormat, SafetyTolerance } from '../helpers/spec';
+import { markCall } from './callIntent';
 import type { ItemDeadline } from './itemDeadline';
-import { FalNetworkFailure } from './resilientFetch';
+import { networkFailure } from './resilientFetch';
 import { sleep } from './sleep';
 
 /** What the endpoint takes, with fal's field names. */
@@ -38,8 +39,6 @@ export interface QueueRunOptions {
 	deadline: ItemDeadline;
 	/** Called as soon as fal has accepted the request. */
 	onSubmitted?: (requestId: string) => void;
-	/** Polling interval when the status stream is unavailable. */
-	pollIntervalMs?: number;
 }
 
 export interface QueueRunResult {
@@ -48,7 +47,8 @@ export interface QueueRunResult {
 }
 
 const STREAM_ATTEMPTS = 3;
-const DEFAULT_POLL_INTERVAL_MS = 250;
+/** Polling interval when the status stream is unavailable. */
+const POLL_INTERVAL_MS = 250;
 
 /**
  * Submit → wait → result through fal's queue. Waiting listens to fal's status stream,
@@ -56,15 +56,16 @@ const DEFAULT_POLL_INTERVAL_MS = 250;
  * polling. Once fal has accepted the request it is never submitted again (that would
  * be a second charge); a timeout or cancellation sends fal's cancel instead.
  */
-export async function runQueuedFill(
+export async function runQueued(
 	client: FalClient,
-	input: FalFillInput,
+	endpoint: string,
+	input: object,
 	options: QueueRunOptions,
 ): Promise<QueueRunResult> {
 	const { deadline } = options;
-	const { request_id: requestId } = await submitFill(client, input, { deadline });
+	const { request_id: requestId } = await submitRequest(client, endpoint, input, { deadline });
 	options.onSubmitted?.(requestId);
-	return await awaitResult(client, requestId, { deadline, pollIntervalMs: options.pollIntervalMs });
+	return await awaitResult(client, endpoint, requestId, { deadline });
 }
 
 /** What fal answers to a submit: the request's id and where to follow it. */
@@ -78,7 +79,10 @@ export interface SubmittedRequest {
 }
 
 /** The submit itself is never aborted midway (see below); this bounds a hanging one. */
-const SUBMIT_TIMEOUT_MS = 60_000;
+const SUBMIT_CALL_TIMEOUT_MS = 60_000;
+
+/** A status or cancel call for one item: these answer at once, unlike a result. */
+export const QUICK_CALL_TIMEOUT_MS = 60_000;
 
 /**
  * Puts a request in fal's queue; with a webhook URL fal calls it when the request ends.
@@ -86,28 +90,29 @@ const SUBMIT_TIMEOUT_MS = 60_000;
  * and it would then run (and be billed) with no way to cancel it. Instead a stop that
  * comes while it is in flight cancels the request as soon as its id is known.
  */
-export async function submitFill(
+export async function submitRequest(
 	client: FalClient,
-	input: FalFillInput,
+	endpoint: string,
+	input: object,
 	options: { deadline: ItemDeadline; webhookUrl?: string },
 ): Promise<SubmittedRequest> {
 	const { deadline, webhookUrl } = options;
 	if (deadline.stopped) throw deadline.error();
 	let submitted: SubmittedRequest;
 	try {
-		submitted = (await client.queue.submit(FAL_ENDPOINT_ID, {
+		submitted = (await client.queue.submit(endpoint, {
 			input,
-			abortSignal: AbortSignal.timeout(SUBMIT_TIMEOUT_MS),
+			abortSignal: markCall('startsPaidWork', AbortSignal.timeout(SUBMIT_CALL_TIMEOUT_MS)),
 			...(webhookUrl ? { webhookUrl } : {}),
 		})) as SubmittedRequest;
 	} catch (error) {
 		if (deadline.stopped) throw deadline.error();
 		// Our own time limit cut the submit: fal may have accepted it all the same.
-		if ((error as { name?: unknown })?.name === 'TimeoutError') throw new FalNetworkFailure(error, 'ETIMEDOUT', 1, true);
+		if ((error as { name?: unknown })?.name === 'TimeoutError') throw networkFailure(error, 'ETIMEDOUT', 1, true);
 		throw error;
 	}
 	if (deadline.stopped) {
-		await cancelQuietly(client, submitted.request_id);
+		await cancelQuietly(client, endpoint, submitted.request_id);
 		throw deadline.error(submitted.request_id);
 	}
 	return submitted;
@@ -119,27 +124,34 @@ export async function submitFill(
  */
 export async function awaitResult(
 	client: FalClient,
+	endpoint: string,
 	requestId: string,
-	options: { deadline: ItemDeadline; pollIntervalMs?: number; cancelOnStop?: boolean },
+	options: { deadline: ItemDeadline; cancelOnStop?: boolean },
 ): Promise<QueueRunResult> {
 	const { deadline } = options;
 	const { signal } = deadline;
 	try {
-		await waitForCompletion(client, requestId, signal, options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS);
-		const result = await client.queue.result(FAL_ENDPOINT_ID, { requestId, abortSignal: signal });
+		await waitForCompletion(client, endpoint, requestId, signal);
+		const result = await client.queue.result(endpoint, { requestId, abortSignal: signal });
 		return { requestId: result.requestId || requestId, data: result.data as FalFillOutput };
 	} catch (error) {
 		if (!deadline.stopped) throw error;
 		const cancel = options.cancelOnStop !== false;
-		if (cancel) await cancelQuietly(client, requestId);
+		if (cancel) await cancelQuietly(client, endpoint, requestId);
 		throw deadline.error(requestId, { cancelled: cancel });
 	}
 }
 
 export type RequestStatus = QueueStatus & { request_id?: string; logs?: unknown; metrics?: unknown; queue_position?: number };
 
-export async function getRequestStatus(client: FalClient, requestId: string, logs: boolean, signal: AbortSignal): Promise<RequestStatus> {
-	return (await client.queue.status(FAL_ENDPOINT_ID, { requestId, logs, abortSignal: signal })) as RequestStatus;
+export async function getRequestStatus(
+	client: FalClient,
+	endpoint: string,
+	requestId: string,
+	logs: boolean,
+	signal: AbortSignal,
+): Promise<RequestStatus> {
+	return (await client.queue.status(endpoint, { requestId, logs, abortSignal: signal })) as RequestStatus;
 }
 
 /**
@@ -148,11 +160,12 @@ export async function getRequestStatus(client: FalClient, requestId: string, log
  */
 export async function cancelRequest(
 	client: FalClient,
+	endpoint: string,
 	requestId: string,
 	signal: AbortSignal,
 ): Promise<'CANCELLATION_REQUESTED' | 'ALREADY_COMPLETED'> {
 	try {
-		await client.queue.cancel(FAL_ENDPOINT_ID, { requestId, abortSignal: signal });
+		await client.queue.cancel(endpoint, { requestId, abortSignal: markCall('cancel', AbortSignal.any([signal])) });
 		return 'CANCELLATION_REQUESTED';
 	} catch (error) {
 		const { status, body } = error as { status?: number; body?: { status?: unknown } };
@@ -163,21 +176,21 @@ export async function cancelRequest(
 
 export async function waitForCompletion(
 	client: FalClient,
+	endpoint: string,
 	requestId: string,
 	signal: AbortSignal,
-	pollIntervalMs: number,
 ): Promise<void> {
 	for (let attempt = 0; attempt < STREAM_ATTEMPTS && !signal.aborted; attempt++) {
-		const last = await followStatusStream(client, requestId, signal);
+		const last = await followStatusStream(client, endpoint, requestId, signal);
 		if (last?.status === 'COMPLETED') return;
 		// The stream ended without COMPLETED (dropped connection): ask directly before reconnecting.
-		const status = await client.queue.status(FAL_ENDPOINT_ID, { requestId, abortSignal: signal });
+		const status = await client.queue.status(endpoint, { requestId, abortSignal: signal });
 		if (status.status === 'COMPLETED') return;
 	}
 	while (!signal.aborted) {
-		const status = await client.queue.status(FAL_ENDPOINT_ID, { requestId, abortSignal: signal });
+		const status = await client.queue.status(endpoint, { requestId, abortSignal: signal });
 		if (status.status === 'COMPLETED') return;
-		await sleep(pollIntervalMs, signal);
+		await sleep(POLL_INTERVAL_MS, signal);
 	}
 	signal.throwIfAborted();
 }
@@ -185,10 +198,11 @@ export async function waitForCompletion(
 /** Returns the last status the stream sent, or undefined if the stream broke. */
 async function followStatusStream(
 	client: FalClient,
+	endpoint: string,
 	requestId: string,
 	signal: AbortSignal,
 ): Promise<QueueStatus | undefined> {
-	const stream = await client.queue.streamStatus(FAL_ENDPOINT_ID, { requestId, logs: false });
+	const stream = await client.queue.streamStatus(endpoint, { requestId, logs: false });
 	const abort = () => stream.abort();
 	signal.addEventListener('abort', abort, { once: true });
 	if (signal.aborted) stream.abort();
@@ -208,10 +222,10 @@ function isPermanent(error: unknown): boolean {
 	return typeof status === 'number' && status >= 400 && status < 500 && status !== 408 && status !== 429;
 }
 
-async function cancelQuietly(client: FalClient, requestId: string): Promise<void> {
+async function cancelQuietly(client: FalClient, endpoint: string, requestId: string): Promise<void> {
 	try {
 		// Not tied to the aborted signal: the cancel must still go out.
-		await client.queue.cancel(FAL_ENDPOINT_ID, { requestId, abortSignal: AbortSignal.timeout(10_000) });
+		await client.queue.cancel(endpoint, { requestId, abortSignal: markCall('cancel', AbortSignal.timeout(10_000)) });
 	} catch {
 		// Best effort: fal finishes or expires the request on its own.
 	}

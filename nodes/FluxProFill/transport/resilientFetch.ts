@@ -1,3 +1,5 @@
+import { intentOf } from './callIntent';
+import { FalError, findInCauses } from './falError';
 import { sleep } from './sleep';
 
 /**
@@ -21,34 +23,6 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = {
 	maxRetryAfterMs: 30_000,
 };
 
-/** Thrown when retries are used up; not an ApiError, so the client does not retry it again. */
-export class FalHttpFailure extends Error {
-	constructor(
-		readonly status: number,
-		readonly body: unknown,
-		readonly requestId: string | undefined,
-		readonly attempts: number,
-		/** A queue submit that fal may have accepted: it was deliberately not sent again. */
-		readonly maybeAccepted = false,
-	) {
-		super(`HTTP ${status} after ${attempts} attempt${attempts === 1 ? '' : 's'}`);
-		this.name = 'FalHttpFailure';
-	}
-}
-
-/** A network failure after retries; keeps the original out of `cause` so the client's retry walk ignores it. */
-export class FalNetworkFailure extends Error {
-	constructor(
-		readonly original: unknown,
-		readonly errorCode: string | undefined,
-		readonly attempts: number,
-		readonly maybeAccepted = false,
-	) {
-		super(original instanceof Error ? original.message : String(original));
-		this.name = 'FalNetworkFailure';
-	}
-}
-
 const RETRYABLE_STATUS = new Set([429, 500, 502, 503, 504]);
 /** A submit that got one of these was not accepted: safe to send again. */
 const SUBMIT_NOT_ACCEPTED_STATUS = new Set([429, 503]);
@@ -64,9 +38,6 @@ const TRANSPORT_CODES = new Set([
 	'UND_ERR_BODY_TIMEOUT',
 ]);
 
-const QUEUE_SUBMIT = /^https:\/\/queue\.fal\.run\/.+\/v1\/fill(\?|$)/;
-const QUEUE_CANCEL = /^https:\/\/queue\.fal\.run\/.+\/requests\/[^/]+\/cancel$/;
-
 export interface ResilientFetchOptions {
 	policy?: RetryPolicy;
 	/** Stops retrying and waiting (the execution's cancel signal). */
@@ -78,18 +49,18 @@ export interface ResilientFetchOptions {
 
 /**
  * A `fetch` for `@fal-ai/client` that retries 429, 5xx and connection failures with
- * exponential backoff and jitter, honours Retry-After, and treats a queue submit
- * specially: once fal may have accepted it (an ambiguous 5xx, a reset connection)
- * it is never sent again, because every accepted submit is billed.
+ * exponential backoff and jitter, honours Retry-After, and treats a request marked as
+ * starting paid work (callIntent.ts) specially: once fal may have accepted it (an
+ * ambiguous 5xx, a reset connection) it is never sent again, because it is billed.
  */
 export function createResilientFetch(options: ResilientFetchOptions = {}): typeof fetch {
 	const policy = options.policy ?? DEFAULT_RETRY_POLICY;
 	const fetchImpl = options.fetchImpl ?? fetch;
 	return async (input, init) => {
 		const target = targetUrl(input, init);
-		const method = (init?.method ?? 'GET').toUpperCase();
-		const isSubmit = method === 'POST' && QUEUE_SUBMIT.test(target);
-		const isCancel = method === 'PUT' && QUEUE_CANCEL.test(target);
+		const intent = intentOf(init?.signal);
+		const isSubmit = intent === 'startsPaidWork';
+		const isCancel = intent === 'cancel';
 		// A cancel is sent because the execution stopped, so the stop signal must not stop
 		// it; nor may it cut a submit in flight: fal could accept it without us learning
 		// its id, and it could then never be cancelled. Both still stop between retries.
@@ -107,9 +78,11 @@ export function createResilientFetch(options: ResilientFetchOptions = {}): typeo
 					if (isAbort(error)) throw error;
 					// After any failure but one that happened before sending, a submit may have been
 					// accepted: never let the client's own retry send it again.
-					if (isSubmit && !(code && NOT_SENT_CODES.has(code))) throw new FalNetworkFailure(error, code, attempt, true);
+					if (isSubmit && !(code && NOT_SENT_CODES.has(code))) {
+						throw networkFailure(error, code, attempt, true);
+					}
 					if (code === undefined) throw error;
-					throw new FalNetworkFailure(error, code, attempt);
+					throw networkFailure(error, code, attempt, false);
 				}
 				const delayMs = backoff(policy, attempt);
 				options.onRetry?.({ url: target, attempt, delayMs, reason: code });
@@ -124,7 +97,13 @@ export function createResilientFetch(options: ResilientFetchOptions = {}): typeo
 			if (lastAttempt) {
 				// Give up with an error the client does not retry on its own.
 				const requestId = response.headers.get('x-fal-request-id') ?? undefined;
-				throw new FalHttpFailure(response.status, await readBody(response), requestId, attempt, maybeAccepted);
+				throw new FalError(`HTTP ${response.status} after ${attempt} attempt${attempt === 1 ? '' : 's'}`, {
+					status: response.status,
+					body: await readBody(response),
+					requestId,
+					attempts: attempt,
+					maybeAccepted,
+				});
 			}
 			await response.body?.cancel().catch(() => undefined);
 			const delayMs = retryAfterMs ?? backoff(policy, attempt);
@@ -143,7 +122,7 @@ async function readWhole(response: Response): Promise<Response> {
 		const body = await response.arrayBuffer();
 		return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
 	} catch (error) {
-		throw new FalNetworkFailure(error, transportCode(error), 1, true);
+		throw networkFailure(error, transportCode(error), 1, true);
 	}
 }
 
@@ -175,15 +154,24 @@ export function parseRetryAfter(value: string | null, now = Date.now()): number 
 	return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
 
+/** A network failure the client must not retry on its own (the original is kept out of `cause`). */
+export function networkFailure(original: unknown, code: string | undefined, attempts: number, maybeAccepted: boolean): FalError {
+	return new FalError(original instanceof Error ? original.message : String(original), {
+		original,
+		networkCode: code,
+		attempts,
+		maybeAccepted,
+	});
+}
+
+/** The transport error code in the cause chain; none for an abort, which is ours, not the network's. */
 function transportCode(error: unknown): string | undefined {
-	let current: unknown = error;
-	for (let depth = 0; depth < 5 && current && typeof current === 'object'; depth++) {
-		const { name, code } = current as { name?: unknown; code?: unknown };
-		if (name === 'AbortError' || name === 'TimeoutError') return undefined;
-		if (typeof code === 'string' && TRANSPORT_CODES.has(code)) return code;
-		current = (current as { cause?: unknown }).cause;
-	}
-	return undefined;
+	const found = findInCauses(error, (candidate) => {
+		const { name, code } = candidate as { name?: unknown; code?: unknown };
+		if (name === 'AbortError' || name === 'TimeoutError') return { code: undefined };
+		return typeof code === 'string' && TRANSPORT_CODES.has(code) ? { code } : undefined;
+	});
+	return found?.code;
 }
 
 async function readBody(response: Response): Promise<unknown> {

@@ -1,9 +1,11 @@
 import { createHash } from 'node:crypto';
 
 import { InputProblem } from '../errors/InputProblem';
-import { prepareMask, type MaskOptions, type MaskSpec, type Rectangle } from '../masks';
-import { readImageInfo } from './imageInfo';
-import { loadPicture, type BinaryReader, type Picture, type PictureSource } from './pictures';
+import { LABELS, q } from '../helpers/spec';
+import { readImageInfo } from '../images/imageInfo';
+import { readBinaryPicture, type BinaryReader, type Picture, type PictureSource } from '../images/pictures';
+import { prepareMask } from './prepareMask';
+import type { MaskOptions, MaskSpec, Rectangle } from './types';
 
 /** Where the mask comes from: a file or link, the image's own transparency, or rectangles. */
 export type MaskSource = PictureSource | { kind: 'alpha' } | { kind: 'rectangles'; rectangles: Rectangle[] };
@@ -23,8 +25,7 @@ export class MaskPreparer {
 		let spec: MaskSpec;
 		let content: string;
 		if (source.kind === 'binary') {
-			const file = await loadPicture('mask', source, reader);
-			if (file.kind !== 'bytes') return file;
+			const file = await readBinaryPicture('mask', source.field, reader);
 			spec = { kind: 'file', bytes: file.bytes };
 			content = `file:${sha256(file.bytes)}`;
 		} else if (source.kind === 'alpha') {
@@ -70,6 +71,6 @@ function sha256(bytes: Buffer): string {
 function needsImageFile(): InputProblem {
 	return new InputProblem(
 		'A mask made from the image needs the image as a binary field',
-		'Set "Image Source" to "Binary Field", or give the mask as a file or URL.',
+		`Set ${q(LABELS.imageSource)} to ${q(LABELS.sourceBinary)}, or give the mask as a file or URL.`,
 	);
 }

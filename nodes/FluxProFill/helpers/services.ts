@@ -3,13 +3,13 @@ import type { IExecuteFunctions } from 'n8n-workflow';
 import type { Readable } from 'node:stream';
 
 import { secretsOfKey } from '../errors/redact';
-import { MaskPreparer } from '../images/inputMask';
 import type { BinaryReader } from '../images/pictures';
+import { MaskPreparer } from '../masks/maskPreparer';
 import { MAX_OUTPUT_IMAGE_BYTES, readCapped, type HttpGet } from '../transport/downloads';
 import { createFalClientForCredentials, type FalCredentials } from '../transport/falClient';
 import { createResilientFetch } from '../transport/resilientFetch';
 import { PictureUploader } from '../transport/uploads';
-import { ExecutionStop } from './runItems';
+import { ExecutionStop } from './executionStop';
 
 /** Everything one execution shares across its items: one fal client, one upload cache. */
 export interface FalServices {

@@ -1,7 +1,6 @@
 import { ApiError } from '@fal-ai/client';
 
-import { FAL_BILLING_URL, FAL_KEYS_URL } from '../constants';
-import { FalHttpFailure, FalNetworkFailure } from './resilientFetch';
+import { FAL_BILLING_URL, FAL_KEYS_URL } from '../helpers/spec';
 
 /** A fal failure in words for users, independent of n8n's error classes. */
 export interface FalFailure {
@@ -12,8 +11,6 @@ export interface FalFailure {
 	requestId?: string;
 	/** fal's own error text, verbatim, for the error's details. */
 	detail?: string;
-	/** Whether the item may succeed if simply tried again later. */
-	transient: boolean;
 }
 
 interface FieldError {
@@ -22,24 +19,78 @@ interface FieldError {
 	type?: string;
 }
 
-/** Thrown by the transport for failures it detects itself (timeouts, bad answers). */
-export class FalTransportError extends Error {
-	constructor(
-		message: string,
-		readonly description: string,
-		readonly requestId?: string,
-		readonly status?: number,
-		readonly transient = false,
-	) {
+export interface FalErrorFields {
+	/** What to do about it, for the user; when set, the message is already the user's. */
+	description?: string;
+	/** HTTP status of fal's answer; undefined when fal was not reached. */
+	status?: number;
+	/** fal's answer body, parsed as JSON where it was JSON. */
+	body?: unknown;
+	requestId?: string;
+	/** How many times the request was sent. */
+	attempts?: number;
+	/** A request that starts paid work which fal may have accepted: deliberately not sent again. */
+	maybeAccepted?: boolean;
+	/** The network error code (ECONNRESET, …) when fal was not reached or the connection broke. */
+	networkCode?: string;
+	/**
+	 * The underlying error. Not `cause`: `@fal-ai/client` walks causes to decide on its own
+	 * retries, and this error means retrying is over.
+	 */
+	original?: unknown;
+}
+
+/**
+ * Every failure of the way to fal and of fal's answers that the node detects itself:
+ * retries used up, a submit that must not be resent, timeouts, bad answers. `@fal-ai/client`'s
+ * own ApiError and fetch's TypeError are the only other errors the transport lets through.
+ */
+export class FalError extends Error implements FalErrorFields {
+	readonly description?: string;
+	readonly status?: number;
+	readonly body?: unknown;
+	readonly requestId?: string;
+	readonly attempts: number;
+	readonly maybeAccepted: boolean;
+	readonly networkCode?: string;
+	readonly original?: unknown;
+
+	constructor(message: string, fields: FalErrorFields = {}) {
 		super(message);
-		this.name = 'FalTransportError';
+		this.name = 'FalError';
+		this.description = fields.description;
+		this.status = fields.status;
+		this.body = fields.body;
+		this.requestId = fields.requestId;
+		this.attempts = fields.attempts ?? 1;
+		this.maybeAccepted = fields.maybeAccepted ?? false;
+		this.networkCode = fields.networkCode;
+		this.original = fields.original;
 	}
+}
+
+/** The first error in `error`'s cause chain (itself included) for which `pick` gives a value. */
+export function findInCauses<T>(error: unknown, pick: (candidate: object) => T | undefined): T | undefined {
+	let current: unknown = error;
+	for (let depth = 0; depth < 5 && current && typeof current === 'object'; depth++) {
+		const found = pick(current);
+		if (found !== undefined) return found;
+		current = (current as { cause?: unknown }).cause;
+	}
+	return undefined;
+}
+
+/** A Node network error code (ECONNRESET, UND_ERR_SOCKET, …) anywhere in the cause chain. */
+export function findErrorCode(error: unknown): string | undefined {
+	return findInCauses(error, (candidate) => {
+		const { code } = candidate as { code?: unknown };
+		return typeof code === 'string' ? code : undefined;
+	});
 }
 
 /** Whether an error came from fal, or from the network between n8n and fal. */
 export function isFalFailure(error: unknown): boolean {
-	if (error instanceof FalTransportError || error instanceof ApiError) return true;
-	if (error instanceof FalHttpFailure || error instanceof FalNetworkFailure) return true;
+	if (error instanceof FalError || error instanceof ApiError) return true;
 	if (findErrorCode(error) !== undefined) return true;
 	// fetch's own failures are TypeErrors; compared by name, as they may come from another realm.
 	const { name, message } = (error ?? {}) as { name?: unknown; message?: unknown };
@@ -48,27 +99,23 @@ export function isFalFailure(error: unknown): boolean {
 
 /** Explains any error from `@fal-ai/client` or the transport, with fal's own detail text. */
 export function describeFalError(error: unknown, context: { requestId?: string } = {}): FalFailure {
-	if (error instanceof FalTransportError) {
-		return {
-			message: error.message,
-			description: error.description,
-			status: error.status,
-			requestId: error.requestId ?? context.requestId,
-			transient: error.transient,
-		};
-	}
-	if (error instanceof FalHttpFailure) {
-		const failure = describeAnswer(error.status, error.body, error.requestId || context.requestId, error.message);
-		if (error.maybeAccepted) return ambiguousSubmit(failure, `HTTP ${error.status}`);
+	if (error instanceof FalError) {
+		const requestId = error.requestId ?? context.requestId;
+		if (error.description !== undefined) {
+			return { message: error.message, description: error.description, status: error.status, requestId };
+		}
+		const failure =
+			error.status !== undefined
+				? describeAnswer(error.status, error.body, requestId, error.message)
+				: describeNetworkError(error.original ?? error, requestId);
+		if (error.maybeAccepted) {
+			const what = error.status !== undefined ? `HTTP ${error.status}` : ((error.networkCode && NETWORK_FAILURES[error.networkCode]) ?? 'a network error');
+			return ambiguousSubmit(failure, what);
+		}
 		return error.attempts > 1 ? { ...failure, description: `${failure.description} (tried ${error.attempts} times)` } : failure;
 	}
 	if (error instanceof ApiError) {
 		return describeAnswer(error.status, error.body, error.requestId || context.requestId, error.message);
-	}
-	if (error instanceof FalNetworkFailure) {
-		const failure = describeNetworkError(error.original, context.requestId);
-		if (error.maybeAccepted) return ambiguousSubmit(failure, (error.errorCode && NETWORK_FAILURES[error.errorCode]) ?? 'a network error');
-		return error.attempts > 1 ? { ...failure, description: `${failure.description} (tried ${error.attempts} times)` } : failure;
 	}
 	return describeNetworkError(error, context.requestId);
 }
@@ -82,7 +129,6 @@ function ambiguousSubmit(failure: FalFailure, what: string): FalFailure {
 		...failure,
 		message: `Sending the request to fal failed (${what}), and fal may have accepted it anyway`,
 		description: `It was not sent again, so you are not charged twice. Check your fal dashboard's request history; run the item again if the request is not there. ${failure.message}.`,
-		transient: true,
 	};
 }
 
@@ -101,7 +147,6 @@ function describeAnswer(status: number, rawBody: unknown, requestId: string | un
 			...base,
 			message: 'fal did not accept the API key',
 			description: `Check the fal credential: the key must be the full "key_id:key_secret" from ${FAL_KEYS_URL}, with no spaces. fal said: ${detail ?? 'Unauthorized'}`,
-			transient: false,
 		};
 	}
 	if (status === 403 && /balance|locked/i.test(detail ?? '')) {
@@ -109,7 +154,6 @@ function describeAnswer(status: number, rawBody: unknown, requestId: string | un
 			...base,
 			message: 'Your fal account cannot run requests: it is out of credit or locked',
 			description: `Top up or unlock the account at ${FAL_BILLING_URL}, then run the workflow again. fal said: ${detail}`,
-			transient: false,
 		};
 	}
 	if (fieldErrors.some((e) => e.type === 'content_policy_violation') || /content.policy/i.test(detail ?? '')) {
@@ -117,7 +161,6 @@ function describeAnswer(status: number, rawBody: unknown, requestId: string | un
 			...base,
 			message: "fal refused this request under its content policy",
 			description: `The prompt or the image was flagged. Change the prompt or the picture; raising "Safety Tolerance" only affects how strictly outputs are filtered. fal said: ${detail}`,
-			transient: false,
 		};
 	}
 	if (status === 422) {
@@ -125,7 +168,6 @@ function describeAnswer(status: number, rawBody: unknown, requestId: string | un
 			...base,
 			message: `fal rejected the request: ${detail ?? 'invalid input'}`,
 			description: `${hintForFields(fieldErrors)} Request ID ${requestId ?? 'unknown'}.`,
-			transient: false,
 		};
 	}
 	if (status === 404) {
@@ -135,7 +177,6 @@ function describeAnswer(status: number, rawBody: unknown, requestId: string | un
 			description: requestId
 				? `Check the request ID: a request can only be read with the key that submitted it, and fal keeps requests for a limited time. fal said: ${detail}`
 				: 'The endpoint does not exist for this key. If a proxy URL is set in the credential, check that it forwards to fal.',
-			transient: false,
 		};
 	}
 	if (status === 429) {
@@ -143,7 +184,6 @@ function describeAnswer(status: number, rawBody: unknown, requestId: string | un
 			...base,
 			message: `fal is rate-limiting this account${detail ? `: ${detail}` : ''}`,
 			description: 'Too many requests at once for your fal account. Lower the node\'s concurrency, or retry later.',
-			transient: true,
 		};
 	}
 	if (status >= 500) {
@@ -152,14 +192,12 @@ function describeAnswer(status: number, rawBody: unknown, requestId: string | un
 			...base,
 			message: `fal had a server error (HTTP ${status})${type}${detail ? `: ${detail}` : ''}`,
 			description: `This is on fal's side and usually passes. Run the workflow again; if it keeps failing, check https://status.fal.ai.${requestId ? ` Request ID ${requestId}.` : ''}`,
-			transient: true,
 		};
 	}
 	return {
 		...base,
 		message: `fal answered HTTP ${status}${detail ? `: ${detail}` : ''}`,
 		description: `See fal's message above.${requestId ? ` Request ID ${requestId}.` : ''}`,
-		transient: false,
 	};
 }
 
@@ -171,7 +209,6 @@ function describeNetworkError(error: unknown, requestId?: string): FalFailure {
 		description: `Check that this n8n server can reach fal.ai over HTTPS, and if the credential has a proxy URL, that the proxy is running. (${code ?? 'no error code'}: ${text})`,
 		requestId,
 		detail: text,
-		transient: true,
 	};
 }
 
@@ -214,13 +251,3 @@ const NETWORK_FAILURES: Record<string, string> = {
 	EHOSTUNREACH: 'the host is unreachable',
 	UND_ERR_SOCKET: 'the connection closed unexpectedly',
 };
-
-function findErrorCode(error: unknown): string | undefined {
-	let current: unknown = error;
-	for (let depth = 0; depth < 5 && current && typeof current === 'object'; depth++) {
-		const code = (current as { code?: unknown }).code;
-		if (typeof code === 'string') return code;
-		current = (current as { cause?: unknown }).cause;
-	}
-	return undefined;
-}

@@ -1,11 +1,12 @@
 import type { IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 
-import { binaryOutputItem, urlOutputItem, type OutputMode } from '../output/outputItems';
+import { binaryOutputItem, urlOutputItem } from '../output/outputItems';
 import { selectResultImages } from '../output/resultImages';
 import { downloadImage } from '../transport/downloads';
 import type { ItemDeadline } from '../transport/itemDeadline';
 import type { QueueRunResult } from '../transport/queueRequest';
 import type { FalServices } from './services';
+import type { OutputMode } from './spec';
 
 export interface CollectOptions {
 	outputMode: OutputMode;

@@ -1,22 +1,22 @@
-import { InputProblem } from '../../errors/InputProblem';
-import type { OutputMode } from '../../output/outputItems';
-import { parseBoolean, parseEnum, parseFieldName, parseTimeoutSeconds } from '../parse';
+import { InputProblem } from '../errors/InputProblem';
+import { parseBoolean, parseEnum, parseFieldName, parseTimeoutSeconds } from './parse';
+import { DEFAULTS, LABELS, OUTPUT_MODES, q, type OutputMode } from './spec';
 
 /** fal request ids are UUIDs; anything with other characters would change the URL it is put in. */
-const REQUEST_ID = /^[A-Za-z0-9][A-Za-z0-9-]{0,127}$/;
+export const REQUEST_ID = /^[A-Za-z0-9][A-Za-z0-9-]{0,127}$/;
 
 export function parseRequestId(value: unknown): string {
 	const text = typeof value === 'string' ? value.trim() : typeof value === 'number' ? String(value) : '';
 	if (text === '') {
 		throw new InputProblem(
 			'The request ID is empty',
-			'Put the ID that Submit returned in "Request ID" (by default {{ $json.request_id }} of the item coming in).',
+			`Put the ID that Submit returned in ${q(LABELS.requestId)} (by default {{ $json.request_id }} of the item coming in).`,
 		);
 	}
 	if (!REQUEST_ID.test(text)) {
 		throw new InputProblem(
 			`"${text.slice(0, 60)}" is not a fal request ID`,
-			'fal request IDs look like 764cabcf-b745-4b3e-ae38-1200304cf45b. Check the expression in "Request ID".',
+			`fal request IDs look like 764cabcf-b745-4b3e-ae38-1200304cf45b. Check the expression in ${q(LABELS.requestId)}.`,
 		);
 	}
 	return text;
@@ -31,12 +31,12 @@ export interface ResultSettings {
 }
 
 export function parseResultSettings(requestId: unknown, options: Record<string, unknown>, tool: boolean): ResultSettings {
-	const outputMode = parseEnum<OutputMode>('Output', options.outputMode, ['binary', 'url'], 'binary');
+	const outputMode = parseEnum(LABELS.outputMode, options.outputMode, OUTPUT_MODES, DEFAULTS.outputMode);
 	return {
 		requestId: parseRequestId(requestId),
 		outputMode: tool ? 'url' : outputMode,
-		outputBinaryProperty: parseFieldName('Output Binary Field', options.outputBinaryProperty ?? 'data'),
-		dropNsfw: parseBoolean('Drop NSFW Images', options.dropNsfw),
+		outputBinaryProperty: parseFieldName(LABELS.outputBinaryProperty, options.outputBinaryProperty ?? DEFAULTS.outputBinaryProperty),
+		dropNsfw: parseBoolean(LABELS.dropNsfw, options.dropNsfw),
 		timeoutMs: parseTimeoutSeconds(options.timeout) * 1000,
 	};
 }

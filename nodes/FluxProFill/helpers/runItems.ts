@@ -2,6 +2,7 @@ import { NodeOperationError, type IDataObject, type IExecuteFunctions, type INod
 import pLimit from 'p-limit';
 
 import { toNodeError } from '../errors/toNodeError';
+import type { ExecutionStop } from './executionStop';
 
 /** What an operation does with one item; the loop around it is the same for all. */
 export interface ItemRunner<Checked> {
@@ -18,25 +19,6 @@ export interface RunContext {
 	stopSignal: AbortSignal;
 	/** Set the fal request id as soon as it is known, so a failure can name it. */
 	track(requestId: string): void;
-}
-
-/** The execution's stop signal: cancelled by n8n, or by the first failure when the node stops on errors. */
-export class ExecutionStop {
-	readonly signal: AbortSignal;
-
-	private readonly failFast = new AbortController();
-
-	constructor(readonly execution: AbortSignal | undefined) {
-		this.signal = execution ? AbortSignal.any([execution, this.failFast.signal]) : this.failFast.signal;
-	}
-
-	stopOthers(): void {
-		this.failFast.abort();
-	}
-
-	get cancelled(): boolean {
-		return this.execution?.aborted === true;
-	}
 }
 
 type Failure = { itemIndex: number; error: unknown; requestId?: string };

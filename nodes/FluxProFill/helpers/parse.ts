@@ -1,4 +1,5 @@
 import { InputProblem } from '../errors/InputProblem';
+import { DEFAULTS, LABELS, LIMITS, q } from './spec';
 
 /*
  * Parsers for parameter values as n8n hands them over: expressions can produce
@@ -6,7 +7,12 @@ import { InputProblem } from '../errors/InputProblem';
  * the parameter and says how to fix it.
  */
 
-export function parseWholeNumber(parameter: string, value: unknown, fallback: number, min: number, max: number): number {
+export function parseWholeNumber(
+	parameter: string,
+	value: unknown,
+	fallback: number,
+	{ min, max }: { min: number; max: number },
+): number {
 	if (value === undefined || value === null || value === '') return fallback;
 	const number = toNumber(value);
 	if (number === undefined || !Number.isInteger(number) || number < min || number > max) {
@@ -18,7 +24,7 @@ export function parseWholeNumber(parameter: string, value: unknown, fallback: nu
 export function parseUrl(parameter: string, value: unknown): string {
 	const text = typeof value === 'string' ? value.trim() : '';
 	if (text === '') {
-		throw new InputProblem(`"${parameter}" is empty`, `Enter a link that starts with https:// in "${parameter}", or switch the source to "Binary Field".`);
+		throw new InputProblem(`"${parameter}" is empty`, `Enter a link that starts with https:// in "${parameter}", or switch the source to ${q(LABELS.sourceBinary)}.`);
 	}
 	if (/^data:image\//i.test(text)) return text;
 	let url: URL;
@@ -30,7 +36,7 @@ export function parseUrl(parameter: string, value: unknown): string {
 	if (url.protocol !== 'https:' && url.protocol !== 'http:') {
 		throw new InputProblem(
 			`"${parameter}" uses ${url.protocol.replace(/:$/, '')}://, which fal cannot download`,
-			'fal downloads the picture itself, so it needs an http(s) link or a data:image URI. For a local file, read it with "Read/Write Files from Disk" and use the "Binary Field" source.',
+			`fal downloads the picture itself, so it needs an http(s) link or a data:image URI. For a local file, read it with "Read/Write Files from Disk" and use the ${q(LABELS.sourceBinary)} source.`,
 		);
 	}
 	return text;
@@ -44,19 +50,14 @@ export function parseFieldName(parameter: string, value: unknown): string {
 	return text;
 }
 
-/** The default wait for one item, from upload to the last image downloaded. */
-export const DEFAULT_TIMEOUT_SECONDS = 600;
-
-/** A day: longer is not a wait but a hang, and timers past 2^31 ms fire at once. */
-export const MAX_TIMEOUT_SECONDS = 86_400;
-
 export function parseTimeoutSeconds(value: unknown): number {
-	if (value === undefined || value === null || value === '') return DEFAULT_TIMEOUT_SECONDS;
+	if (value === undefined || value === null || value === '') return DEFAULTS.timeoutSeconds;
 	const seconds = toNumber(value);
-	if (seconds === undefined || seconds <= 0 || seconds > MAX_TIMEOUT_SECONDS) {
+	const { min, max } = LIMITS.timeoutSeconds;
+	if (seconds === undefined || seconds <= 0 || seconds > max) {
 		throw new InputProblem(
-			`"Timeout (Seconds)" is ${truncate(String(value))}`,
-			`Enter a number of seconds from 1 to ${MAX_TIMEOUT_SECONDS} (a day). For longer fal queues use Submit and Get Result.`,
+			`${q(LABELS.timeout)} is ${truncate(String(value))}`,
+			`Enter a number of seconds from ${min} to ${max} (a day). For longer fal queues use Submit and Get Result.`,
 		);
 	}
 	return seconds;

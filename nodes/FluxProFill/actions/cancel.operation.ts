@@ -1,0 +1,31 @@
+import { updateDisplayOptions, type IExecuteFunctions, type INodeProperties } from 'n8n-workflow';
+
+import { requestIdProperty } from '../helpers/properties';
+import { parseRequestId } from '../helpers/requestSettings';
+import type { ItemRunner } from '../helpers/runItems';
+import type { FalServices } from '../helpers/services';
+import { FAL_FILL_ENDPOINT } from '../helpers/spec';
+import { ItemDeadline } from '../transport/itemDeadline';
+import { cancelRequest, QUICK_CALL_TIMEOUT_MS } from '../transport/queueRequest';
+
+export const description = updateDisplayOptions({ show: { operation: ['cancel'] } }, [requestIdProperty] as INodeProperties[]);
+
+/** Cancel: asks fal to stop a submitted request; one that already ended is reported, not an error. */
+export function execute(ctx: IExecuteFunctions, services: FalServices): ItemRunner<string> {
+	return {
+		check: async (itemIndex) => parseRequestId(ctx.getNodeParameter('requestId', itemIndex, '')),
+		run: async (itemIndex, requestId, { atFal, stopSignal, track }) => {
+			track(requestId);
+			const deadline = new ItemDeadline(stopSignal, QUICK_CALL_TIMEOUT_MS);
+			const status = await atFal(
+				async () =>
+					await deadline.guard(
+						async () => await cancelRequest(services.client, FAL_FILL_ENDPOINT, requestId, deadline.signal),
+						requestId,
+						{ cancelled: false },
+					),
+			);
+			return [{ json: { request_id: requestId, status }, pairedItem: { item: itemIndex } }];
+		},
+	};
+}

@@ -1,0 +1,98 @@
+import { updateDisplayOptions, type IExecuteFunctions, type INodeExecutionData, type INodeProperties } from 'n8n-workflow';
+
+import { collectResult } from '../helpers/collectResult';
+import { checkFillItem, uploadInputs } from '../helpers/fillInputs';
+import type { FillSettings } from '../helpers/fillSettings';
+import {
+	byDisplayName,
+	concurrencyOption,
+	fillInputProperties,
+	optionsCollection,
+	requestOptions,
+	resultOptions,
+	timeoutOption,
+} from '../helpers/properties';
+import type { ItemRunner } from '../helpers/runItems';
+import type { FalServices } from '../helpers/services';
+import { FAL_FILL_ENDPOINT, LABELS, RETURNED_MASK_FIELD } from '../helpers/spec';
+import type { Picture } from '../images/pictures';
+import { ItemDeadline } from '../transport/itemDeadline';
+import { runQueued } from '../transport/queueRequest';
+
+const properties: INodeProperties[] = [
+	...fillInputProperties,
+	optionsCollection(
+		byDisplayName([
+			concurrencyOption(
+				"How many items are sent to fal at once. fal runs 2 requests at once on a new account and up to 40 as you buy credits; requests beyond your limit just wait in fal's queue. Read from the first item.",
+			),
+			...requestOptions,
+			...resultOptions,
+			{
+				displayName: LABELS.returnMask,
+				name: 'returnMask',
+				type: 'boolean',
+				default: false,
+				description: `Whether to add the mask that was sent to fal to each output item, in binary field "${RETURNED_MASK_FIELD}", to see exactly what was repainted`,
+			},
+			timeoutOption(
+				'How long to wait for one item, from upload to the last image downloaded. When it runs out the fal request is cancelled and the item fails with its request ID.',
+			),
+		]),
+	),
+];
+
+export const description = updateDisplayOptions({ show: { operation: ['fill'] } }, properties);
+
+export const startsPaidRequests = true;
+
+/**
+ * Fill: every input item becomes its generated images. The concurrency slot is held
+ * from upload to fal's answer and released before the downloads, so the next item is
+ * already at fal while they run.
+ */
+export function execute(ctx: IExecuteFunctions, services: FalServices): ItemRunner<FillSettings> {
+	return {
+		check: async (itemIndex) => await checkFillItem(ctx, itemIndex, services),
+		run: async (itemIndex, settings, { atFal, stopSignal, track }) => {
+			const { deadline, result, mask } = await atFal(async () => {
+				const deadline = new ItemDeadline(stopSignal, settings.timeoutMs);
+				const { input, mask } = await uploadInputs(ctx, itemIndex, settings, services);
+				if (deadline.stopped) throw deadline.error();
+				const result = await runQueued(services.client, FAL_FILL_ENDPOINT, input, {
+					deadline,
+					onSubmitted: (requestId) => {
+						track(requestId);
+						ctx.logger.debug('fal accepted the fill request', { itemIndex, requestId });
+					},
+				});
+				return { deadline, result, mask };
+			});
+			const items = await collectResult(
+				ctx,
+				itemIndex,
+				result,
+				{
+					outputMode: settings.outputMode,
+					binaryProperty: settings.outputBinaryProperty,
+					dropNsfw: settings.dropNsfw,
+					requested: settings.numImages,
+					deadline,
+				},
+				services,
+			);
+			return settings.returnMask ? await attachMask(ctx, items, mask) : items;
+		},
+	};
+}
+
+/** Adds the mask that was sent to fal to every output item, so users can see what was repainted. */
+async function attachMask(
+	ctx: IExecuteFunctions,
+	items: INodeExecutionData[],
+	mask: Picture,
+): Promise<INodeExecutionData[]> {
+	if (mask.kind !== 'bytes') return items;
+	const binary = await ctx.helpers.prepareBinaryData(mask.bytes, 'mask.png', 'image/png');
+	return items.map((item) => ({ ...item, binary: { ...item.binary, [RETURNED_MASK_FIELD]: binary } }));
+}

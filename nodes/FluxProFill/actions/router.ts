@@ -1,0 +1,49 @@
+import { NodeOperationError, type IExecuteFunctions, type INodeExecutionData } from 'n8n-workflow';
+
+import { readConcurrency } from '../helpers/itemParameters';
+import { runItems } from '../helpers/runItems';
+import { createFalServices } from '../helpers/services';
+import { PRICE_PER_MEGAPIXEL_USD } from '../helpers/spec';
+import { totalCostUsd } from '../output/cost';
+import * as cancel from './cancel.operation';
+import * as fill from './fill.operation';
+import * as getResult from './getResult.operation';
+import * as getStatus from './getStatus.operation';
+import type { Operation } from './operation';
+import * as submit from './submit.operation';
+
+/** The operations by their contract name (the `operation` parameter's values). */
+export const operations: Record<string, Operation> = { fill, submit, getStatus, getResult, cancel };
+
+/**
+ * Runs the chosen operation over all input items: one fal client and one set of caches
+ * for the execution, then the item loop (check everything, then run with concurrency).
+ */
+export async function router(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+	const name = this.getNodeParameter('operation', 0, 'fill') as string;
+	const operation = operations[name];
+	if (!operation) {
+		throw new NodeOperationError(this.getNode(), `The operation "${name}" is not supported`, {
+			description: `Choose one of: ${Object.keys(operations).join(', ')}.`,
+		});
+	}
+	const services = await createFalServices(this);
+	const items = await runItems(this, operation.execute(this, services), {
+		concurrency: readConcurrency(this),
+		stop: services.stop,
+		secrets: services.secrets,
+	});
+	// Only the operations that start requests show what they cost; Get Result would count them twice.
+	if (operation.startsPaidRequests) addCostHint(this, items);
+	return [items];
+}
+
+function addCostHint(ctx: IExecuteFunctions, items: INodeExecutionData[]): void {
+	const cost = totalCostUsd(items);
+	if (cost.requests === 0) return;
+	// Older n8n versions have no execution hints; the estimate stays in the items' JSON.
+	ctx.addExecutionHints?.({
+		message: `Estimated fal cost of this run: $${cost.usd.toFixed(2)} for ${cost.requests} request${cost.requests === 1 ? '' : 's'} ($${PRICE_PER_MEGAPIXEL_USD} per megapixel, rounded up, per image; fal's invoice is what counts)`,
+		location: 'outputPane',
+	});
+}

@@ -1,0 +1,90 @@
+import { updateDisplayOptions, type IExecuteFunctions, type INodeProperties } from 'n8n-workflow';
+
+import { checkFillItem, uploadInputs } from '../helpers/fillInputs';
+import { parseWebhookUrl, type FillSettings } from '../helpers/fillSettings';
+import { readOptions } from '../helpers/itemParameters';
+import {
+	byDisplayName,
+	concurrencyOption,
+	fillInputProperties,
+	optionsCollection,
+	requestOptions,
+} from '../helpers/properties';
+import type { ItemRunner } from '../helpers/runItems';
+import type { FalServices } from '../helpers/services';
+import { FAL_FILL_ENDPOINT, LABELS } from '../helpers/spec';
+import { estimateCostUsd } from '../output/cost';
+import { ItemDeadline } from '../transport/itemDeadline';
+import { submitRequest } from '../transport/queueRequest';
+
+const properties: INodeProperties[] = [
+	...fillInputProperties,
+	optionsCollection(
+		byDisplayName([
+			concurrencyOption(
+				"How many items are sent to fal at once. fal runs 2 requests at once on a new account and up to 40 as you buy credits; requests beyond your limit just wait in fal's queue. Read from the first item.",
+			),
+			...requestOptions,
+			{
+				displayName: LABELS.webhookUrl,
+				name: 'webhookUrl',
+				type: 'string',
+				default: '',
+				placeholder: 'e.g. {{ $execution.resumeUrl }}',
+				description:
+					"URL fal calls (POST) when the request ends. Use a Wait node's resume URL to let the workflow sleep until fal is done, then Get Result.",
+			},
+		]),
+	),
+];
+
+export const description = updateDisplayOptions({ show: { operation: ['submit'] } }, properties);
+
+export const startsPaidRequests = true;
+
+type SubmitSettings = FillSettings & { webhookUrl?: string };
+
+/** How long uploading and submitting one item may take; the generation itself is not waited for. */
+const UPLOAD_AND_SUBMIT_TIMEOUT_MS = 120_000;
+
+/**
+ * Submit: puts each item's request in fal's queue and returns at once with its id, so a
+ * long queue does not hold the execution open. With a webhook URL (a Wait node's
+ * `$execution.resumeUrl`) fal calls back when the request ends; then Get Result.
+ */
+export function execute(ctx: IExecuteFunctions, services: FalServices): ItemRunner<SubmitSettings> {
+	return {
+		check: async (itemIndex) => ({
+			...(await checkFillItem(ctx, itemIndex, services)),
+			webhookUrl: parseWebhookUrl(readOptions(ctx, itemIndex).webhookUrl),
+		}),
+		run: async (itemIndex, settings, { atFal, stopSignal, track }) =>
+			await atFal(async () => {
+				const deadline = new ItemDeadline(stopSignal, Math.min(settings.timeoutMs, UPLOAD_AND_SUBMIT_TIMEOUT_MS));
+				const { input } = await uploadInputs(ctx, itemIndex, settings, services);
+				const submitted = await submitRequest(services.client, FAL_FILL_ENDPOINT, input, {
+					deadline,
+					webhookUrl: settings.webhookUrl,
+				});
+				track(submitted.request_id);
+				const size = services.uploader.sizeOf(input.image_url);
+				return [
+					{
+						json: {
+							request_id: submitted.request_id,
+							status: submitted.status ?? 'IN_QUEUE',
+							queue_position: submitted.queue_position ?? null,
+							status_url: submitted.status_url ?? null,
+							response_url: submitted.response_url ?? null,
+							cancel_url: submitted.cancel_url ?? null,
+							webhook_url: settings.webhookUrl ?? null,
+							num_images: settings.numImages,
+							// Known only for uploaded images; fal bills by the output size, which equals the input's.
+							estimated_cost_usd: size ? estimateCostUsd(size.width, size.height, settings.numImages) : null,
+						},
+						pairedItem: { item: itemIndex },
+					},
+				];
+			}),
+	};
+}

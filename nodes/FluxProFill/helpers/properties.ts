@@ -1,0 +1,354 @@
+import type { INodeProperties } from 'n8n-workflow';
+
+import { DEFAULTS, LABELS, LIMITS, q } from './spec';
+
+/*
+ * Parameters that more than one operation shows. Each operation picks what it needs
+ * and shows it for itself with n8n's `updateDisplayOptions`; names, labels, defaults
+ * and ranges all come from spec.ts.
+ */
+
+/** What to paint, and where the picture to repaint and its mask come from (Fill, Submit). */
+export const fillInputProperties: INodeProperties[] = [
+	{
+		displayName: LABELS.prompt,
+		name: 'prompt',
+		type: 'string',
+		required: true,
+		default: '',
+		placeholder: 'e.g. a red vintage bicycle leaning against the wall',
+		typeOptions: { rows: 3 },
+		description: 'What to paint into the masked (white) part of the image',
+	},
+	{
+		displayName: LABELS.imageSource,
+		name: 'imageSource',
+		type: 'options',
+		noDataExpression: true,
+		options: [
+			{
+				name: LABELS.sourceBinary,
+				value: 'binary',
+				description: 'An image file produced by an earlier node (Read Files, HTTP Request, Google Drive, …)',
+			},
+			{
+				name: LABELS.sourceUrl,
+				value: 'url',
+				description: 'A public http(s) link to the image, or a data: URI',
+			},
+		],
+		default: 'binary',
+	},
+	{
+		displayName: LABELS.imageBinaryProperty,
+		name: 'imageBinaryProperty',
+		type: 'string',
+		required: true,
+		default: DEFAULTS.imageBinaryProperty,
+		displayOptions: { show: { imageSource: ['binary'] } },
+		hint: 'The name of the input binary field that holds the image (PNG, JPEG or WebP)',
+		description: 'Binary field of each input item that holds the image to repaint',
+	},
+	{
+		displayName: LABELS.imageUrl,
+		name: 'imageUrl',
+		type: 'string',
+		required: true,
+		default: '',
+		placeholder: 'https://example.com/photo.jpg',
+		displayOptions: { show: { imageSource: ['url'] } },
+		description:
+			'Link to the image to repaint. fal must be able to download it. Must have the same width and height as the mask.',
+	},
+	{
+		displayName: LABELS.maskSource,
+		name: 'maskSource',
+		type: 'options',
+		noDataExpression: true,
+		options: [
+			{
+				name: LABELS.sourceBinary,
+				value: 'binary',
+				description: 'A mask image produced by an earlier node',
+			},
+			{
+				name: LABELS.sourceAlpha,
+				value: 'alpha',
+				description:
+					'Repaint the transparent part of the image itself (a PNG or WebP with a hole erased); no mask file needed',
+			},
+			{
+				name: LABELS.sourceRectangles,
+				value: 'rectangles',
+				description: 'Repaint one or more rectangles, in pixels or percent of the image; no mask file needed',
+			},
+			{
+				name: LABELS.sourceUrl,
+				value: 'url',
+				description: 'A public http(s) link to the mask, or a data: URI',
+			},
+		],
+		default: 'binary',
+	},
+	{
+		displayName: LABELS.maskRectangles,
+		name: 'maskRectangles',
+		type: 'fixedCollection',
+		typeOptions: { multipleValues: true },
+		placeholder: 'Add rectangle',
+		default: {},
+		displayOptions: { show: { maskSource: ['rectangles'] } },
+		description: 'Areas of the image to repaint; together they form the mask',
+		options: [
+			{
+				displayName: 'Rectangle',
+				name: 'rectangle',
+				values: [
+					{
+						displayName: 'Height',
+						name: 'height',
+						type: 'number',
+						default: 50,
+						description: 'Height of the rectangle',
+					},
+					{
+						displayName: 'Left',
+						name: 'left',
+						type: 'number',
+						default: 25,
+						description: 'Distance from the left edge of the image',
+					},
+					{
+						displayName: 'Top',
+						name: 'top',
+						type: 'number',
+						default: 25,
+						description: 'Distance from the top edge of the image',
+					},
+					{
+						displayName: 'Unit',
+						name: 'unit',
+						type: 'options',
+						options: [
+							{ name: 'Percent of the Image', value: 'percent' },
+							{ name: 'Pixels', value: 'px' },
+						],
+						default: 'percent',
+					},
+					{
+						displayName: 'Width',
+						name: 'width',
+						type: 'number',
+						default: 50,
+						description: 'Width of the rectangle',
+					},
+				],
+			},
+		],
+	},
+	{
+		displayName: LABELS.maskBinaryProperty,
+		name: 'maskBinaryProperty',
+		type: 'string',
+		required: true,
+		default: DEFAULTS.maskBinaryProperty,
+		displayOptions: { show: { maskSource: ['binary'] } },
+		hint: 'White pixels are repainted, black pixels are kept. Same width and height as the image.',
+		description: 'Binary field of each input item that holds the black-and-white mask',
+	},
+	{
+		displayName: LABELS.maskUrl,
+		name: 'maskUrl',
+		type: 'string',
+		required: true,
+		default: '',
+		placeholder: 'https://example.com/mask.png',
+		displayOptions: { show: { maskSource: ['url'] } },
+		description:
+			'Link to the black-and-white mask: white is repainted, black is kept. Must have the same width and height as the image.',
+	},
+];
+
+/** The Request ID that Submit returned (Get Status, Get Result, Cancel). */
+export const requestIdProperty: INodeProperties = {
+	displayName: LABELS.requestId,
+	name: 'requestId',
+	type: 'string',
+	required: true,
+	default: DEFAULTS.requestId,
+	placeholder: 'e.g. 764cabcf-b745-4b3e-ae38-1200304cf45b',
+	description: 'The fal request ID that Submit returned. By default taken from the incoming item.',
+};
+
+/** The `options` collection of an operation. */
+export function optionsCollection(options: INodeProperties[]): INodeProperties {
+	return {
+		displayName: LABELS.options,
+		name: 'options',
+		type: 'collection',
+		placeholder: 'Add option',
+		default: {},
+		options,
+	};
+}
+
+/** Node-level: how many items run at once, read from the first item. */
+export function concurrencyOption(description: string): INodeProperties {
+	return {
+		displayName: LABELS.concurrency,
+		name: 'concurrency',
+		type: 'number',
+		default: DEFAULTS.concurrency,
+		typeOptions: { minValue: LIMITS.concurrency.min, maxValue: LIMITS.concurrency.max, numberPrecision: 0 },
+		description,
+	};
+}
+
+export function timeoutOption(description: string): INodeProperties {
+	return {
+		displayName: LABELS.timeout,
+		name: 'timeout',
+		type: 'number',
+		default: DEFAULTS.timeoutSeconds,
+		typeOptions: { minValue: LIMITS.timeoutSeconds.min, maxValue: LIMITS.timeoutSeconds.max, numberPrecision: 0 },
+		description,
+	};
+}
+
+/** How fal's images come back (Fill, Get Result). */
+export const resultOptions: INodeProperties[] = [
+	{
+		displayName: LABELS.dropNsfw,
+		name: 'dropNsfw',
+		type: 'boolean',
+		default: false,
+		description:
+			'Whether to leave out images that fal flags as NSFW. When off, flagged images are returned with has_nsfw_concept set to true. If every image of an item is flagged, the item fails.',
+	},
+	{
+		displayName: LABELS.outputMode,
+		name: 'outputMode',
+		type: 'options',
+		options: [
+			{
+				name: 'Binary File',
+				value: 'binary',
+				description: 'Download each image into the item, for storage, e-mail or messaging nodes',
+			},
+			{
+				name: 'URL Only',
+				value: 'url',
+				description:
+					"Return fal's links and the JSON without downloading. With sync mode the link is a data: URI holding the whole image.",
+			},
+		],
+		default: DEFAULTS.outputMode,
+		description: 'Whether to download the images or only return their links',
+	},
+	{
+		displayName: LABELS.outputBinaryProperty,
+		name: 'outputBinaryProperty',
+		type: 'string',
+		default: DEFAULTS.outputBinaryProperty,
+		description: 'Binary field of each output item that receives the generated image',
+	},
+];
+
+/** The endpoint's own optional inputs, and how the mask is prepared (Fill, Submit). */
+export const requestOptions: INodeProperties[] = [
+	{
+		displayName: LABELS.enhancePrompt,
+		name: 'enhancePrompt',
+		type: 'boolean',
+		default: false,
+		description: 'Whether fal should rewrite the prompt into a more detailed one before generating',
+	},
+	{
+		displayName: LABELS.fitMask,
+		name: 'fitMask',
+		type: 'boolean',
+		default: false,
+		description:
+			'Whether to stretch a mask of another size to the image. Off by default, because a mask of the wrong size is usually the wrong mask.',
+	},
+	{
+		displayName: LABELS.growMask,
+		name: 'growMask',
+		type: 'number',
+		default: DEFAULTS.growMask,
+		typeOptions: { minValue: LIMITS.growMask.min, maxValue: LIMITS.growMask.max, numberPrecision: 0 },
+		description:
+			'Widen the repainted area by this many pixels on every side, which gives the model room to blend the new content in',
+	},
+	{
+		displayName: LABELS.invertMask,
+		name: 'invertMask',
+		type: 'boolean',
+		default: false,
+		description: 'Whether to swap the mask: repaint what it marks as kept, keep what it marks for repainting',
+	},
+	{
+		displayName: LABELS.maskThreshold,
+		name: 'maskThreshold',
+		type: 'number',
+		default: DEFAULTS.maskThreshold,
+		typeOptions: { minValue: LIMITS.maskThreshold.min, maxValue: LIMITS.maskThreshold.max, numberPrecision: 0 },
+		description: `Grey and coloured masks become pure black and white: pixels at least this bright are repainted. For ${q(LABELS.sourceAlpha)}: pixels less opaque than this are repainted.`,
+	},
+	{
+		displayName: LABELS.numImages,
+		name: 'numImages',
+		type: 'number',
+		default: DEFAULTS.numImages,
+		typeOptions: { minValue: LIMITS.numImages.min, maxValue: LIMITS.numImages.max, numberPrecision: 0 },
+		description: `How many variations to generate (${LIMITS.numImages.min}–${LIMITS.numImages.max}). Each becomes its own output item, and each is billed.`,
+	},
+	{
+		displayName: LABELS.outputFormat,
+		name: 'outputFormat',
+		type: 'options',
+		options: [
+			{ name: 'JPEG', value: 'jpeg', description: 'Smaller files' },
+			{ name: 'PNG', value: 'png', description: 'Lossless; the kept part stays exactly as it was' },
+		],
+		default: DEFAULTS.outputFormat,
+		description: 'File format of the generated images',
+	},
+	{
+		displayName: LABELS.syncMode,
+		name: 'syncMode',
+		type: 'boolean',
+		default: false,
+		description:
+			'Whether fal should return the images inline as data URIs instead of links. The images are then not kept in your fal request history.',
+	},
+	{
+		displayName: LABELS.safetyTolerance,
+		name: 'safetyTolerance',
+		type: 'options',
+		options: [
+			{ name: '1 (Most Strict)', value: '1' },
+			{ name: '2 (Default)', value: '2' },
+			{ name: '3', value: '3' },
+			{ name: '4', value: '4' },
+			{ name: '5', value: '5' },
+			{ name: '6 (Most Permissive)', value: '6' },
+		],
+		default: DEFAULTS.safetyTolerance,
+		description: 'How strictly fal filters the generated images',
+	},
+	{
+		displayName: LABELS.seed,
+		name: 'seed',
+		type: 'number',
+		default: 0,
+		typeOptions: { minValue: LIMITS.seed.min, maxValue: LIMITS.seed.max, numberPrecision: 0 },
+		description:
+			'Same seed, prompt and inputs give the same image. Leave the option out for a random seed; the seed used is returned in the output.',
+	},
+];
+
+/** Options sorted by display name, as n8n's lint rule for collections wants them. */
+export function byDisplayName(options: INodeProperties[]): INodeProperties[] {
+	return [...options].sort((a, b) => a.displayName.localeCompare(b.displayName));
+}
