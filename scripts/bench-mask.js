@@ -14,10 +14,16 @@ async function inputs() {
 	// An anti-aliased grey mask (a blurred rectangle) and an RGBA photo-sized image with a hole.
 	const raw = Buffer.alloc(SIZE.width * SIZE.height);
 	for (let y = 512; y < 1536; y++) raw.fill(255, y * SIZE.width + 512, y * SIZE.width + 1536);
-	const file = await sharp(raw, { raw: { ...SIZE, channels: 1 } }).blur(4).png().toBuffer();
+	const file = await sharp(raw, { raw: { ...SIZE, channels: 1 } })
+		.blur(4)
+		.png()
+		.toBuffer();
 	const rgba = Buffer.alloc(SIZE.width * SIZE.height * 4, 200);
-	for (let y = 512; y < 1536; y++) rgba.fill(0, (y * SIZE.width + 512) * 4, (y * SIZE.width + 1536) * 4);
-	const alpha = await sharp(rgba, { raw: { ...SIZE, channels: 4 } }).png().toBuffer();
+	for (let y = 512; y < 1536; y++)
+		rgba.fill(0, (y * SIZE.width + 512) * 4, (y * SIZE.width + 1536) * 4);
+	const alpha = await sharp(rgba, { raw: { ...SIZE, channels: 4 } })
+		.png()
+		.toBuffer();
 	return { file, alpha };
 }
 
@@ -26,7 +32,10 @@ async function main() {
 	const cases = {
 		file: { kind: 'file', bytes: file },
 		alpha: { kind: 'alpha', image: alpha },
-		rectangles: { kind: 'rectangles', rectangles: [{ left: 25, top: 25, width: 50, height: 50, unit: 'percent' }] },
+		rectangles: {
+			kind: 'rectangles',
+			rectangles: [{ left: 25, top: 25, width: 50, height: 50, unit: 'percent' }],
+		},
 	};
 	const results = {};
 	for (const [name, spec] of Object.entries(cases)) {

@@ -11,12 +11,17 @@ const { runNode, prepareBinary } = require('../test/helpers/n8nHarness');
 const { FluxProFill } = require('../nodes/FluxProFill/FluxProFill.node.ts');
 
 async function main() {
-	const { proxyUrl, apiKey, imagePath, maskPath, items, concurrency } = JSON.parse(process.argv[2] ?? '{}');
+	const { proxyUrl, apiKey, imagePath, maskPath, items, concurrency } = JSON.parse(
+		process.argv[2] ?? '{}',
+	);
 	const image = fs.readFileSync(imagePath);
 	const mask = fs.readFileSync(maskPath);
 	const inputItems = Array.from({ length: items }, (_, index) => ({
 		json: { index },
-		binary: { data: prepareBinary(image, 'image.png', 'image/png'), mask: prepareBinary(mask, 'mask.png', 'image/png') },
+		binary: {
+			data: prepareBinary(image, 'image.png', 'image/png'),
+			mask: prepareBinary(mask, 'mask.png', 'image/png'),
+		},
 	}));
 	global.gc?.();
 	const before = process.memoryUsage().rss;
@@ -24,7 +29,11 @@ async function main() {
 	const result = await runNode({
 		nodeType: new FluxProFill(),
 		typeName: 'n8n-nodes-fal-flux-fill.fluxProFill',
-		parameters: { operation: 'fill', prompt: 'a large picture', options: { outputFormat: 'png', concurrency } },
+		parameters: {
+			operation: 'fill',
+			prompt: 'a large picture',
+			options: { outputFormat: 'png', concurrency },
+		},
 		credentials: { falApi: { apiKey, proxyUrl } },
 		inputItems,
 		binaryMode: 'filesystem',
@@ -34,7 +43,16 @@ async function main() {
 	const peakRss = process.resourceUsage().maxRSS * 1024;
 	const outputBytes = (await result.binary(result.items[0])).length;
 	process.stdout.write(
-		JSON.stringify({ before, peakRss, growth: peakRss - before, imageBytes: image.length, maskBytes: mask.length, outputBytes, items: result.items.length, wallMs }),
+		JSON.stringify({
+			before,
+			peakRss,
+			growth: peakRss - before,
+			imageBytes: image.length,
+			maskBytes: mask.length,
+			outputBytes,
+			items: result.items.length,
+			wallMs,
+		}),
 	);
 }
 

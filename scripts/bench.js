@@ -34,7 +34,11 @@ async function fill(o) {
 	const result = await runNode({
 		nodeType: new FluxProFill(),
 		typeName: 'n8n-nodes-fal-flux-fill.fluxProFill',
-		parameters: { operation: 'fill', prompt: '={{ $json.prompt }}', options: { concurrency, ...options } },
+		parameters: {
+			operation: 'fill',
+			prompt: '={{ $json.prompt }}',
+			options: { concurrency, ...options },
+		},
 		credentials: { falApi: { apiKey: KEY, proxyUrl } },
 		inputItems: items,
 	});
@@ -71,83 +75,202 @@ async function direct(proxyUrl, image, mask, mode) {
 	return performance.now() - started;
 }
 
-const median = (/** @type {number[]} */ values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+const median = (/** @type {number[]} */ values) =>
+	[...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 const mb = (/** @type {number} */ bytes) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 const sha = (/** @type {Buffer} */ buffer) => createHash('sha256').update(buffer).digest('hex');
 
 async function main() {
 	// The emulator and the memory/mask benchmarks run as child processes: none outlives a Ctrl-C.
 	startReaper();
-	const emu = await startEmulatorProcess({ validKeys: [KEY], latencyMs: LATENCY_MS, concurrency: CAP });
+	const emu = await startEmulatorProcess({
+		validKeys: [KEY],
+		latencyMs: LATENCY_MS,
+		concurrency: CAP,
+	});
 	const rows = [];
-	const results = { latencyMs: LATENCY_MS, cap: CAP, batch: BATCH, node: process.version, cpus: os.cpus().length };
+	const results = {
+		latencyMs: LATENCY_MS,
+		cap: CAP,
+		batch: BATCH,
+		node: process.version,
+		cpus: os.cpus().length,
+	};
 	try {
 		const image = await makeTestImage({ width: 512, height: 512, format: 'png', seed: 1 });
-		const mask = await makeMask({ width: 512, height: 512, rect: { left: 128, top: 128, width: 256, height: 256 } });
+		const mask = await makeMask({
+			width: 512,
+			height: 512,
+			rect: { left: 128, top: 128, width: 256, height: 256 },
+		});
 
 		// 1. Batch: concurrency vs the ideal and vs one at a time.
 		const ideal = Math.ceil(BATCH / CAP) * LATENCY_MS;
-		const concurrent = await fill({ proxyUrl: emu.proxyUrl, items: itemsOf(image, mask, BATCH), concurrency: CAP });
-		const sequential = await fill({ proxyUrl: emu.proxyUrl, items: itemsOf(image, mask, BATCH), concurrency: 1 });
-		results.batch = { idealMs: ideal, concurrentMs: concurrent.ms, sequentialMs: sequential.ms, ratioToIdeal: concurrent.ms / ideal };
-		rows.push([`batch of ${BATCH}, ${LATENCY_MS} ms, cap ${CAP}: concurrency ${CAP}`, `${(concurrent.ms / 1000).toFixed(2)} s`, `${(concurrent.ms / ideal).toFixed(3)} × ideal ${(ideal / 1000).toFixed(1)} s`, '≤ 1.15']);
-		rows.push([`same batch, one at a time`, `${(sequential.ms / 1000).toFixed(2)} s`, `${(sequential.ms / concurrent.ms).toFixed(1)} × slower`, '']);
+		const concurrent = await fill({
+			proxyUrl: emu.proxyUrl,
+			items: itemsOf(image, mask, BATCH),
+			concurrency: CAP,
+		});
+		const sequential = await fill({
+			proxyUrl: emu.proxyUrl,
+			items: itemsOf(image, mask, BATCH),
+			concurrency: 1,
+		});
+		results.batch = {
+			idealMs: ideal,
+			concurrentMs: concurrent.ms,
+			sequentialMs: sequential.ms,
+			ratioToIdeal: concurrent.ms / ideal,
+		};
+		rows.push([
+			`batch of ${BATCH}, ${LATENCY_MS} ms, cap ${CAP}: concurrency ${CAP}`,
+			`${(concurrent.ms / 1000).toFixed(2)} s`,
+			`${(concurrent.ms / ideal).toFixed(3)} × ideal ${(ideal / 1000).toFixed(1)} s`,
+			'≤ 1.15',
+		]);
+		rows.push([
+			`same batch, one at a time`,
+			`${(sequential.ms / 1000).toFixed(2)} s`,
+			`${(sequential.ms / concurrent.ms).toFixed(1)} × slower`,
+			'',
+		]);
 
 		// 2. One item: the node vs a plain client script doing the same work.
 		const nodeTimes = [];
 		const streamTimes = [];
 		const pollTimes = [];
 		for (let i = 0; i < REPEATS; i++) {
-			nodeTimes.push((await fill({ proxyUrl: emu.proxyUrl, items: itemsOf(image, mask, 1), concurrency: 1 })).ms);
+			nodeTimes.push(
+				(await fill({ proxyUrl: emu.proxyUrl, items: itemsOf(image, mask, 1), concurrency: 1 })).ms,
+			);
 			streamTimes.push(await direct(emu.proxyUrl, image, mask, 'streaming'));
 			pollTimes.push(await direct(emu.proxyUrl, image, mask, 'polling'));
 		}
 		const nodeMs = median(nodeTimes);
 		const floorMs = median(streamTimes);
-		results.oneItem = { nodeMs, directStreamingMs: floorMs, directPollingMs: median(pollTimes), ratio: nodeMs / floorMs, overheadMs: nodeMs - floorMs, repeats: REPEATS };
-		rows.push([`one item: node (median of ${REPEATS})`, `${nodeMs.toFixed(0)} ms`, `${(nodeMs / floorMs).toFixed(3)} × direct client (${(nodeMs - floorMs).toFixed(0)} ms over)`, '≤ 1.05 (+50 ms)']);
-		rows.push([`one item: direct @fal-ai/client, streaming status`, `${floorMs.toFixed(0)} ms`, 'the floor', '']);
-		rows.push([`one item: direct @fal-ai/client, default polling`, `${median(pollTimes).toFixed(0)} ms`, 'fal.subscribe as documented', '']);
+		results.oneItem = {
+			nodeMs,
+			directStreamingMs: floorMs,
+			directPollingMs: median(pollTimes),
+			ratio: nodeMs / floorMs,
+			overheadMs: nodeMs - floorMs,
+			repeats: REPEATS,
+		};
+		rows.push([
+			`one item: node (median of ${REPEATS})`,
+			`${nodeMs.toFixed(0)} ms`,
+			`${(nodeMs / floorMs).toFixed(3)} × direct client (${(nodeMs - floorMs).toFixed(0)} ms over)`,
+			'≤ 1.05 (+50 ms)',
+		]);
+		rows.push([
+			`one item: direct @fal-ai/client, streaming status`,
+			`${floorMs.toFixed(0)} ms`,
+			'the floor',
+			'',
+		]);
+		rows.push([
+			`one item: direct @fal-ai/client, default polling`,
+			`${median(pollTimes).toFixed(0)} ms`,
+			'fal.subscribe as documented',
+			'',
+		]);
 
 		// 3. One mask for 32 items with 32 different images: bytes uploaded.
 		await emu.configure({ latencyMs: 0 });
 		await emu.reset();
-		const images = await Promise.all(Array.from({ length: BATCH }, (_, i) => makeTestImage({ width: 512, height: 512, format: 'png', seed: 100 + i })));
-		await fill({ proxyUrl: emu.proxyUrl, items: itemsOf(image, mask, BATCH, images), concurrency: CAP });
+		const images = await Promise.all(
+			Array.from({ length: BATCH }, (_, i) =>
+				makeTestImage({ width: 512, height: 512, format: 'png', seed: 100 + i }),
+			),
+		);
+		await fill({
+			proxyUrl: emu.proxyUrl,
+			items: itemsOf(image, mask, BATCH, images),
+			concurrency: CAP,
+		});
 		const { uploads } = await emu.stats();
 		// The node uploads the mask as it prepared it (pure black and white PNG), so tell
 		// the mask's uploads apart from the 32 distinct images by elimination.
 		const imageShas = new Set(images.map(sha));
 		const maskUploads = uploads.filter((u) => !imageShas.has(u.sha256));
 		const maskBytes = maskUploads.reduce((sum, u) => sum + u.bytes, 0);
-		results.maskReuse = { maskUploads: maskUploads.length, maskBytesUploaded: maskBytes, maskBytesWithoutReuse: BATCH * (maskUploads[0]?.bytes ?? 0), totalUploads: uploads.length };
-		rows.push([`one mask, ${BATCH} images: mask uploads`, `${maskUploads.length}`, `${maskBytes} mask bytes uploaded instead of ${BATCH} × ${maskUploads[0]?.bytes ?? 0}`, '1']);
+		results.maskReuse = {
+			maskUploads: maskUploads.length,
+			maskBytesUploaded: maskBytes,
+			maskBytesWithoutReuse: BATCH * (maskUploads[0]?.bytes ?? 0),
+			totalUploads: uploads.length,
+		};
+		rows.push([
+			`one mask, ${BATCH} images: mask uploads`,
+			`${maskUploads.length}`,
+			`${maskBytes} mask bytes uploaded instead of ${BATCH} × ${maskUploads[0]?.bytes ?? 0}`,
+			'1',
+		]);
 
 		// 4. Memory: 16 items of a 4 MP PNG image and mask, in a fresh process.
 		const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'fal-bench-'));
 		// Noise does not compress: a PNG as heavy as a 4 MP photo (a gradient would be 0.5 MiB).
-		const bigImage = await sharp(randomBytes(2048 * 2048 * 3), { raw: { width: 2048, height: 2048, channels: 3 } }).png().toBuffer();
-		const bigMask = await makeMask({ width: 2048, height: 2048, rect: { left: 512, top: 512, width: 1024, height: 1024 } });
+		const bigImage = await sharp(randomBytes(2048 * 2048 * 3), {
+			raw: { width: 2048, height: 2048, channels: 3 },
+		})
+			.png()
+			.toBuffer();
+		const bigMask = await makeMask({
+			width: 2048,
+			height: 2048,
+			rect: { left: 512, top: 512, width: 1024, height: 1024 },
+		});
 		fs.writeFileSync(path.join(tmp, 'image.png'), bigImage);
 		fs.writeFileSync(path.join(tmp, 'mask.png'), bigMask);
 		const memoryConcurrency = 4;
 		const out = execFileSync(
 			process.execPath,
-			['--expose-gc', path.join(__dirname, 'bench-memory.js'), JSON.stringify({ proxyUrl: emu.proxyUrl, apiKey: KEY, imagePath: path.join(tmp, 'image.png'), maskPath: path.join(tmp, 'mask.png'), items: 16, concurrency: memoryConcurrency })],
+			[
+				'--expose-gc',
+				path.join(__dirname, 'bench-memory.js'),
+				JSON.stringify({
+					proxyUrl: emu.proxyUrl,
+					apiKey: KEY,
+					imagePath: path.join(tmp, 'image.png'),
+					maskPath: path.join(tmp, 'mask.png'),
+					items: 16,
+					concurrency: memoryConcurrency,
+				}),
+			],
 			{ encoding: 'utf8', maxBuffer: 10 * 1024 * 1024 },
 		);
 		fs.rmSync(tmp, { recursive: true, force: true });
 		const memory = JSON.parse(out);
 		const perItem = memory.imageBytes + memory.maskBytes + memory.outputBytes;
 		const inFlight = memoryConcurrency * perItem;
-		results.memory = { ...memory, concurrency: memoryConcurrency, bytesInFlight: inFlight, bytesInvolved: 16 * perItem, ratioToInFlight: memory.growth / inFlight };
-		rows.push([`16 × 4 MP PNG (${mb(memory.imageBytes)} image + ${mb(memory.maskBytes)} mask → ${mb(memory.outputBytes)} out), concurrency ${memoryConcurrency}: peak RSS growth`, mb(memory.growth), `${(memory.growth / inFlight).toFixed(2)} × ${mb(inFlight)} in flight; ${(memory.growth / (16 * perItem)).toFixed(2)} × all ${mb(16 * perItem)}`, '≤ 3 × in flight']);
+		results.memory = {
+			...memory,
+			concurrency: memoryConcurrency,
+			bytesInFlight: inFlight,
+			bytesInvolved: 16 * perItem,
+			ratioToInFlight: memory.growth / inFlight,
+		};
+		rows.push([
+			`16 × 4 MP PNG (${mb(memory.imageBytes)} image + ${mb(memory.maskBytes)} mask → ${mb(memory.outputBytes)} out), concurrency ${memoryConcurrency}: peak RSS growth`,
+			mb(memory.growth),
+			`${(memory.growth / inFlight).toFixed(2)} × ${mb(inFlight)} in flight; ${(memory.growth / (16 * perItem)).toFixed(2)} × all ${mb(16 * perItem)}`,
+			'≤ 3 × in flight',
+		]);
 
 		// 5. Mask preparation for a 4 MP image (issue: masks without an image editor).
-		const masks = JSON.parse(execFileSync(process.execPath, ['--expose-gc', path.join(__dirname, 'bench-mask.js')], { encoding: 'utf8' }));
+		const masks = JSON.parse(
+			execFileSync(process.execPath, ['--expose-gc', path.join(__dirname, 'bench-mask.js')], {
+				encoding: 'utf8',
+			}),
+		);
 		results.maskPreparation = masks;
 		for (const [source, m] of Object.entries(masks)) {
-			rows.push([`prepare a 4 MP mask from ${source} (threshold, grow 8, PNG)`, `${m.medianMs.toFixed(0)} ms`, `peak RSS +${mb(m.rssGrowth)}`, '']);
+			rows.push([
+				`prepare a 4 MP mask from ${source} (threshold, grow 8, PNG)`,
+				`${m.medianMs.toFixed(0)} ms`,
+				`peak RSS +${mb(m.rssGrowth)}`,
+				'',
+			]);
 		}
 	} finally {
 		await emu.close();
@@ -156,8 +279,11 @@ async function main() {
 
 	fs.mkdirSync(OUT_DIR, { recursive: true });
 	fs.writeFileSync(path.join(OUT_DIR, 'bench.json'), JSON.stringify(results, null, 2));
-	const widths = [0, 1, 2, 3].map((col) => Math.max(...rows.map((row) => String(row[col]).length), 6));
-	const line = (row) => `| ${row.map((cell, col) => String(cell).padEnd(widths[col])).join(' | ')} |`;
+	const widths = [0, 1, 2, 3].map((col) =>
+		Math.max(...rows.map((row) => String(row[col]).length), 6),
+	);
+	const line = (row) =>
+		`| ${row.map((cell, col) => String(cell).padEnd(widths[col])).join(' | ')} |`;
 	console.log(line(['measurement', 'value', 'compared', 'target']));
 	console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
 	for (const row of rows) console.log(line(row));

@@ -28,7 +28,10 @@ async function main() {
 		fs.mkdirSync(workDir, { recursive: true });
 		const userFolder = path.join(workDir, 'n8n-home');
 		n8n.installCommunityPackage(userFolder, n8n.packPackage(workDir));
-		const env = n8n.n8nEnv(userFolder, { N8N_RESTRICT_FILE_ACCESS_TO: demoDir, N8N_LOG_LEVEL: 'info' });
+		const env = n8n.n8nEnv(userFolder, {
+			N8N_RESTRICT_FILE_ACCESS_TO: demoDir,
+			N8N_LOG_LEVEL: 'info',
+		});
 
 		await n8n.importCredentials(install, env, workDir, [
 			{ id: 'falDemoCredential', name: 'fal account', type: 'falApi', data: fal.credential },
@@ -36,7 +39,7 @@ async function main() {
 		await n8n.importWorkflow(install, env, workDir, loadWorkflow());
 
 		console.log(`Running the demo workflow against ${fal.label}…`);
-		const result = await n8n.executeWorkflow(install, env, "falFillDemo01");
+		const result = await n8n.executeWorkflow(install, env, 'falFillDemo01');
 		const fillRun = result.run?.data?.resultData?.runData?.['FLUX.1 Fill']?.[0];
 		if (!result.ok || !fillRun || fillRun.error) {
 			const error = result.run?.data?.resultData?.error ?? fillRun?.error;
@@ -44,10 +47,16 @@ async function main() {
 				`The workflow failed: ${error?.message ?? 'see n8n output'}${error?.description ? `\n${error.description}` : ''}\n${(result.stdout + result.stderr).slice(-3000)}`,
 			);
 		}
-		const written = fs.readdirSync(path.join(demoDir, 'output')).map((file) => path.join(demoDir, 'output', file));
-		console.log(`\nDone. FLUX.1 Fill made ${fillRun.data.main[0].length} image(s); the workflow wrote:`);
+		const written = fs
+			.readdirSync(path.join(demoDir, 'output'))
+			.map((file) => path.join(demoDir, 'output', file));
+		console.log(
+			`\nDone. FLUX.1 Fill made ${fillRun.data.main[0].length} image(s); the workflow wrote:`,
+		);
 		for (const file of written) console.log(`  ${file}  (${fs.statSync(file).size} bytes)`);
-		console.log(`\nInputs: ${path.join(demoDir, 'image.png')} and ${path.join(demoDir, 'mask.png')} (white = repainted).`);
+		console.log(
+			`\nInputs: ${path.join(demoDir, 'image.png')} and ${path.join(demoDir, 'mask.png')} (white = repainted).`,
+		);
 	} finally {
 		await fal.close();
 	}
@@ -55,7 +64,8 @@ async function main() {
 
 function prepareDemoDir() {
 	fs.mkdirSync(path.join(demoDir, 'output'), { recursive: true });
-	for (const file of fs.readdirSync(path.join(demoDir, 'output'))) fs.rmSync(path.join(demoDir, 'output', file));
+	for (const file of fs.readdirSync(path.join(demoDir, 'output')))
+		fs.rmSync(path.join(demoDir, 'output', file));
 	for (const file of ['image.png', 'mask.png']) {
 		fs.copyFileSync(path.join(n8n.REPO_DIR, 'examples', file), path.join(demoDir, file));
 	}
@@ -63,14 +73,21 @@ function prepareDemoDir() {
 
 /** The example workflow, with its paths moved when FAL_FILL_DEMO_DIR is set. */
 function loadWorkflow() {
-	const text = fs.readFileSync(path.join(n8n.REPO_DIR, 'examples', 'flux-fill-demo.workflow.json'), 'utf8');
+	const text = fs.readFileSync(
+		path.join(n8n.REPO_DIR, 'examples', 'flux-fill-demo.workflow.json'),
+		'utf8',
+	);
 	return JSON.parse(text.split(DEFAULT_DEMO_DIR).join(demoDir));
 }
 
 async function connectToFal() {
 	const key = process.env.FAL_KEY;
 	if (key) {
-		return { label: 'fal.ai (FAL_KEY is set: this run is billed)', credential: { apiKey: key, proxyUrl: '' }, close: async () => {} };
+		return {
+			label: 'fal.ai (FAL_KEY is set: this run is billed)',
+			credential: { apiKey: key, proxyUrl: '' },
+			close: async () => {},
+		};
 	}
 	const { startFalEmulator } = require('../test/emulator');
 	const demoKey = 'demo-key-id:demo-key-secret';

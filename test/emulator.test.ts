@@ -10,7 +10,6 @@ import { makeMask, makeTestImage, readPixels, startFalEmulator } from './emulato
 
 type Emulator = Awaited<ReturnType<typeof startFalEmulator>>;
 type Rect = { left: number; top: number; width: number; height: number };
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = any;
 
 const KEY = 'test-key-id:test-key-secret';
@@ -36,9 +35,12 @@ function startSideServer(): Promise<http.Server> {
 		const chunks: Buffer[] = [];
 		req.on('data', (c: Buffer) => chunks.push(c));
 		req.on('end', () => {
-			if (req.url === '/image.png') return void res.writeHead(200, { 'content-type': 'image/png' }).end(image);
-			if (req.url === '/mask.png') return void res.writeHead(200, { 'content-type': 'image/png' }).end(mask);
-			if (req.url === '/text') return void res.writeHead(200, { 'content-type': 'text/plain' }).end('not an image');
+			if (req.url === '/image.png')
+				return void res.writeHead(200, { 'content-type': 'image/png' }).end(image);
+			if (req.url === '/mask.png')
+				return void res.writeHead(200, { 'content-type': 'image/png' }).end(mask);
+			if (req.url === '/text')
+				return void res.writeHead(200, { 'content-type': 'text/plain' }).end('not an image');
 			if (req.url === '/hook' && req.method === 'POST') {
 				hooks.push(JSON.parse(Buffer.concat(chunks).toString('utf8')));
 				return void res.writeHead(200).end();
@@ -88,7 +90,11 @@ async function detailOf(input: Record<string, unknown>): Promise<Json[]> {
 	return error.body.detail;
 }
 
-function proxied(method: string, target: string, options: { key?: string | null; body?: unknown } = {}) {
+function proxied(
+	method: string,
+	target: string,
+	options: { key?: string | null; body?: unknown } = {},
+) {
 	const key = options.key === undefined ? KEY : options.key;
 	return fetch(emu.proxyUrl, {
 		method,
@@ -129,7 +135,8 @@ async function compare(input: Buffer, output: Buffer, rect: Rect) {
 		for (let x = 0; x < a.width; x++) {
 			const i = (y * a.width + x) * a.channels;
 			const diff = Math.max(...[0, 1, 2].map((c) => Math.abs(a.data[i + c] - b.data[i + c])));
-			const within = x >= rect.left && x < rect.left + rect.width && y >= rect.top && y < rect.top + rect.height;
+			const within =
+				x >= rect.left && x < rect.left + rect.width && y >= rect.top && y < rect.top + rect.height;
 			if (within) {
 				inside++;
 				if (diff > 8) changedInside++;
@@ -140,7 +147,11 @@ async function compare(input: Buffer, output: Buffer, rect: Rect) {
 			}
 		}
 	}
-	return { changedInside: changedInside / inside, maxDiffOutside, meanDiffOutside: sumDiffOutside / outside };
+	return {
+		changedInside: changedInside / inside,
+		maxDiffOutside,
+		meanDiffOutside: sumDiffOutside / outside,
+	};
 }
 
 const sha = (bytes: Buffer) => crypto.createHash('sha256').update(bytes).digest('hex');
@@ -174,11 +185,19 @@ describe('storage and CDN', () => {
 		expect(Buffer.from(await response.arrayBuffer()).equals(image)).toBe(true);
 
 		expect(emu.uploads).toEqual([
-			{ fileUrl: url, contentType: 'image/png', fileName: expect.stringMatching(/\.png$/), bytes: image.length, sha256: sha(image) },
+			{
+				fileUrl: url,
+				contentType: 'image/png',
+				fileName: expect.stringMatching(/\.png$/),
+				bytes: image.length,
+				sha256: sha(image),
+			},
 		]);
 		expect(emu.requests.map((r) => r.kind)).toEqual(['initiate', 'upload', 'file']);
 		const [initiate, upload] = emu.requests;
-		expect(initiate.target).toBe('https://rest.fal.ai/storage/upload/initiate?storage_type=fal-cdn-v3');
+		expect(initiate.target).toBe(
+			'https://rest.fal.ai/storage/upload/initiate?storage_type=fal-cdn-v3',
+		);
 		expect(initiate.query).toEqual({ storage_type: 'fal-cdn-v3' });
 		expect(initiate.body).toEqual({ content_type: 'image/png', file_name: expect.any(String) });
 		expect(initiate.auth).toBe('valid');
@@ -187,9 +206,13 @@ describe('storage and CDN', () => {
 	});
 
 	it('supports multipart uploads (initiate-multipart, part PUTs, complete)', async () => {
-		const initiate = await proxied('POST', 'https://rest.fal.ai/storage/upload/initiate-multipart?storage_type=fal-cdn-v3', {
-			body: { content_type: 'application/octet-stream', file_name: 'big.bin' },
-		});
+		const initiate = await proxied(
+			'POST',
+			'https://rest.fal.ai/storage/upload/initiate-multipart?storage_type=fal-cdn-v3',
+			{
+				body: { content_type: 'application/octet-stream', file_name: 'big.bin' },
+			},
+		);
 		const { upload_url, file_url } = (await initiate.json()) as Json;
 		const parts = [Buffer.alloc(1000, 1), Buffer.alloc(500, 2)];
 		const answers: Json[] = [];
@@ -229,24 +252,42 @@ describe('fill through the queue', () => {
 		const data = result.data as Json;
 		expect(result.requestId).toMatch(/^[0-9a-f-]{36}$/);
 		expect(data).toEqual({
-			images: [{ url: expect.stringMatching(new RegExp(`^${emu.url}/files/\\w+\\.png$`)), width: W, height: H, content_type: 'image/png' }],
+			images: [
+				{
+					url: expect.stringMatching(new RegExp(`^${emu.url}/files/\\w+\\.png$`)),
+					width: W,
+					height: H,
+					content_type: 'image/png',
+				},
+			],
 			timings: { inference: expect.any(Number) },
 			seed: 42,
 			has_nsfw_concepts: [false],
 			prompt: 'a red balloon',
 		});
-		const { changedInside, maxDiffOutside } = await compare(image, await download(data.images[0].url), RECT);
+		const { changedInside, maxDiffOutside } = await compare(
+			image,
+			await download(data.images[0].url),
+			RECT,
+		);
 		expect(changedInside).toBeGreaterThan(0.9);
 		expect(maxDiffOutside).toBe(0);
 
 		expect(updates.some((u) => u.status === 'IN_PROGRESS' && u.logs.length > 0)).toBe(true);
-		expect(updates[updates.length - 1]).toMatchObject({ status: 'COMPLETED', metrics: { inference_time: expect.any(Number) } });
+		expect(updates[updates.length - 1]).toMatchObject({
+			status: 'COMPLETED',
+			metrics: { inference_time: expect.any(Number) },
+		});
 		const statuses = emu.requests.filter((r) => r.kind === 'status');
 		expect(statuses[0].query).toEqual({ logs: '1' });
 		expect(statuses.map((r) => r.status).slice(-1)).toEqual([200]);
 		expect(statuses.slice(0, -1).every((r) => r.status === 202)).toBe(true);
 		const job = emu.jobs.get(result.requestId)!;
-		expect(job).toMatchObject({ status: 'COMPLETED', cancelled: false, input: expect.objectContaining({ seed: 42 }) });
+		expect(job).toMatchObject({
+			status: 'COMPLETED',
+			cancelled: false,
+			input: expect.objectContaining({ seed: 42 }),
+		});
 		expect(job.input.image_url).toMatch(new RegExp(`^${emu.url}/files/`)); // the Blob was uploaded first
 	});
 
@@ -254,7 +295,11 @@ describe('fill through the queue', () => {
 		emu.configure({ latencyMs: 60 });
 		const updates: Json[] = [];
 		const started = Date.now();
-		const result = await fill(baseInput(), { mode: 'streaming', logs: true, onQueueUpdate: (u: Json) => updates.push(u) });
+		const result = await fill(baseInput(), {
+			mode: 'streaming',
+			logs: true,
+			onQueueUpdate: (u: Json) => updates.push(u),
+		});
 		expect(Date.now() - started).toBeLessThan(1500);
 		const data = result.data as Json;
 		expect(data.images[0]).toMatchObject({ content_type: 'image/jpeg', width: W, height: H });
@@ -272,13 +317,17 @@ describe('fill through the queue', () => {
 	});
 
 	it('num_images 4 gives four different images; sync_mode gives data URIs', async () => {
-		const four = (await fill(baseInput({ num_images: 4, output_format: 'png', seed: 1 }))).data as Json;
+		const four = (await fill(baseInput({ num_images: 4, output_format: 'png', seed: 1 })))
+			.data as Json;
 		expect(four.images).toHaveLength(4);
 		expect(four.has_nsfw_concepts).toEqual([false, false, false, false]);
-		const hashes = await Promise.all(four.images.map(async (img: Json) => sha(await download(img.url))));
+		const hashes = await Promise.all(
+			four.images.map(async (img: Json) => sha(await download(img.url))),
+		);
 		expect(new Set(hashes).size).toBe(4);
 
-		const inline = (await fill(baseInput({ num_images: 2, sync_mode: true, output_format: 'png' }))).data as Json;
+		const inline = (await fill(baseInput({ num_images: 2, sync_mode: true, output_format: 'png' })))
+			.data as Json;
 		expect(inline.images).toHaveLength(2);
 		for (const img of inline.images) {
 			expect(img.url).toMatch(/^data:image\/png;base64,/);
@@ -308,15 +357,22 @@ describe('fill through the queue', () => {
 
 	it('loads inputs from other hosts, data: URIs and WebP; runs synchronously on fal.run', async () => {
 		const webp = await makeTestImage({ width: W, height: H, format: 'webp', seed: 3 });
-		const viaUrls = (await fill({
-			prompt: 'x',
-			image_url: `${sideUrl}/image.png`,
-			mask_url: `data:image/png;base64,${mask.toString('base64')}`,
-		})).data as Json;
+		const viaUrls = (
+			await fill({
+				prompt: 'x',
+				image_url: `${sideUrl}/image.png`,
+				mask_url: `data:image/png;base64,${mask.toString('base64')}`,
+			})
+		).data as Json;
 		expect(viaUrls.images[0]).toMatchObject({ width: W, height: H });
 
 		const sync = await client().run(ENDPOINT, {
-			input: { prompt: 'x', image_url: blob(webp, 'image/webp'), mask_url: `${sideUrl}/mask.png`, output_format: 'png' },
+			input: {
+				prompt: 'x',
+				image_url: blob(webp, 'image/webp'),
+				mask_url: `${sideUrl}/mask.png`,
+				output_format: 'png',
+			},
 		});
 		const data = sync.data as Json;
 		expect(sync.requestId).toBe(emu.requests.find((r) => r.kind === 'sync')!.requestId);
@@ -343,18 +399,30 @@ describe('validation errors surface from the result call as 422', () => {
 
 	it('reports enum, range and type errors like pydantic, all in one answer', async () => {
 		expect(await detailOf(baseInput({ output_format: 'gif' }))).toEqual([
-			expect.objectContaining({ loc: ['body', 'output_format'], type: 'enum', msg: "Input should be 'jpeg' or 'png'" }),
+			expect.objectContaining({
+				loc: ['body', 'output_format'],
+				type: 'enum',
+				msg: "Input should be 'jpeg' or 'png'",
+			}),
 		]);
 		expect(await detailOf(baseInput({ safety_tolerance: 2 }))).toEqual([
-			expect.objectContaining({ loc: ['body', 'safety_tolerance'], type: 'enum', msg: "Input should be '1', '2', '3', '4', '5' or '6'" }),
+			expect.objectContaining({
+				loc: ['body', 'safety_tolerance'],
+				type: 'enum',
+				msg: "Input should be '1', '2', '3', '4', '5' or '6'",
+			}),
 		]);
 		expect((await detailOf(baseInput({ num_images: 0 })))[0]).toMatchObject({
-			type: 'greater_than_equal', msg: 'Input should be greater than or equal to 1',
+			type: 'greater_than_equal',
+			msg: 'Input should be greater than or equal to 1',
 		});
 		expect((await detailOf(baseInput({ num_images: 5 })))[0]).toMatchObject({
-			type: 'less_than_equal', msg: 'Input should be less than or equal to 4',
+			type: 'less_than_equal',
+			msg: 'Input should be less than or equal to 4',
 		});
-		const detail = await detailOf(baseInput({ prompt: 5, seed: { n: 1 }, sync_mode: [], num_images: 1.5 }));
+		const detail = await detailOf(
+			baseInput({ prompt: 5, seed: { n: 1 }, sync_mode: [], num_images: 1.5 }),
+		);
 		expect(detail.map((d) => [d.loc[1], d.type])).toEqual([
 			['prompt', 'string_type'],
 			['seed', 'int_type'],
@@ -364,30 +432,53 @@ describe('validation errors surface from the result call as 422', () => {
 	});
 
 	it('reports images that cannot be loaded, mismatched sizes and policy violations', async () => {
-		const unloadable = await detailOf({ prompt: 'x', image_url: `${sideUrl}/missing.png`, mask_url: `${sideUrl}/text` });
+		const unloadable = await detailOf({
+			prompt: 'x',
+			image_url: `${sideUrl}/missing.png`,
+			mask_url: `${sideUrl}/text`,
+		});
 		expect(unloadable).toEqual([
-			expect.objectContaining({ loc: ['body', 'image_url'], type: 'image_load_error', msg: expect.stringMatching(/could not load image/i) }),
+			expect.objectContaining({
+				loc: ['body', 'image_url'],
+				type: 'image_load_error',
+				msg: expect.stringMatching(/could not load image/i),
+			}),
 			expect.objectContaining({ loc: ['body', 'mask_url'], type: 'image_load_error' }),
 		]);
-		const smallMask = await makeMask({ width: 32, height: 32, rect: { left: 0, top: 0, width: 8, height: 8 } });
+		const smallMask = await makeMask({
+			width: 32,
+			height: 32,
+			rect: { left: 0, top: 0, width: 8, height: 8 },
+		});
 		expect(await detailOf(baseInput({ mask_url: blob(smallMask, 'image/png') }))).toEqual([
-			{ loc: ['body', 'mask_url'], msg: `Mask dimensions (32x32) must match image dimensions (${W}x${H})`, type: 'value_error' },
+			{
+				loc: ['body', 'mask_url'],
+				msg: `Mask dimensions (32x32) must match image dimensions (${W}x${H})`,
+				type: 'value_error',
+			},
 		]);
 		expect((await detailOf(baseInput({ prompt: 'policy-violation-test' })))[0]).toMatchObject({
-			loc: ['body', 'prompt'], type: 'content_policy_violation',
+			loc: ['body', 'prompt'],
+			type: 'content_policy_violation',
 		});
 	});
 });
 
 describe('authentication', () => {
 	it('answers 401 for an unknown key and 403 for a locked one, on every API call', async () => {
-		const wrong = await rejectionOf(createFalClient({ credentials: WRONG_KEY, proxyUrl: { url: emu.proxyUrl, when: 'always' } })
-			.storage.upload(blob(image, 'image/png')));
+		const wrong = await rejectionOf(
+			createFalClient({
+				credentials: WRONG_KEY,
+				proxyUrl: { url: emu.proxyUrl, when: 'always' },
+			}).storage.upload(blob(image, 'image/png')),
+		);
 		expect(wrong).toBeInstanceOf(ApiError);
 		expect(wrong.status).toBe(401);
 		expect(wrong.body).toEqual({ detail: 'No user found for Key ID and Secret' });
 
-		const locked = await rejectionOf(client(LOCKED_KEY).queue.submit(ENDPOINT, { input: { prompt: 'x' } }));
+		const locked = await rejectionOf(
+			client(LOCKED_KEY).queue.submit(ENDPOINT, { input: { prompt: 'x' } }),
+		);
 		expect(locked.status).toBe(403);
 		expect(locked.body.detail).toMatch(/^User is locked\. Reason: Exhausted balance/);
 
@@ -402,7 +493,8 @@ describe('authentication', () => {
 		await rejectionOf(client(WRONG_KEY).queue.submit(ENDPOINT, { input: { prompt: 'x' } }));
 		await rejectionOf(client(LOCKED_KEY).queue.submit(ENDPOINT, { input: { prompt: 'x' } }));
 		const recorded = JSON.stringify(emu.requests);
-		for (const secret of [KEY, WRONG_KEY, LOCKED_KEY, 'test-key-secret']) expect(recorded).not.toContain(secret);
+		for (const secret of [KEY, WRONG_KEY, LOCKED_KEY, 'test-key-secret'])
+			expect(recorded).not.toContain(secret);
 		expect(emu.requests.every((r) => !('authorization' in r.headers))).toBe(true);
 	});
 });
@@ -413,16 +505,27 @@ describe('queue behaviour', () => {
 		const fal = client();
 		const first = await fal.queue.submit(ENDPOINT, { input: baseInput() });
 		const second = await fal.queue.submit(ENDPOINT, { input: baseInput() });
-		expect(first).toMatchObject({ status: 'IN_QUEUE', queue_position: 0, status_url: `${QUEUE}/requests/${first.request_id}/status` });
-		expect((await fal.queue.status(ENDPOINT, { requestId: second.request_id, logs: false })) as Json).toMatchObject({
-			status: 'IN_QUEUE', queue_position: 1,
+		expect(first).toMatchObject({
+			status: 'IN_QUEUE',
+			queue_position: 0,
+			status_url: `${QUEUE}/requests/${first.request_id}/status`,
+		});
+		expect(
+			(await fal.queue.status(ENDPOINT, { requestId: second.request_id, logs: false })) as Json,
+		).toMatchObject({
+			status: 'IN_QUEUE',
+			queue_position: 1,
 		});
 
 		await fal.queue.cancel(ENDPOINT, { requestId: first.request_id });
-		const cancelled = await rejectionOf(fal.queue.result(ENDPOINT, { requestId: first.request_id }));
+		const cancelled = await rejectionOf(
+			fal.queue.result(ENDPOINT, { requestId: first.request_id }),
+		);
 		expect(cancelled.status).toBe(400);
 		expect(cancelled.body).toEqual({ detail: 'Request was cancelled' });
-		expect((await fal.queue.status(ENDPOINT, { requestId: second.request_id, logs: false })) as Json).toMatchObject({ queue_position: 0 });
+		expect(
+			(await fal.queue.status(ENDPOINT, { requestId: second.request_id, logs: false })) as Json,
+		).toMatchObject({ queue_position: 0 });
 		const early = await rejectionOf(fal.queue.result(ENDPOINT, { requestId: second.request_id }));
 		expect(early.body).toEqual({ detail: 'Request is still in progress' });
 
@@ -436,7 +539,9 @@ describe('queue behaviour', () => {
 		const done = await rejectionOf(fal.queue.cancel(ENDPOINT, { requestId: second.request_id }));
 		expect(done.status).toBe(400);
 		expect(done.body).toEqual({ status: 'ALREADY_COMPLETED' });
-		expect((await rejectionOf(fal.queue.result(ENDPOINT, { requestId: 'no-such-id' }))).status).toBe(404);
+		expect(
+			(await rejectionOf(fal.queue.result(ENDPOINT, { requestId: 'no-such-id' }))).status,
+		).toBe(404);
 	});
 
 	it("stops a running job when the client's subscribe timeout cancels it", async () => {
@@ -452,22 +557,37 @@ describe('queue behaviour', () => {
 
 describe('webhooks', () => {
 	it('POSTs OK with the output, and ERROR with the detail of a failed run', async () => {
-		const ok = await client().queue.submit(ENDPOINT, { input: baseInput(), webhookUrl: `${sideUrl}/hook` });
-		const bad = await client().queue.submit(ENDPOINT, { input: { prompt: 'x' }, webhookUrl: `${sideUrl}/hook` });
-		expect(emu.requests.find((r) => r.kind === 'submit')!.query).toEqual({ fal_webhook: `${sideUrl}/hook` });
+		const ok = await client().queue.submit(ENDPOINT, {
+			input: baseInput(),
+			webhookUrl: `${sideUrl}/hook`,
+		});
+		const bad = await client().queue.submit(ENDPOINT, {
+			input: { prompt: 'x' },
+			webhookUrl: `${sideUrl}/hook`,
+		});
+		expect(emu.requests.find((r) => r.kind === 'submit')!.query).toEqual({
+			fal_webhook: `${sideUrl}/hook`,
+		});
 		await waitFor(() => hooks.length === 2);
 		const byId = Object.fromEntries(hooks.map((h) => [h.request_id, h]));
 		expect(byId[ok.request_id]).toMatchObject({
-			gateway_request_id: ok.request_id, status: 'OK', payload: { images: [expect.objectContaining({ width: W })] },
+			gateway_request_id: ok.request_id,
+			status: 'OK',
+			payload: { images: [expect.objectContaining({ width: W })] },
 		});
 		expect(byId[bad.request_id]).toMatchObject({
-			status: 'ERROR', error: expect.any(String), payload: { detail: expect.arrayContaining([expect.objectContaining({ type: 'missing' })]) },
+			status: 'ERROR',
+			error: expect.any(String),
+			payload: { detail: expect.arrayContaining([expect.objectContaining({ type: 'missing' })]) },
 		});
 		await waitFor(() => emu.webhooks.every((w) => w.status === 200));
 	});
 
 	it('records a webhook that cannot be delivered and carries on', async () => {
-		await client().queue.submit(ENDPOINT, { input: baseInput(), webhookUrl: 'http://127.0.0.1:1/hook' });
+		await client().queue.submit(ENDPOINT, {
+			input: baseInput(),
+			webhookUrl: 'http://127.0.0.1:1/hook',
+		});
 		await waitFor(() => emu.webhooks.length === 1 && emu.webhooks[0].error !== undefined);
 		expect(emu.webhooks[0].error).toMatch(/fetch failed/);
 	});
@@ -491,7 +611,12 @@ describe('fault injection', () => {
 	});
 
 	it('a 502 HTML page once on a sync run is retried by the client, which then succeeds', async () => {
-		emu.fail({ kind: 'sync', status: 502, contentType: 'text/html', body: '<html>Bad gateway</html>' });
+		emu.fail({
+			kind: 'sync',
+			status: 502,
+			contentType: 'text/html',
+			body: '<html>Bad gateway</html>',
+		});
 		const result = await client().run(ENDPOINT, { input: baseInput() });
 		expect((result.data as Json).images).toHaveLength(1);
 		expect(emu.requests.filter((r) => r.kind === 'sync').map((r) => r.status)).toEqual([502, 200]);
@@ -511,15 +636,24 @@ describe('fault injection', () => {
 	});
 
 	it('refuses a submit (no job), or accepts it and still answers an error', async () => {
-		emu.fail({ kind: 'submit', status: 429, headers: { 'retry-after': '1' }, body: { detail: 'Too many requests' } });
-		const refused = await proxied('POST', 'https://queue.fal.run/fal-ai/flux-pro/v1/fill', { body: { prompt: 'x' } });
+		emu.fail({
+			kind: 'submit',
+			status: 429,
+			headers: { 'retry-after': '1' },
+			body: { detail: 'Too many requests' },
+		});
+		const refused = await proxied('POST', 'https://queue.fal.run/fal-ai/flux-pro/v1/fill', {
+			body: { prompt: 'x' },
+		});
 		expect(refused.status).toBe(429);
 		expect(refused.headers.get('retry-after')).toBe('1');
 		expect(await refused.json()).toEqual({ detail: 'Too many requests' });
 		expect(emu.jobs.size).toBe(0);
 
 		emu.fail({ kind: 'submit', status: 504, acceptThenFail: true });
-		const ambiguous = await proxied('POST', 'https://queue.fal.run/fal-ai/flux-pro/v1/fill', { body: { prompt: 'x' } });
+		const ambiguous = await proxied('POST', 'https://queue.fal.run/fal-ai/flux-pro/v1/fill', {
+			body: { prompt: 'x' },
+		});
 		expect(ambiguous.status).toBe(504);
 		const id = ambiguous.headers.get('x-fal-request-id')!;
 		expect(emu.jobs.has(id)).toBe(true);
@@ -548,7 +682,10 @@ describe('fault injection', () => {
 describe('lifecycle', () => {
 	it('close() ends open status streams and resolves', async () => {
 		const local = await startFalEmulator({ concurrency: 0 });
-		const fal = createFalClient({ credentials: KEY, proxyUrl: { url: local.proxyUrl, when: 'always' } });
+		const fal = createFalClient({
+			credentials: KEY,
+			proxyUrl: { url: local.proxyUrl, when: 'always' },
+		});
 		const { request_id } = await fal.queue.submit(ENDPOINT, { input: { prompt: 'x' } });
 		const stream = await fal.queue.streamStatus(ENDPOINT, { requestId: request_id, logs: false });
 		const first = new Promise((resolve) => stream.on('data', resolve));

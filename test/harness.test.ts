@@ -32,7 +32,13 @@ class TestApi implements ICredentialType {
 	name = 'testApi';
 	displayName = 'Test API';
 	properties: ICredentialType['properties'] = [
-		{ displayName: 'API Key', name: 'apiKey', type: 'string', typeOptions: { password: true }, default: '' },
+		{
+			displayName: 'API Key',
+			name: 'apiKey',
+			type: 'string',
+			typeOptions: { password: true },
+			default: '',
+		},
 	];
 	authenticate: ICredentialType['authenticate'] = {
 		type: 'generic',
@@ -111,10 +117,16 @@ async function processItem(ctx: IExecuteFunctions, i: number): Promise<INodeExec
 		json.apiKey = (await ctx.getCredentials('testApi', i)).apiKey;
 	}
 	const url = ctx.getNodeParameter('callUrl', i) as string;
-	if (url) json.response = await ctx.helpers.httpRequestWithAuthentication.call(ctx, 'testApi', { url, json: true });
+	if (url)
+		json.response = await ctx.helpers.httpRequestWithAuthentication.call(ctx, 'testApi', {
+			url,
+			json: true,
+		});
 	return {
 		json,
-		binary: { result: await ctx.helpers.prepareBinaryData(output, 'result.bin', 'application/octet-stream') },
+		binary: {
+			result: await ctx.helpers.prepareBinaryData(output, 'result.bin', 'application/octet-stream'),
+		},
 		pairedItem: { item: i },
 	};
 }
@@ -211,7 +223,10 @@ describe('runNode', () => {
 		expect(error).toMatchObject({ node: { name: 'Harness Probe' } });
 		// n8n's own record is a plain copy with the same fields (not an instance).
 		expect(recordedError).not.toBeInstanceOf(NodeOperationError);
-		expect(recordedError).toMatchObject({ message: 'Refusing item 1', description: 'probe failure' });
+		expect(recordedError).toMatchObject({
+			message: 'Refusing item 1',
+			description: 'probe failure',
+		});
 		expect(run.status).toBe('error');
 		expect(run.data.resultData.lastNodeExecuted).toBe('Harness Probe');
 		expect(items).toEqual([]);
@@ -263,7 +278,10 @@ describe('runNode', () => {
 		const cancelSignalFired = jest.fn();
 		const { items, run } = await runNode({
 			// Abort from outside, while the node is suspended waiting.
-			nodeType: harnessProbe({ started: () => setTimeout(() => controller.abort(), 20), cancelSignalFired }),
+			nodeType: harnessProbe({
+				started: () => setTimeout(() => controller.abort(), 20),
+				cancelSignalFired,
+			}),
 			parameters: { waitForCancel: true },
 			inputItems: [{ json: {} }],
 			abortSignal: controller.signal,
@@ -279,13 +297,28 @@ describe('runWorkflow', () => {
 	it('runs a multi-node workflow where a later node reads an earlier one via pairedItem', async () => {
 		const bytes = randomBytes(32);
 		const nodes = [
-			{ id: '1', name: 'Source', type: SOURCE_NODE_TYPE, typeVersion: 1, position: [0, 0] as [number, number], parameters: {} },
 			{
-				id: '2', name: 'First', type: PROBE_TYPE, typeVersion: 1, position: [200, 0] as [number, number],
+				id: '1',
+				name: 'Source',
+				type: SOURCE_NODE_TYPE,
+				typeVersion: 1,
+				position: [0, 0] as [number, number],
+				parameters: {},
+			},
+			{
+				id: '2',
+				name: 'First',
+				type: PROBE_TYPE,
+				typeVersion: 1,
+				position: [200, 0] as [number, number],
 				parameters: { prompt: '={{ $json.prompt }}' },
 			},
 			{
-				id: '3', name: 'Second', type: PROBE_TYPE, typeVersion: 1, position: [400, 0] as [number, number],
+				id: '3',
+				name: 'Second',
+				type: PROBE_TYPE,
+				typeVersion: 1,
+				position: [400, 0] as [number, number],
 				parameters: { prompt: "={{ $('Source').item.json.prompt }}!", binaryProperty: 'result' },
 			},
 		];
@@ -296,7 +329,10 @@ describe('runWorkflow', () => {
 
 		const run = await runWorkflow(
 			{ nodes, connections },
-			{ [SOURCE_NODE_TYPE]: createSourceNodeType([imageItem('q', bytes)]), [PROBE_TYPE]: harnessProbe() },
+			{
+				[SOURCE_NODE_TYPE]: createSourceNodeType([imageItem('q', bytes)]),
+				[PROBE_TYPE]: harnessProbe(),
+			},
 			{},
 			{ binaryMode: 'filesystem' },
 		);

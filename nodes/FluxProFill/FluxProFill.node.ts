@@ -1,7 +1,93 @@
-import type { IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeDescription } from 'n8n-workflow';
+import {
+	NodeConnectionTypes,
+	type IExecuteFunctions,
+	type INodeExecutionData,
+	type INodeType,
+	type INodeTypeDescription,
+} from 'n8n-workflow';
 
+import * as cancel from './actions/cancel.operation';
+import * as fill from './actions/fill.operation';
+import * as getResult from './actions/getResult.operation';
+import * as getStatus from './actions/getStatus.operation';
 import { router } from './actions/router';
-import { versionDescription } from './actions/versionDescription';
+import * as submit from './actions/submit.operation';
+import { LABELS } from './helpers/spec';
+
+/** The node as n8n's editor shows it: operation first, then each operation's own parameters. */
+const versionDescription: INodeTypeDescription = {
+	displayName: 'FLUX.1 [pro] Fill (fal)',
+	name: 'fluxProFill',
+	icon: 'file:fal.svg',
+	group: ['transform'],
+	version: 1,
+	subtitle:
+		'={{ ({ fill: "Fill", submit: "Submit", getStatus: "Get Status", getResult: "Get Result", cancel: "Cancel" })[$parameter["operation"]] }}',
+	description: 'Repaint the masked part of an image from a prompt with FLUX.1 [pro] Fill on fal.ai',
+	defaults: {
+		name: 'FLUX.1 Fill',
+	},
+	// The plugin's rules predate NodeConnectionTypes, which n8n's own nodes use now.
+	// eslint-disable-next-line n8n-nodes-base/node-class-description-inputs-wrong-regular-node
+	inputs: [NodeConnectionTypes.Main],
+	// eslint-disable-next-line n8n-nodes-base/node-class-description-outputs-wrong
+	outputs: [NodeConnectionTypes.Main],
+	credentials: [
+		{
+			name: 'falApi',
+			required: true,
+		},
+	],
+	usableAsTool: true,
+	properties: [
+		{
+			displayName: LABELS.operation,
+			name: 'operation',
+			type: 'options',
+			noDataExpression: true,
+			options: [
+				{
+					name: 'Cancel',
+					value: 'cancel',
+					action: 'Cancel a submitted fill request',
+					description: 'Ask fal to stop a request made with Submit',
+				},
+				{
+					name: 'Fill',
+					value: 'fill',
+					action: 'Repaint the masked part of an image',
+					description: 'Upload image and mask, wait for fal, and return the generated images',
+				},
+				{
+					name: 'Get Result',
+					value: 'getResult',
+					action: 'Get the images of a submitted fill request',
+					description:
+						'Return the images of a request made with Submit, waiting if it is still running',
+				},
+				{
+					name: 'Get Status',
+					value: 'getStatus',
+					action: 'Get the status of a submitted fill request',
+					description: 'Queue position, status and logs of a request made with Submit',
+				},
+				{
+					name: 'Submit',
+					value: 'submit',
+					action: 'Submit a fill request without waiting',
+					description:
+						"Put the request in fal's queue and return its ID at once; optionally fal calls a webhook when done",
+				},
+			],
+			default: 'fill',
+		},
+		...fill.description,
+		...submit.description,
+		...getStatus.description,
+		...getResult.description,
+		...cancel.description,
+	],
+};
 
 export class FluxProFill implements INodeType {
 	description: INodeTypeDescription = versionDescription;

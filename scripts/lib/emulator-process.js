@@ -9,7 +9,9 @@ const path = require('node:path');
  * @param {object} options startFalEmulator options
  */
 async function startEmulatorProcess(options) {
-	const child = fork(path.join(__dirname, 'emulator-child.js'), [JSON.stringify(options)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+	const child = fork(path.join(__dirname, 'emulator-child.js'), [JSON.stringify(options)], {
+		stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+	});
 	/** @type {(type: string) => Promise<any>} */
 	const next = (type) =>
 		new Promise((resolve, reject) => {
@@ -19,7 +21,8 @@ async function startEmulatorProcess(options) {
 				child.off('exit', onExit);
 				resolve(message);
 			};
-			const onExit = (/** @type {number} */ code) => reject(new Error(`emulator process exited with code ${code}`));
+			const onExit = (/** @type {number} */ code) =>
+				reject(new Error(`emulator process exited with code ${code}`));
 			child.on('message', onMessage);
 			child.once('exit', onExit);
 		});

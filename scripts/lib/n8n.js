@@ -32,7 +32,12 @@ async function ensureN8n() {
 		child.once('error', reject);
 		child.once('close', (code, signal) => {
 			if (code === 0) resolve(stdout);
-			else reject(new Error(`scripts/ensure-n8n.sh failed (${signal ?? `exit code ${code}`}); its messages are above`));
+			else
+				reject(
+					new Error(
+						`scripts/ensure-n8n.sh failed (${signal ?? `exit code ${code}`}); its messages are above`,
+					),
+				);
 		});
 	});
 	const dir = String(out).trim().split('\n').pop() ?? '';
@@ -42,7 +47,8 @@ async function ensureN8n() {
 		n8nEntry: path.join(dir, 'node_modules', 'n8n', 'bin', 'n8n'),
 	};
 	for (const file of [install.nodeBin, install.n8nEntry]) {
-		if (!fs.existsSync(file)) throw new Error(`n8n install is incomplete: ${file} is missing (delete ${dir} and retry)`);
+		if (!fs.existsSync(file))
+			throw new Error(`n8n install is incomplete: ${file} is missing (delete ${dir} and retry)`);
 	}
 	return install;
 }
@@ -51,7 +57,10 @@ async function ensureN8n() {
 /** @param {string} outDir */
 function packPackage(outDir) {
 	fs.mkdirSync(outDir, { recursive: true });
-	const out = execFileSync('npm', ['pack', '--silent', '--pack-destination', outDir], { cwd: REPO_DIR, encoding: 'utf8' });
+	const out = execFileSync('npm', ['pack', '--silent', '--pack-destination', outDir], {
+		cwd: REPO_DIR,
+		encoding: 'utf8',
+	});
 	return path.join(outDir, out.trim().split('\n').pop() ?? '');
 }
 
@@ -130,7 +139,10 @@ function n8nCommand(install, env, args) {
 	return {
 		command: install.nodeBin,
 		args: [install.n8nEntry, ...args],
-		env: { ...env, PATH: [nodeDir, env.PATH ?? process.env.PATH ?? ''].filter(Boolean).join(path.delimiter) },
+		env: {
+			...env,
+			PATH: [nodeDir, env.PATH ?? process.env.PATH ?? ''].filter(Boolean).join(path.delimiter),
+		},
 	};
 }
 
@@ -192,7 +204,11 @@ async function n8nCli(install, env, args, { timeoutMs = 180_000 } = {}) {
 	const brokerPort = env.N8N_RUNNERS_BROKER_PORT || String(await freePort());
 	const spec = n8nCommand(install, { ...env, N8N_RUNNERS_BROKER_PORT: brokerPort }, args);
 	return await new Promise((resolve, reject) => {
-		const child = spawn(spec.command, spec.args, { env: spec.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+		const child = spawn(spec.command, spec.args, {
+			env: spec.env,
+			stdio: ['ignore', 'pipe', 'pipe'],
+			detached: true,
+		});
 		if (child.pid) processGroupObserver?.started(child.pid, `n8n ${args[0]}`, spec.command);
 		let stdout = '';
 		let stderr = '';
@@ -200,7 +216,11 @@ async function n8nCli(install, env, args, { timeoutMs = 180_000 } = {}) {
 		child.stderr.on('data', (chunk) => (stderr += chunk));
 		const timer = setTimeout(() => {
 			killProcessGroup(child.pid);
-			reject(new Error(`n8n ${args.join(' ')} did not finish within ${timeoutMs / 1000} s\n${stdout}\n${stderr}`));
+			reject(
+				new Error(
+					`n8n ${args.join(' ')} did not finish within ${timeoutMs / 1000} s\n${stdout}\n${stderr}`,
+				),
+			);
 		}, timeoutMs);
 		child.on('error', (error) => {
 			clearTimeout(timer);
@@ -219,7 +239,9 @@ async function n8nCli(install, env, args, { timeoutMs = 180_000 } = {}) {
 async function expectCliOk(install, env, args, options) {
 	const result = await n8nCli(install, env, args, options);
 	if (result.code !== 0) {
-		throw new Error(`n8n ${args.join(' ')} failed with exit code ${result.code}\n${result.stdout}\n${result.stderr}`);
+		throw new Error(
+			`n8n ${args.join(' ')} failed with exit code ${result.code}\n${result.stdout}\n${result.stderr}`,
+		);
 	}
 	return result;
 }
@@ -248,13 +270,18 @@ async function importWorkflow(install, env, workDir, workflow) {
  * @param {N8nInstall} install @param {NodeJS.ProcessEnv} env @param {string} workDir @param {{ id: string }[]} workflows
  */
 async function importWorkflows(install, env, workDir, workflows) {
-	const file = path.join(workDir, `workflows-${workflows.map((workflow) => workflow.id).join('-')}.json`);
+	const file = path.join(
+		workDir,
+		`workflows-${workflows.map((workflow) => workflow.id).join('-')}.json`,
+	);
 	fs.writeFileSync(file, JSON.stringify(workflows));
 	const result = await expectCliOk(install, env, ['import:workflow', `--input=${file}`]);
 	// n8n skips workflows that break its import policy with only a warning: insist on all.
 	const imported = /Successfully imported (\d+) workflows?/.exec(result.stdout + result.stderr);
 	if (!imported || Number(imported[1]) !== workflows.length) {
-		throw new Error(`n8n imported ${imported?.[1] ?? 'no'} of ${workflows.length} workflows\n${result.stdout}\n${result.stderr}`);
+		throw new Error(
+			`n8n imported ${imported?.[1] ?? 'no'} of ${workflows.length} workflows\n${result.stdout}\n${result.stderr}`,
+		);
 	}
 }
 
@@ -274,8 +301,18 @@ async function publishWorkflow(install, env, workflowId) {
  * @returns {Promise<{ ok: boolean, run: any, stdout: string, stderr: string }>}
  */
 async function executeWorkflow(install, env, workflowId, options) {
-	const result = await n8nCli(install, env, ['execute', `--id=${workflowId}`, '--rawOutput'], options);
-	return { ok: result.code === 0, run: parseJsonTail(result.stdout), stdout: result.stdout, stderr: result.stderr };
+	const result = await n8nCli(
+		install,
+		env,
+		['execute', `--id=${workflowId}`, '--rawOutput'],
+		options,
+	);
+	return {
+		ok: result.code === 0,
+		run: parseJsonTail(result.stdout),
+		stdout: result.stdout,
+		stderr: result.stderr,
+	};
 }
 
 /**

@@ -28,7 +28,12 @@ function processTable() {
 		}
 		// "pid (comm) state ppid pgrp session tty tpgid flags … starttime(22nd)": comm may hold spaces.
 		const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-		table.set(Number(entry), { state: fields[0], ppid: Number(fields[1]), pgid: Number(fields[2]), start: fields[19] });
+		table.set(Number(entry), {
+			state: fields[0],
+			ppid: Number(fields[1]),
+			pgid: Number(fields[2]),
+			start: fields[19],
+		});
 	}
 	return table;
 }

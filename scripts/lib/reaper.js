@@ -16,10 +16,14 @@ let started = false;
 function startReaper() {
 	if (started || process.platform !== 'linux') return;
 	started = true;
-	const child = spawn(process.execPath, [path.join(__dirname, 'reaper-child.js'), String(process.pid)], {
-		detached: true,
-		stdio: 'ignore',
-	});
+	const child = spawn(
+		process.execPath,
+		[path.join(__dirname, 'reaper-child.js'), String(process.pid)],
+		{
+			detached: true,
+			stdio: 'ignore',
+		},
+	);
 	child.unref();
 }
 
@@ -29,7 +33,11 @@ function startReaper() {
  * but an installed handler elsewhere (jest's, n8n-core's) could keep it alive.
  */
 function exitOnSignals() {
-	for (const [signal, code] of /** @type {const} */ ([['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]])) {
+	for (const [signal, code] of /** @type {const} */ ([
+		['SIGINT', 130],
+		['SIGTERM', 143],
+		['SIGHUP', 129],
+	])) {
 		process.once(signal, () => {
 			process.stderr.write(`\nStopped (${signal}); ending the processes this run started…\n`);
 			process.exit(code);

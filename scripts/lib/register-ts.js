@@ -15,7 +15,10 @@ const compilerOptions = {
 	inlineSourceMap: true,
 };
 
-require.extensions['.ts'] = (/** @type {NodeJS.Module} */ module, /** @type {string} */ filename) => {
+require.extensions['.ts'] = (
+	/** @type {NodeJS.Module} */ module,
+	/** @type {string} */ filename,
+) => {
 	const source = fs.readFileSync(filename, 'utf8');
 	const { outputText } = ts.transpileModule(source, { compilerOptions, fileName: filename });
 	/** @type {any} */ (module)._compile(outputText, filename);

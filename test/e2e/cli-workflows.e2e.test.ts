@@ -12,7 +12,14 @@ import type { FalEmulator } from '../emulator';
 import { freshDir, suiteState } from './helpers/context';
 import { nodeOutput } from './helpers/database';
 import { falCredential, fetchFalFile, jobsOf, sha256, startFal } from './helpers/fal';
-import { compareWithInput, IMAGE_SIZE, maskMismatches, WRONG_MASK_SIZE, writeFixtures, type Fixtures } from './helpers/images';
+import {
+	compareWithInput,
+	IMAGE_SIZE,
+	maskMismatches,
+	WRONG_MASK_SIZE,
+	writeFixtures,
+	type Fixtures,
+} from './helpers/images';
 import { N8nInstance } from './helpers/n8nInstance';
 import { fillChain, manualTrigger, noOp, workflow, writeFile } from './helpers/workflows';
 
@@ -38,14 +45,28 @@ beforeAll(async () => {
 	n8n = N8nInstance.create({ install, tarball, dir, filesDir });
 	await n8n.importFalCredentials([falCredential(emulator, CREDENTIAL.id, CREDENTIAL.name)]);
 
-	const fill = { credential: CREDENTIAL, prompt: 'a hot-air balloon', numImages: 2, outputFormat: 'png' as const, seed: 42 };
+	const fill = {
+		credential: CREDENTIAL,
+		prompt: 'a hot-air balloon',
+		numImages: 2,
+		outputFormat: 'png' as const,
+		seed: 42,
+	};
 	const chained = fillChain(
 		manualTrigger(),
 		{ image: fixtures.image, mask: fixtures.mask },
 		fill,
-		writeFile('Write images', `=${outputDir}/chained-{{ $json.image_index + 1 }}.{{ $binary.data.fileExtension }}`),
+		writeFile(
+			'Write images',
+			`=${outputDir}/chained-{{ $json.image_index + 1 }}.{{ $binary.data.fileExtension }}`,
+		),
 	);
-	const failing = fillChain(manualTrigger(), { image: fixtures.image, mask: fixtures.wrongMask }, fill, noOp('Next node'));
+	const failing = fillChain(
+		manualTrigger(),
+		{ image: fixtures.image, mask: fixtures.wrongMask },
+		fill,
+		noOp('Next node'),
+	);
 	const continuing = fillChain(
 		manualTrigger(),
 		{ image: fixtures.image, mask: fixtures.wrongMask },
@@ -67,7 +88,10 @@ beforeEach(() => emulator.reset());
 
 test('chained: read image and mask, combine them, fill 2 images, write both files', async () => {
 	const result = await n8n.execute(CHAINED);
-	expect({ ok: result.ok, error: result.run?.data?.resultData?.error?.message }).toEqual({ ok: true, error: undefined });
+	expect({ ok: result.ok, error: result.run?.data?.resultData?.error?.message }).toEqual({
+		ok: true,
+		error: undefined,
+	});
 
 	// What n8n recorded.
 	const executions = await n8n.db.executions(CHAINED);
@@ -93,24 +117,41 @@ test('chained: read image and mask, combine them, fill 2 images, write both file
 			prompt: 'a hot-air balloon',
 			has_nsfw_concept: false,
 		});
-		expect(Object.keys(item.json)).toEqual(expect.arrayContaining(['url', 'has_nsfw_concepts', 'timings']));
-		expect(item.binary?.data).toMatchObject({ mimeType: 'image/png', fileName: expect.stringMatching(/\.png$/) });
+		expect(Object.keys(item.json)).toEqual(
+			expect.arrayContaining(['url', 'has_nsfw_concepts', 'timings']),
+		);
+		expect(item.binary?.data).toMatchObject({
+			mimeType: 'image/png',
+			fileName: expect.stringMatching(/\.png$/),
+		});
 	});
 
 	const written = nodeOutput(run, 'Write images');
 	const files = written.map((item) => String(item.json.fileName));
-	expect(files).toEqual([path.join(outputDir, 'chained-1.png'), path.join(outputDir, 'chained-2.png')]);
+	expect(files).toEqual([
+		path.join(outputDir, 'chained-1.png'),
+		path.join(outputDir, 'chained-2.png'),
+	]);
 
 	// What fal was asked: one request for the one item, as configured, with the right key.
 	const jobs = jobsOf(emulator);
 	expect(jobs).toHaveLength(1);
 	expect(jobs[0].id).toBe(requestId);
-	expect(jobs[0].input).toMatchObject({ num_images: 2, output_format: 'png', seed: 42, prompt: 'a hot-air balloon' });
-	expect(emulator.requests.filter((request) => request.kind === 'submit').map((request) => request.auth)).toEqual(['valid']);
+	expect(jobs[0].input).toMatchObject({
+		num_images: 2,
+		output_format: 'png',
+		seed: 42,
+		prompt: 'a hot-air balloon',
+	});
+	expect(
+		emulator.requests.filter((request) => request.kind === 'submit').map((request) => request.auth),
+	).toEqual(['valid']);
 	// The node uploaded the image exactly as Read/Write Files from Disk read it, and a mask
 	// (the node may re-encode it) that repaints exactly our white rectangle.
 	expect(emulator.uploads).toHaveLength(2);
-	const imageUpload = emulator.uploads.find((upload) => upload.sha256 === sha256(fixtures.imageBytes));
+	const imageUpload = emulator.uploads.find(
+		(upload) => upload.sha256 === sha256(fixtures.imageBytes),
+	);
 	const maskUpload = emulator.uploads.find((upload) => upload !== imageUpload);
 	expect(imageUpload).toBeDefined();
 	expect(await maskMismatches(await fetchFalFile(String(maskUpload?.fileUrl)))).toBe(0);
@@ -119,7 +160,12 @@ test('chained: read image and mask, combine them, fill 2 images, write both file
 	const contents = files.map((file) => fs.readFileSync(file));
 	for (const [index, bytes] of contents.entries()) {
 		const comparison = await compareWithInput(bytes, fixtures.imageBytes);
-		expect(comparison).toMatchObject({ format: 'png', width: IMAGE_SIZE.width, height: IMAGE_SIZE.height, changedOutsideMask: 0 });
+		expect(comparison).toMatchObject({
+			format: 'png',
+			width: IMAGE_SIZE.width,
+			height: IMAGE_SIZE.height,
+			changedOutsideMask: 0,
+		});
 		expect(comparison.changedInsideMask).toBeGreaterThan(0.5);
 		// Byte for byte the image fal served for this index.
 		expect(sha256(bytes)).toBe(sha256(await fetchFalFile(String(filled[index].json.url))));
@@ -131,14 +177,20 @@ describe('failure: a mask of the wrong size', () => {
 	test("fails the execution with the node's own message, before any fal call", async () => {
 		const result = await n8n.execute(FAILING);
 		expect(result.ok).toBe(false);
-		expect(result.run?.data?.resultData?.error).toMatchObject({ message: WRONG_SIZE_MESSAGE, name: 'NodeOperationError' });
+		expect(result.run?.data?.resultData?.error).toMatchObject({
+			message: WRONG_SIZE_MESSAGE,
+			name: 'NodeOperationError',
+		});
 
 		const executions = await n8n.db.executions(FAILING);
 		expect(executions).toHaveLength(1);
 		expect(executions[0]).toMatchObject({ mode: 'cli', status: 'error' });
 		const run = await n8n.db.runData(executions[0].id);
 		expect(run.resultData.lastNodeExecuted).toBe('FLUX.1 Fill');
-		expect(run.resultData.error).toMatchObject({ message: WRONG_SIZE_MESSAGE, node: { name: 'FLUX.1 Fill' } });
+		expect(run.resultData.error).toMatchObject({
+			message: WRONG_SIZE_MESSAGE,
+			node: { name: 'FLUX.1 Fill' },
+		});
 		expect(run.resultData.runData['FLUX.1 Fill'][0].error?.message).toBe(WRONG_SIZE_MESSAGE);
 		expect(run.resultData.runData['Next node']).toBeUndefined();
 
@@ -147,7 +199,10 @@ describe('failure: a mask of the wrong size', () => {
 
 	test('with "On Error: Continue" the error item reaches the next node and the run succeeds', async () => {
 		const result = await n8n.execute(CONTINUING);
-		expect({ ok: result.ok, error: result.run?.data?.resultData?.error?.message }).toEqual({ ok: true, error: undefined });
+		expect({ ok: result.ok, error: result.run?.data?.resultData?.error?.message }).toEqual({
+			ok: true,
+			error: undefined,
+		});
 
 		const executions = await n8n.db.executions(CONTINUING);
 		expect(executions).toHaveLength(1);

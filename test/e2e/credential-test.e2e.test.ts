@@ -42,7 +42,13 @@ beforeAll(async () => {
 	const { install, tarball } = suiteState();
 	const dir = freshDir('credential-test');
 	emulator = await startFal({ latencyMs: 0 });
-	n8n = N8nInstance.create({ install, tarball, dir, filesDir: path.join(dir, 'files'), env: { N8N_LOG_FORMAT: 'json' } });
+	n8n = N8nInstance.create({
+		install,
+		tarball,
+		dir,
+		filesDir: path.join(dir, 'files'),
+		env: { N8N_LOG_FORMAT: 'json' },
+	});
 	await n8n.importFalCredentials([
 		falCredential(emulator, GOOD.id, GOOD.name, GOOD_KEY),
 		falCredential(emulator, WRONG.id, WRONG.name, WRONG_KEY),
@@ -61,16 +67,31 @@ afterAll(async () => {
 beforeEach(() => emulator.reset());
 
 /** What the credential dialog does on "Test": load the (redacted) credential, send it back to /test. */
-async function pressTest(credential: { id: string; name: string }, edit: Record<string, string> = {}): Promise<TestResult> {
-	const stored = await rest.call<{ data: Record<string, unknown> }>('GET', `/rest/credentials/${credential.id}?includeData=true`);
+async function pressTest(
+	credential: { id: string; name: string },
+	edit: Record<string, string> = {},
+): Promise<TestResult> {
+	const stored = await rest.call<{ data: Record<string, unknown> }>(
+		'GET',
+		`/rest/credentials/${credential.id}?includeData=true`,
+	);
 	return await rest.call<TestResult>('POST', '/rest/credentials/test', {
-		credentials: { id: credential.id, name: credential.name, type: 'falApi', data: { ...stored.data, ...edit } },
+		credentials: {
+			id: credential.id,
+			name: credential.name,
+			type: 'falApi',
+			data: { ...stored.data, ...edit },
+		},
 	});
 }
 
 /** The calls the test made to fal, as the emulator saw them. */
 function testCalls() {
-	return emulator.requests.map((request) => ({ method: request.method, target: request.target, auth: request.auth }));
+	return emulator.requests.map((request) => ({
+		method: request.method,
+		target: request.target,
+		auth: request.auth,
+	}));
 }
 
 test('n8n loaded the community package: the editor lists the node and the credential type', async () => {
@@ -78,7 +99,10 @@ test('n8n loaded the community package: the editor lists the node and the creden
 	const nodeTypes = await rest.request<NodeTypeEntry[]>('GET', '/types/nodes.json');
 	const fill = nodeTypes.filter((type) => type.name === 'n8n-nodes-fal-flux-fill.fluxProFill');
 	expect(fill).toHaveLength(1);
-	expect(fill[0]).toMatchObject({ version: 1, credentials: [expect.objectContaining({ name: 'falApi' })] });
+	expect(fill[0]).toMatchObject({
+		version: 1,
+		credentials: [expect.objectContaining({ name: 'falApi' })],
+	});
 	// usableAsTool: n8n 2.41 derives the AI-agent tool variant for community nodes too (no
 	// environment variable needed): no main input, one ai_tool output, a "Description" field for the LLM.
 	const tool = nodeTypes.filter((type) => type.name === 'n8n-nodes-fal-flux-fill.fluxProFillTool');
@@ -90,14 +114,24 @@ test('n8n loaded the community package: the editor lists the node and the creden
 		outputs: ['ai_tool'],
 		credentials: [expect.objectContaining({ name: 'falApi' })],
 	});
-	expect(tool[0].properties?.map((property) => property.name)).toEqual(expect.arrayContaining(['toolDescription', 'operation', 'prompt']));
-	const credentialTypes = await rest.request<Array<{ name: string; test?: unknown }>>('GET', '/types/credentials.json');
-	expect(credentialTypes.find((type) => type.name === 'falApi')).toMatchObject({ test: expect.anything() });
+	expect(tool[0].properties?.map((property) => property.name)).toEqual(
+		expect.arrayContaining(['toolDescription', 'operation', 'prompt']),
+	);
+	const credentialTypes = await rest.request<Array<{ name: string; test?: unknown }>>(
+		'GET',
+		'/types/credentials.json',
+	);
+	expect(credentialTypes.find((type) => type.name === 'falApi')).toMatchObject({
+		test: expect.anything(),
+	});
 });
 
 describe('credential Test button (POST /rest/credentials/test)', () => {
-	test('the imported credentials are the owner\'s, with the API key redacted', async () => {
-		const stored = await rest.call<{ type: string; data: Record<string, unknown> }>('GET', `/rest/credentials/${GOOD.id}?includeData=true`);
+	test("the imported credentials are the owner's, with the API key redacted", async () => {
+		const stored = await rest.call<{ type: string; data: Record<string, unknown> }>(
+			'GET',
+			`/rest/credentials/${GOOD.id}?includeData=true`,
+		);
 		expect(stored.type).toBe('falApi');
 		expect(stored.data.proxyUrl).toBe(emulator.proxyUrl);
 		expect(stored.data.apiKey).not.toBe(GOOD_KEY); // n8n never sends the secret back to the browser
@@ -128,7 +162,9 @@ describe('credential Test button (POST /rest/credentials/test)', () => {
 	});
 
 	test('a key typed into the dialog (not saved yet) is the one tested', async () => {
-		await expect(pressTest(GOOD, { apiKey: WRONG_KEY })).resolves.toMatchObject({ status: 'Error' });
+		await expect(pressTest(GOOD, { apiKey: WRONG_KEY })).resolves.toMatchObject({
+			status: 'Error',
+		});
 		expect(new Set(testCalls().map((call) => call.auth))).toEqual(new Set(['invalid']));
 		emulator.reset();
 		await expect(pressTest(WRONG, { apiKey: GOOD_KEY })).resolves.toMatchObject({ status: 'OK' });

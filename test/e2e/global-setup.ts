@@ -20,7 +20,9 @@ export default async function globalSetup(): Promise<void> {
 	startReaper();
 	const built = path.join(REPO_DIR, 'dist', 'nodes', 'FluxProFill', 'FluxProFill.node.js');
 	if (!fs.existsSync(built)) {
-		throw new Error(`${built} is missing: build first ("npm run test:e2e" runs "npm run build" before jest)`);
+		throw new Error(
+			`${built} is missing: build first ("npm run test:e2e" runs "npm run build" before jest)`,
+		);
 	}
 
 	let install: SuiteState['install'];
@@ -32,13 +34,15 @@ export default async function globalSetup(): Promise<void> {
 		);
 	}
 	const version = execFileSync(install.nodeBin, ['--version'], { encoding: 'utf8' }).trim();
-	if (!version.startsWith('v24.')) throw new Error(`The cached n8n runs on Node ${version}, expected Node 24`);
+	if (!version.startsWith('v24.'))
+		throw new Error(`The cached n8n runs on Node ${version}, expected Node 24`);
 
 	const redisServer = findRedisServer();
 
 	// A previous run killed hard (SIGKILL, OOM) could not clean up: do it now.
 	const stale = killRegisteredGroups();
-	if (stale.length) process.stderr.write(`\n[e2e] killed processes left by a previous run: ${stale.join('; ')}\n`);
+	if (stale.length)
+		process.stderr.write(`\n[e2e] killed processes left by a previous run: ${stale.join('; ')}\n`);
 	// From here on, Ctrl-C or a crash of jest still stops every n8n and Redis the tests start.
 	installCleanupHandlers();
 

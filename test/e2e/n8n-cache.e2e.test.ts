@@ -15,12 +15,23 @@ const SCRIPT = path.join(REPO_DIR, 'scripts', 'ensure-n8n.sh');
 
 test('a cache without its sqlite3 binding is rebuilt before use, whatever npm configuration is inherited', () => {
 	const { install } = suiteState();
-	const binding = path.join(install.dir, 'node_modules', 'sqlite3', 'build', 'Release', 'node_sqlite3.node');
+	const binding = path.join(
+		install.dir,
+		'node_modules',
+		'sqlite3',
+		'build',
+		'Release',
+		'node_sqlite3.node',
+	);
 	expect(fs.existsSync(binding)).toBe(true);
 	fs.renameSync(binding, `${binding}.hidden`);
 	try {
 		// What `npm run …` hands down from this project's .npmrc.
-		const env = { ...process.env, npm_config_ignore_scripts: 'true', FAL_FILL_E2E_CACHE: path.dirname(install.dir) };
+		const env = {
+			...process.env,
+			npm_config_ignore_scripts: 'true',
+			FAL_FILL_E2E_CACHE: path.dirname(install.dir),
+		};
 		const run = spawnSync('bash', [SCRIPT], { env, encoding: 'utf8', timeout: 600_000 });
 		expect(run.status).toBe(0);
 		expect(run.stderr).toMatch(/failed its check: n8n cannot load sqlite3/);
@@ -29,10 +40,13 @@ test('a cache without its sqlite3 binding is rebuilt before use, whatever npm co
 		expect(fs.existsSync(binding)).toBe(true);
 		expect(fs.existsSync(path.join(install.dir, '.ready'))).toBe(true);
 		// n8n itself can now open its database.
-		const version = execFileSync(install.nodeBin, [install.n8nEntry, '--version'], { encoding: 'utf8' });
+		const version = execFileSync(install.nodeBin, [install.n8nEntry, '--version'], {
+			encoding: 'utf8',
+		});
 		expect(version.trim()).toMatch(/^\d+\.\d+\.\d+/);
 	} finally {
-		if (!fs.existsSync(binding) && fs.existsSync(`${binding}.hidden`)) fs.renameSync(`${binding}.hidden`, binding);
+		if (!fs.existsSync(binding) && fs.existsSync(`${binding}.hidden`))
+			fs.renameSync(`${binding}.hidden`, binding);
 		fs.rmSync(`${binding}.hidden`, { force: true });
 	}
 }, 600_000);
@@ -40,7 +54,10 @@ test('a cache without its sqlite3 binding is rebuilt before use, whatever npm co
 test('a good cache is checked and used at once', () => {
 	const { install } = suiteState();
 	const started = Date.now();
-	const run = spawnSync('bash', [SCRIPT], { env: { ...process.env, FAL_FILL_E2E_CACHE: path.dirname(install.dir) }, encoding: 'utf8' });
+	const run = spawnSync('bash', [SCRIPT], {
+		env: { ...process.env, FAL_FILL_E2E_CACHE: path.dirname(install.dir) },
+		encoding: 'utf8',
+	});
 	expect(run.status).toBe(0);
 	expect(run.stdout.trim()).toBe(install.dir);
 	expect(run.stderr).toBe('');

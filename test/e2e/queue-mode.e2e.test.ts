@@ -14,9 +14,21 @@ import type { FalEmulator } from '../emulator';
 import { freshDir, suiteState } from './helpers/context';
 import { nodeOutput } from './helpers/database';
 import { falCredential, fetchFalFile, jobsOf, sha256, startFal } from './helpers/fal';
-import { compareWithInput, IMAGE_SIZE, postImageAndMask, writeFixtures, type Fixtures } from './helpers/images';
+import {
+	compareWithInput,
+	IMAGE_SIZE,
+	postImageAndMask,
+	writeFixtures,
+	type Fixtures,
+} from './helpers/images';
 import { loggedErrors, N8nInstance, type N8nServer } from './helpers/n8nInstance';
-import { leftoverProcesses, stopAllProcesses, stopProcess, tail, waitFor } from './helpers/processes';
+import {
+	leftoverProcesses,
+	stopAllProcesses,
+	stopProcess,
+	tail,
+	waitFor,
+} from './helpers/processes';
 import { startRedis, type RedisServer } from './helpers/redis';
 import { fluxFill, webhookTrigger, workflow } from './helpers/workflows';
 
@@ -53,12 +65,29 @@ beforeAll(async () => {
 	main = N8nInstance.create({ install, tarball, dir: path.join(dir, 'main'), env: queueEnv });
 	// SQLite is the shared database here (n8n warns that queue mode wants PostgreSQL;
 	// for one main and one worker on one machine it works).
-	worker = N8nInstance.create({ install, tarball, dir: path.join(dir, 'worker'), env: { ...queueEnv, DB_SQLITE_DATABASE: main.db.file } });
+	worker = N8nInstance.create({
+		install,
+		tarball,
+		dir: path.join(dir, 'worker'),
+		env: { ...queueEnv, DB_SQLITE_DATABASE: main.db.file },
+	});
 
 	await main.importFalCredentials([falCredential(emulator, CREDENTIAL.id, CREDENTIAL.name)]);
 	const trigger = webhookTrigger('Webhook', WEBHOOK_PATH);
-	const fill = fluxFill('FLUX.1 Fill', { credential: CREDENTIAL, numImages: 2, outputFormat: 'png', seed: 7 });
-	await main.importWorkflows([workflow(WEBHOOK_WORKFLOW, 'e2e: webhook fill (queue mode)', [trigger, fill], [['Webhook', 'FLUX.1 Fill']])]);
+	const fill = fluxFill('FLUX.1 Fill', {
+		credential: CREDENTIAL,
+		numImages: 2,
+		outputFormat: 'png',
+		seed: 7,
+	});
+	await main.importWorkflows([
+		workflow(
+			WEBHOOK_WORKFLOW,
+			'e2e: webhook fill (queue mode)',
+			[trigger, fill],
+			[['Webhook', 'FLUX.1 Fill']],
+		),
+	]);
 	await main.publish(WEBHOOK_WORKFLOW);
 
 	mainServer = await main.start(); // runs the migrations the worker relies on: start it first
@@ -116,8 +145,12 @@ describe('queue mode: main + worker + Redis, webhook-triggered', () => {
 		executionId = executions[0].id;
 
 		expect(mainServer.process.output()).toMatch(new RegExp(`Enqueued execution ${executionId}\\b`));
-		expect(workerServer.process.output()).toMatch(new RegExp(`Worker started execution ${executionId}\\b`));
-		expect(workerServer.process.output()).toMatch(new RegExp(`Worker finished execution ${executionId}\\b`));
+		expect(workerServer.process.output()).toMatch(
+			new RegExp(`Worker started execution ${executionId}\\b`),
+		);
+		expect(workerServer.process.output()).toMatch(
+			new RegExp(`Worker finished execution ${executionId}\\b`),
+		);
 		expect(mainServer.process.output()).not.toMatch(/Worker started execution/);
 	});
 
@@ -135,7 +168,8 @@ describe('queue mode: main + worker + Redis, webhook-triggered', () => {
 			received: [received[0].binary?.data?.id, received[0].binary?.mask?.id],
 			made: filled.map((item) => item.binary?.data?.id),
 		};
-		for (const id of [...references.received, ...references.made]) expect(id).toMatch(/^database:[0-9a-f-]{36}$/);
+		for (const id of [...references.received, ...references.made])
+			expect(id).toMatch(/^database:[0-9a-f-]{36}$/);
 		const fileId = (id: string | undefined) => String(id).slice('database:'.length);
 		const receivedRows = await main.db.binaryFiles(references.received.map(fileId));
 		expect(receivedRows.map((row) => row.fileSize).sort((a, b) => a - b)).toEqual(
@@ -143,8 +177,15 @@ describe('queue mode: main + worker + Redis, webhook-triggered', () => {
 		);
 		const made = await main.db.binaryFiles(references.made.map(fileId));
 		expect(made).toHaveLength(2);
-		for (const row of made) expect(row).toMatchObject({ sourceType: 'execution', sourceId: String(executionId), mimeType: 'image/png' });
-		expect(made.find((row) => row.fileId === fileId(references.made[0]))?.fileSize).toBe(answer.length);
+		for (const row of made)
+			expect(row).toMatchObject({
+				sourceType: 'execution',
+				sourceId: String(executionId),
+				mimeType: 'image/png',
+			});
+		expect(made.find((row) => row.fileId === fileId(references.made[0]))?.fileSize).toBe(
+			answer.length,
+		);
 	});
 
 	test('no errors in the logs of main and worker', () => {

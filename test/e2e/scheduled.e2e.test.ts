@@ -13,7 +13,13 @@ import { nodeOutput, type ExecutionRow } from './helpers/database';
 import { falCredential, startFal } from './helpers/fal';
 import { compareWithInput, IMAGE_SIZE, writeFixtures, type Fixtures } from './helpers/images';
 import { loggedErrors, N8nInstance, type N8nServer } from './helpers/n8nInstance';
-import { leftoverProcesses, stopAllProcesses, stopProcess, tail, waitFor } from './helpers/processes';
+import {
+	leftoverProcesses,
+	stopAllProcesses,
+	stopProcess,
+	tail,
+	waitFor,
+} from './helpers/processes';
 import { fillChain, scheduleTrigger, workflow, writeFile } from './helpers/workflows';
 
 const SCHEDULED = 'falE2eScheduled01';
@@ -41,7 +47,10 @@ beforeAll(async () => {
 		scheduleTrigger('Every few seconds', EVERY_SECONDS),
 		{ image: fixtures.image, mask: fixtures.mask },
 		{ credential: CREDENTIAL, numImages: 2, outputFormat: 'png' },
-		writeFile('Write images', `=${outputDir}/run-{{ $execution.id }}-{{ $json.image_index + 1 }}.png`),
+		writeFile(
+			'Write images',
+			`=${outputDir}/run-{{ $execution.id }}-{{ $json.image_index + 1 }}.png`,
+		),
 	);
 	await n8n.importWorkflows([workflow(SCHEDULED, 'e2e: scheduled fill', chain.nodes, chain.edges)]);
 	// n8n 2.x activates published workflows when it starts; imports arrive unpublished.
@@ -67,7 +76,8 @@ describe('scheduled workflow under n8n start', () => {
 			},
 			{ timeoutMs: 60_000, intervalMs: 1_000, detail: () => tail(server.process) },
 		);
-		for (const execution of executions) expect(execution).toMatchObject({ mode: 'trigger', status: 'success', finished: 1 });
+		for (const execution of executions)
+			expect(execution).toMatchObject({ mode: 'trigger', status: 'success', finished: 1 });
 	});
 
 	test('each execution made its own fal request and wrote its own two files: the filled input', async () => {
@@ -80,7 +90,9 @@ describe('scheduled workflow under n8n start', () => {
 			requestIds.add(requestId);
 			expect(emulator.jobs.get(String(requestId))?.status).toBe('COMPLETED');
 			const written = nodeOutput(run, 'Write images').map((item) => String(item.json.fileName));
-			expect(written).toEqual([1, 2].map((index) => path.join(outputDir, `run-${execution.id}-${index}.png`)));
+			expect(written).toEqual(
+				[1, 2].map((index) => path.join(outputDir, `run-${execution.id}-${index}.png`)),
+			);
 			for (const file of written) {
 				seen.add(file);
 				const comparison = await compareWithInput(fs.readFileSync(file), fixtures.imageBytes);

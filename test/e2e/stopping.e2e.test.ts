@@ -80,7 +80,12 @@ async function signalMidRun(
 	withinMs = 8_000,
 ): Promise<{ seen: Proc[]; output: string }> {
 	// Detached: the signal must come from this test, not from a terminal's process group.
-	const child: ChildProcess = spawn(process.execPath, args, { cwd: REPO_DIR, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+	const child: ChildProcess = spawn(process.execPath, args, {
+		cwd: REPO_DIR,
+		env,
+		detached: true,
+		stdio: ['ignore', 'pipe', 'pipe'],
+	});
 	let output = '';
 	child.stdout!.on('data', (chunk) => (output += chunk));
 	child.stderr!.on('data', (chunk) => (output += chunk));
@@ -91,8 +96,11 @@ async function signalMidRun(
 			`${args.join(' ')} to start its children`,
 			() => {
 				for (const proc of descendants(child.pid!)) seen.set(proc.pid, proc);
-				if (child.exitCode !== null) throw new Error(`exited early with ${child.exitCode}:\n${output}`);
-				return [...seen.values()].some(ready) && stillAlive([...seen.values()].filter(ready)).length > 0;
+				if (child.exitCode !== null)
+					throw new Error(`exited early with ${child.exitCode}:\n${output}`);
+				return (
+					[...seen.values()].some(ready) && stillAlive([...seen.values()].filter(ready)).length > 0
+				);
 			},
 			{ timeoutMs: 240_000, intervalMs: 100, detail: () => output.slice(-2000) },
 		);
@@ -103,7 +111,10 @@ async function signalMidRun(
 		const started = Date.now();
 		await waitFor(
 			`every process of ${args.join(' ')} to end after ${signal}`,
-			() => child.exitCode !== null || child.signalCode !== null ? stillAlive([...seen.values()]).length === 0 : false,
+			() =>
+				child.exitCode !== null || child.signalCode !== null
+					? stillAlive([...seen.values()]).length === 0
+					: false,
 			{
 				timeoutMs: withinMs,
 				intervalMs: 100,
@@ -149,7 +160,12 @@ test('Ctrl-C (SIGINT) during `npm run demo` ends the n8n process it started', as
 
 test('SIGTERM during `npm run bench` ends the emulator process it started', async () => {
 	const isEmulator = (proc: Proc) => proc.cmdline.includes('emulator-child.js');
-	const { seen } = await signalMidRun(['scripts/bench.js'], { ...process.env, BENCH_REPEATS: '1' }, isEmulator, 'SIGTERM');
+	const { seen } = await signalMidRun(
+		['scripts/bench.js'],
+		{ ...process.env, BENCH_REPEATS: '1' },
+		isEmulator,
+		'SIGTERM',
+	);
 	expect(seen.some(isEmulator)).toBe(true);
 }, 120_000);
 

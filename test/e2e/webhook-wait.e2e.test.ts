@@ -17,10 +17,29 @@ import type { FalEmulator } from '../emulator';
 import { freshDir, suiteState } from './helpers/context';
 import { nodeOutput, type RunData } from './helpers/database';
 import { falCredential, fetchFalFile, jobsOf, sha256, startFal } from './helpers/fal';
-import { compareWithInput, IMAGE_SIZE, postImageAndMask, writeFixtures, type Fixtures } from './helpers/images';
+import {
+	compareWithInput,
+	IMAGE_SIZE,
+	postImageAndMask,
+	writeFixtures,
+	type Fixtures,
+} from './helpers/images';
 import { loggedErrors, N8nInstance, type N8nServer } from './helpers/n8nInstance';
-import { leftoverProcesses, stopAllProcesses, stopProcess, tail, waitFor } from './helpers/processes';
-import { fluxGetResult, fluxSubmit, waitForWebhook, webhookTrigger, workflow, writeFile } from './helpers/workflows';
+import {
+	leftoverProcesses,
+	stopAllProcesses,
+	stopProcess,
+	tail,
+	waitFor,
+} from './helpers/processes';
+import {
+	fluxGetResult,
+	fluxSubmit,
+	waitForWebhook,
+	webhookTrigger,
+	workflow,
+	writeFile,
+} from './helpers/workflows';
 
 const WORKFLOW_ID = 'falE2eWebhookWait01';
 const WEBHOOK_PATH = 'fal-fill-e2e-wait';
@@ -65,8 +84,14 @@ beforeAll(async () => {
 		}),
 		waitForWebhook('Wait for fal'),
 		// The Wait node outputs the resuming call; fal's POST body is under `body`.
-		fluxGetResult('Get result', { credential: CREDENTIAL, requestId: '={{ $json.body.request_id }}' }),
-		writeFile('Write image', `=${outputDir}/waited-{{ $execution.id }}-{{ $json.image_index + 1 }}.png`),
+		fluxGetResult('Get result', {
+			credential: CREDENTIAL,
+			requestId: '={{ $json.body.request_id }}',
+		}),
+		writeFile(
+			'Write image',
+			`=${outputDir}/waited-{{ $execution.id }}-{{ $json.image_index + 1 }}.png`,
+		),
 	];
 	await n8n.importWorkflows([
 		workflow(WORKFLOW_ID, 'e2e: submit, wait for fal webhook, get result', nodes, [
@@ -109,14 +134,19 @@ async function executionStates(): Promise<ExecutionState[]> {
 async function finalState(id: number): Promise<ExecutionState> {
 	return await waitFor(
 		`execution ${id} to finish`,
-		async () => (await executionStates()).find((row) => row.id === id && !['new', 'running', 'waiting'].includes(row.status)),
+		async () =>
+			(await executionStates()).find(
+				(row) => row.id === id && !['new', 'running', 'waiting'].includes(row.status),
+			),
 		{ timeoutMs: 60_000, intervalMs: 500, detail: () => tail(server.process) },
 	);
 }
 
 /** The resume URL n8n 2.41 builds: <WEBHOOK_URL>webhook-waiting/<execution id>?signature=<token>. */
 function resumeUrlPattern(executionId: number): RegExp {
-	return new RegExp(`^http://127\\.0\\.0\\.1:${port}/webhook-waiting/${executionId}\\?signature=[^&]+$`);
+	return new RegExp(
+		`^http://127\\.0\\.0\\.1:${port}/webhook-waiting/${executionId}\\?signature=[^&]+$`,
+	);
 }
 
 describe('submit → Wait (On Webhook Call) → fal webhook → getResult, under n8n start', () => {
@@ -185,7 +215,10 @@ describe('submit → Wait (On Webhook Call) → fal webhook → getResult, under
 		// One delivery, to n8n's resume URL, accepted (the Wait node answers 200 on receipt).
 		const delivered = await waitFor(
 			'the webhook delivery to be settled',
-			() => (emulator.webhooks.length > 0 && emulator.webhooks.every((hook) => hook.status ?? hook.error) ? emulator.webhooks : undefined),
+			() =>
+				emulator.webhooks.length > 0 && emulator.webhooks.every((hook) => hook.status ?? hook.error)
+					? emulator.webhooks
+					: undefined,
 			{ timeoutMs: 10_000 },
 		);
 		expect(delivered).toHaveLength(1);
@@ -203,7 +236,11 @@ describe('submit → Wait (On Webhook Call) → fal webhook → getResult, under
 		const run: RunData = await n8n.db.runData(executionId);
 		const [resumed] = nodeOutput(run, 'Wait for fal');
 		expect(resumed.json).toMatchObject({
-			body: { request_id: requestId, status: 'OK', payload: { images: [expect.objectContaining({ content_type: 'image/png' })] } },
+			body: {
+				request_id: requestId,
+				status: 'OK',
+				payload: { images: [expect.objectContaining({ content_type: 'image/png' })] },
+			},
 			headers: expect.objectContaining({ 'user-agent': 'fal-webhook-emulator' }),
 			query: { signature: expect.any(String) },
 		});
@@ -221,7 +258,11 @@ describe('submit → Wait (On Webhook Call) → fal webhook → getResult, under
 		expect(results[0].binary?.data).toMatchObject({ mimeType: 'image/png' });
 		// Get result fetched the finished request, it did not submit another.
 		expect(emulator.requests.filter((request) => request.kind === 'submit')).toHaveLength(1);
-		expect(emulator.requests.some((request) => request.kind === 'result' && request.requestId === requestId)).toBe(true);
+		expect(
+			emulator.requests.some(
+				(request) => request.kind === 'result' && request.requestId === requestId,
+			),
+		).toBe(true);
 	});
 
 	test('the written file is the filled input, byte-identical to what fal served', async () => {
@@ -251,7 +292,9 @@ describe('submit → Wait (On Webhook Call) → fal webhook → getResult, under
 		const run = await n8n.db.runData(next.id);
 		const [submitted] = nodeOutput(run, 'Submit to fal');
 		expect(String(submitted.json.webhook_url)).toMatch(resumeUrlPattern(next.id));
-		expect(emulator.webhooks).toEqual([expect.objectContaining({ url: submitted.json.webhook_url, status: 200 })]);
+		expect(emulator.webhooks).toEqual([
+			expect.objectContaining({ url: submitted.json.webhook_url, status: 200 }),
+		]);
 		expect(nodeOutput(run, 'Get result')[0].json.request_id).toBe(submitted.json.request_id);
 		expect(fs.existsSync(path.join(outputDir, `waited-${next.id}-1.png`))).toBe(true);
 	});
@@ -277,7 +320,10 @@ describe('submit → Wait (On Webhook Call) → fal webhook → getResult, under
 
 			const parked = await waitFor(
 				'the execution to be waiting anyway',
-				async () => (await executionStates()).find((row) => !before.includes(row.id) && row.status === 'waiting'),
+				async () =>
+					(await executionStates()).find(
+						(row) => !before.includes(row.id) && row.status === 'waiting',
+					),
 				{ timeoutMs: 30_000, intervalMs: 300, detail: () => tail(server.process) },
 			);
 			raceExecutionId = parked.id;
@@ -303,7 +349,8 @@ describe('submit → Wait (On Webhook Call) → fal webhook → getResult, under
 	});
 
 	test('no errors in the log but the refused early callback', () => {
-		const early = (line: string) => line.includes(`The execution \\"${raceExecutionId}\\" is running already`);
+		const early = (line: string) =>
+			line.includes(`The execution \\"${raceExecutionId}\\" is running already`);
 		const errors = loggedErrors(server.process);
 		// n8n logs each refused call twice ("Error in handling webhook request …", "409 …").
 		expect(errors.filter(early)).toHaveLength(2);

@@ -4,7 +4,8 @@
 
 const UNKNOWN_KEY = { detail: 'No user found for Key ID and Secret' };
 const LOCKED_KEY = {
-	detail: 'User is locked. Reason: Exhausted balance. Top up your balance at fal.ai/dashboard/billing.',
+	detail:
+		'User is locked. Reason: Exhausted balance. Top up your balance at fal.ai/dashboard/billing.',
 };
 
 /**

@@ -7,7 +7,16 @@ const { send } = require('./http-util');
 
 /** @type {ReadonlySet<import('./types').FaultKind>} */
 const FAULT_KINDS = new Set([
-	'submit', 'status', 'stream', 'result', 'cancel', 'initiate', 'upload', 'file', 'sync', 'other',
+	'submit',
+	'status',
+	'stream',
+	'result',
+	'cancel',
+	'initiate',
+	'upload',
+	'file',
+	'sync',
+	'other',
 ]);
 
 /** Keeps the rules in the order they were added; the first live matching rule wins. */
@@ -88,9 +97,14 @@ function sendFault(rule, res, baseHeaders = {}) {
 	const status = rule.status ?? 500;
 	const body = rule.body ?? { detail: http.STATUS_CODES[status] ?? 'Injected fault' };
 	const isText = typeof body === 'string';
-	const contentType = rule.contentType ?? (isText ? 'text/plain; charset=utf-8' : 'application/json');
+	const contentType =
+		rule.contentType ?? (isText ? 'text/plain; charset=utf-8' : 'application/json');
 	const bytes = Buffer.from(isText ? body : JSON.stringify(body));
-	send(res, status, bytes, { ...baseHeaders, 'content-type': contentType, ...(rule.headers ?? {}) });
+	send(res, status, bytes, {
+		...baseHeaders,
+		'content-type': contentType,
+		...(rule.headers ?? {}),
+	});
 }
 
 module.exports = { FaultBook, FAULT_KINDS, answersInstead, sendFault };

@@ -17,7 +17,10 @@ const sharp = require('sharp');
  * @returns {Promise<RawImage>}
  */
 async function decodeImage(bytes) {
-	const { data, info } = await sharp(bytes).toColourspace('srgb').raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+	const { data, info } = await sharp(bytes)
+		.toColourspace('srgb')
+		.raw({ depth: 'uchar' })
+		.toBuffer({ resolveWithObject: true });
 	return { data, width: info.width, height: info.height, channels: info.channels };
 }
 
@@ -71,9 +74,12 @@ function repaint(image, mask, key) {
 		for (let x = 0; x < width; x++) {
 			const pixel = y * width + x;
 			if (!mask[pixel]) continue;
-			const t = p.direction === 0 ? x / Math.max(1, width - 1)
-				: p.direction === 1 ? y / Math.max(1, height - 1)
-					: (x + y) / Math.max(1, width + height - 2);
+			const t =
+				p.direction === 0
+					? x / Math.max(1, width - 1)
+					: p.direction === 1
+						? y / Math.max(1, height - 1)
+						: (x + y) / Math.max(1, width + height - 2);
 			const along = p.stripeAxis ? x : y;
 			const shade = Math.floor(along / p.stripe) % 2 === 0 ? 1 : 0.8;
 			const offset = pixel * channels;
@@ -97,7 +103,10 @@ function encode(raw, info, format) {
 	const pipeline = sharp(raw, { raw: { width: info.width, height: info.height, channels } });
 	if (format === 'png') return pipeline.png().toBuffer();
 	// 4:4:4 keeps the kept region close to the input, so tests can compare it with a small tolerance.
-	return pipeline.flatten({ background: '#ffffff' }).jpeg({ quality: 90, chromaSubsampling: '4:4:4' }).toBuffer();
+	return pipeline
+		.flatten({ background: '#ffffff' })
+		.jpeg({ quality: 90, chromaSubsampling: '4:4:4' })
+		.toBuffer();
 }
 
 module.exports = { decodeImage, decodeMask, repaint, encode };

@@ -55,7 +55,9 @@ function decodeDataUri(uri) {
 	if (comma < 0) throw new Error('malformed data URI');
 	const meta = uri.slice(5, comma);
 	const payload = uri.slice(comma + 1);
-	return /;base64$/i.test(meta) ? Buffer.from(payload, 'base64') : Buffer.from(decodeURIComponent(payload), 'latin1');
+	return /;base64$/i.test(meta)
+		? Buffer.from(payload, 'base64')
+		: Buffer.from(decodeURIComponent(payload), 'latin1');
 }
 
 /**

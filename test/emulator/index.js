@@ -80,26 +80,35 @@ async function startFalEmulator(options = {}) {
 	const faults = new FaultBook();
 	const queue = new JobQueue({
 		config,
-		runModel: (job, log) => runFill(job.input, job.inputError, {
-			storage,
-			baseUrl,
-			config,
-			signal: lifetime.signal,
-			startedAt: job.startedAt ?? Date.now(),
-			log,
-		}),
+		runModel: (job, log) =>
+			runFill(job.input, job.inputError, {
+				storage,
+				baseUrl,
+				config,
+				signal: lifetime.signal,
+				startedAt: job.startedAt ?? Date.now(),
+				log,
+			}),
 		onEnded: (job, outcome) => {
 			if (!job.webhookUrl) return;
 			const payload = webhookPayload(job, outcome);
 			/** @type {import('./types').WebhookDelivery} */
 			const delivery = { url: job.webhookUrl, requestId: job.id, payload, at: Date.now() };
 			webhooks.push(delivery);
-			void postWebhook(job.webhookUrl, payload, { signal: lifetime.signal, timeoutMs: webhookTimeoutMs })
-				.then((result) => Object.assign(delivery, result));
+			void postWebhook(job.webhookUrl, payload, {
+				signal: lifetime.signal,
+				timeoutMs: webhookTimeoutMs,
+			}).then((result) => Object.assign(delivery, result));
 		},
 	});
 	const { handler, stop } = createHandler({
-		config, keys, requests, queue, storage, faults, baseUrl: () => baseUrl,
+		config,
+		keys,
+		requests,
+		queue,
+		storage,
+		faults,
+		baseUrl: () => baseUrl,
 	});
 	const server = http.createServer(handler);
 
@@ -126,7 +135,9 @@ async function startFalEmulator(options = {}) {
 		config,
 		server,
 		configure(patch) {
-			for (const key of /** @type {(keyof import('./types').EmulatorConfig)[]} */ (Object.keys(config))) {
+			for (const key of /** @type {(keyof import('./types').EmulatorConfig)[]} */ (
+				Object.keys(config)
+			)) {
 				if (patch[key] !== undefined) config[key] = /** @type {number} */ (patch[key]);
 			}
 			queue.pump(); // a higher concurrency starts waiting jobs now

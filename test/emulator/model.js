@@ -80,11 +80,13 @@ async function runFill(body, inputError, ctx) {
 	const input = validated.input;
 
 	if (/\bpolicy-violation-test\b/.test(input.prompt)) {
-		return unprocessable([{
-			loc: ['body', 'prompt'],
-			msg: 'The content could not be processed because it contained material flagged by a content checker.',
-			type: 'content_policy_violation',
-		}]);
+		return unprocessable([
+			{
+				loc: ['body', 'prompt'],
+				msg: 'The content could not be processed because it contained material flagged by a content checker.',
+				type: 'content_policy_violation',
+			},
+		]);
 	}
 
 	const [image, mask] = await Promise.all([
@@ -98,19 +100,23 @@ async function runFill(body, inputError, ctx) {
 	if ('error' in image || 'error' in mask) return unprocessable(loadErrors);
 
 	if (image.width * image.height > ctx.config.maxImagePixels) {
-		return unprocessable([{
-			loc: ['body', 'image_url'],
-			msg: `Image dimensions (${image.width}x${image.height}) exceed the maximum of ${ctx.config.maxImagePixels} pixels`,
-			type: 'image_too_large',
-			ctx: { max_pixels: ctx.config.maxImagePixels },
-		}]);
+		return unprocessable([
+			{
+				loc: ['body', 'image_url'],
+				msg: `Image dimensions (${image.width}x${image.height}) exceed the maximum of ${ctx.config.maxImagePixels} pixels`,
+				type: 'image_too_large',
+				ctx: { max_pixels: ctx.config.maxImagePixels },
+			},
+		]);
 	}
 	if (image.width !== mask.width || image.height !== mask.height) {
-		return unprocessable([{
-			loc: ['body', 'mask_url'],
-			msg: `Mask dimensions (${mask.width}x${mask.height}) must match image dimensions (${image.width}x${image.height})`,
-			type: 'value_error',
-		}]);
+		return unprocessable([
+			{
+				loc: ['body', 'mask_url'],
+				msg: `Mask dimensions (${mask.width}x${mask.height}) must match image dimensions (${image.width}x${image.height})`,
+				type: 'value_error',
+			},
+		]);
 	}
 	ctx.log(`Loaded image ${image.width}x${image.height} and mask`);
 

@@ -90,7 +90,12 @@ class JobQueue {
 		this.jobs.set(id, job);
 		this.runtime.set(id, { timers: new Set(), listeners: new Set(), waiters: [] });
 		this.waiting.push(job);
-		const answer = { status: 'IN_QUEUE', request_id: id, ...urlsFor(id), queue_position: this.waiting.length - 1 };
+		const answer = {
+			status: 'IN_QUEUE',
+			request_id: id,
+			...urlsFor(id),
+			queue_position: this.waiting.length - 1,
+		};
 		this.pump();
 		return { job, answer };
 	}
@@ -114,7 +119,8 @@ class JobQueue {
 		job.logs.push(logLine('Starting FLUX.1 [pro] Fill')); // one event for both changes
 		this.emit(job);
 		const latency = Math.max(0, this.config.latencyMs);
-		if (latency > 0) this.later(job, latency / 2, () => this.log(job, 'Inpainting the masked region'));
+		if (latency > 0)
+			this.later(job, latency / 2, () => this.log(job, 'Inpainting the masked region'));
 		// Like a real runner, the work happens inside the latency: a job takes `latencyMs`
 		// (or its work's time, if longer), not the two added up.
 		const elapsed = new Promise((resolve) => this.later(job, latency, () => resolve(undefined)));
@@ -134,7 +140,10 @@ class JobQueue {
 			return await this.runModel(job, (message) => this.log(job, message));
 		} catch (error) {
 			const message = error instanceof Error ? error.message : String(error);
-			return { status: 500, body: { detail: `Internal error: ${message}`, error_type: 'internal_error' } };
+			return {
+				status: 500,
+				body: { detail: `Internal error: ${message}`, error_type: 'internal_error' },
+			};
 		}
 	}
 
@@ -191,7 +200,8 @@ class JobQueue {
 	resultOf(job) {
 		if (!job) return { status: 404, body: { detail: 'Request not found' } };
 		if (job.cancelled) return { status: 400, body: { detail: 'Request was cancelled' } };
-		if (job.status !== 'COMPLETED') return { status: 400, body: { detail: 'Request is still in progress' } };
+		if (job.status !== 'COMPLETED')
+			return { status: 400, body: { detail: 'Request is still in progress' } };
 		if (job.error) return job.error;
 		return { status: 200, body: job.result };
 	}
@@ -206,7 +216,11 @@ class JobQueue {
 	statusOf(job, withLogs, fromLog = 0) {
 		const base = { request_id: job.id, ...urlsFor(job.id) };
 		if (job.status === 'IN_QUEUE') {
-			return { status: 'IN_QUEUE', ...base, queue_position: Math.max(0, this.waiting.indexOf(job)) };
+			return {
+				status: 'IN_QUEUE',
+				...base,
+				queue_position: Math.max(0, this.waiting.indexOf(job)),
+			};
 		}
 		const logs = withLogs ? job.logs.slice(fromLog) : null;
 		if (job.status === 'IN_PROGRESS') return { status: 'IN_PROGRESS', ...base, logs };

@@ -60,7 +60,8 @@ function routeFal(method, target) {
 	const path = target.pathname.replace(/\/+$/, '') || '/';
 	if (target.hostname === 'rest.fal.ai' || target.hostname === 'rest.alpha.fal.ai') {
 		if (path === '/storage/upload/initiate') return guard(method, 'initiate', ['POST'], 'initiate');
-		if (path === '/storage/upload/initiate-multipart') return guard(method, 'initiate-multipart', ['POST'], 'initiate');
+		if (path === '/storage/upload/initiate-multipart')
+			return guard(method, 'initiate-multipart', ['POST'], 'initiate');
 	}
 	if (target.hostname === 'queue.fal.run') {
 		if (path === ENDPOINT) return guard(method, 'submit', ['POST'], 'submit');
@@ -73,7 +74,8 @@ function routeFal(method, target) {
 			return guard(method, 'cancel', ['PUT'], 'cancel', id);
 		}
 	}
-	if (target.hostname === 'fal.run' && path === ENDPOINT) return guard(method, 'sync', ['POST'], 'sync');
+	if (target.hostname === 'fal.run' && path === ENDPOINT)
+		return guard(method, 'sync', ['POST'], 'sync');
 	return { kind: 'other', name: 'not-found' };
 }
 
@@ -87,8 +89,13 @@ function routeDirect(method, url) {
 	const upload = /^\/upload\/([^/]+)(?:\/(\d+|complete))?\/?$/.exec(url.pathname);
 	if (upload) {
 		const [, token, suffix] = upload;
-		if (suffix === 'complete') return { ...guard(method, 'upload-complete', ['POST'], 'upload'), token };
-		return { ...guard(method, 'upload', ['PUT'], 'upload'), token, part: suffix ? Number(suffix) : undefined };
+		if (suffix === 'complete')
+			return { ...guard(method, 'upload-complete', ['POST'], 'upload'), token };
+		return {
+			...guard(method, 'upload', ['PUT'], 'upload'),
+			token,
+			part: suffix ? Number(suffix) : undefined,
+		};
 	}
 	if (url.pathname.startsWith('/files/')) return guard(method, 'file', ['GET', 'HEAD'], 'file');
 	return { kind: 'other', name: 'not-found' };
@@ -137,13 +144,14 @@ function createHandler(deps) {
 	/** @type {Set<NodeJS.Timeout>} */
 	const delays = new Set();
 	/** @param {number} ms */
-	const delay = (ms) => new Promise((resolve) => {
-		const timer = setTimeout(() => {
-			delays.delete(timer);
-			resolve(undefined);
-		}, ms);
-		delays.add(timer);
-	});
+	const delay = (ms) =>
+		new Promise((resolve) => {
+			const timer = setTimeout(() => {
+				delays.delete(timer);
+				resolve(undefined);
+			}, ms);
+			delays.add(timer);
+		});
 
 	/**
 	 * @param {import('node:http').IncomingMessage} req
@@ -167,7 +175,8 @@ function createHandler(deps) {
 				target = undefined;
 			}
 			if (!targetText) route = { kind: 'other', name: 'missing-target' };
-			else if (!target || !FAL_HOST.test(target.hostname)) route = { kind: 'other', name: 'bad-target' };
+			else if (!target || !FAL_HOST.test(target.hostname))
+				route = { kind: 'other', name: 'bad-target' };
 			else route = routeFal(method, target);
 		} else {
 			route = routeDirect(method, url);
@@ -193,8 +202,10 @@ function createHandler(deps) {
 		const bytes = await readBody(req);
 		record.body = summarizeBody(bytes, route.kind);
 
-		if (route.name === 'missing-target') return sendJson(res, 400, { detail: 'Missing the x-fal-target-url header' });
-		if (route.name === 'bad-target') return sendJson(res, 412, { detail: 'Invalid x-fal-target-url header' });
+		if (route.name === 'missing-target')
+			return sendJson(res, 400, { detail: 'Missing the x-fal-target-url header' });
+		if (route.name === 'bad-target')
+			return sendJson(res, 412, { detail: 'Invalid x-fal-target-url header' });
 
 		// fal's gateway checks the key on every API call; storage PUTs and the CDN need none.
 		if (proxied) {
@@ -208,7 +219,15 @@ function createHandler(deps) {
 			const { job } = submit(bytes, target, 'queue');
 			record.requestId = job.id;
 			if (fault.reset) return void req.socket.destroy();
-			return sendFault({ status: 504, body: { detail: 'Gateway timeout', error_type: 'request_timeout' }, ...fault }, res, idHeader(job.id));
+			return sendFault(
+				{
+					status: 504,
+					body: { detail: 'Gateway timeout', error_type: 'request_timeout' },
+					...fault,
+				},
+				res,
+				idHeader(job.id),
+			);
 		}
 		if (fault && route.name === 'submit' && fault.acceptThenDelayMs !== undefined) {
 			// The slow-answer case: fal has the job while the client still waits for its id.
@@ -233,9 +252,11 @@ function createHandler(deps) {
 		let parsed = { input: undefined };
 		if (bytes.length > 0) {
 			const json = parseJson(bytes);
-			parsed = 'error' in json ? { input: undefined, inputError: json.error } : { input: json.value };
+			parsed =
+				'error' in json ? { input: undefined, inputError: json.error } : { input: json.value };
 		}
-		const webhookUrl = mode === 'queue' ? target?.searchParams.get('fal_webhook') ?? undefined : undefined;
+		const webhookUrl =
+			mode === 'queue' ? (target?.searchParams.get('fal_webhook') ?? undefined) : undefined;
 		return deps.queue.submit({ ...parsed, mode, webhookUrl });
 	}
 
@@ -275,7 +296,12 @@ function createHandler(deps) {
 			}
 			case 'status':
 				if (!job) return sendJson(res, 404, notFound);
-				return sendJson(res, queue.statusCodeOf(job), queue.statusOf(job, withLogs), idHeader(job.id));
+				return sendJson(
+					res,
+					queue.statusCodeOf(job),
+					queue.statusOf(job, withLogs),
+					idHeader(job.id),
+				);
 			case 'stream':
 				if (!job) return sendJson(res, 404, notFound);
 				return serveStatusStream(res, job, queue, {
@@ -302,10 +328,16 @@ function createHandler(deps) {
 			case 'file': {
 				const file = storage.get(url.pathname);
 				if (!file) return sendJson(res, 404, { detail: 'Not Found' });
-				return send(res, 200, file.bytes, {
-					'content-type': file.contentType,
-					'cache-control': 'public, max-age=3600',
-				}, req.method === 'HEAD');
+				return send(
+					res,
+					200,
+					file.bytes,
+					{
+						'content-type': file.contentType,
+						'cache-control': 'public, max-age=3600',
+					},
+					req.method === 'HEAD',
+				);
 			}
 			case 'method-not-allowed':
 				return sendJson(res, 405, { detail: 'Method Not Allowed' });
@@ -318,8 +350,12 @@ function createHandler(deps) {
 		handler: (req, res) => {
 			handle(req, res).catch((error) => {
 				// An emulator bug must surface as a loud 500, not a hung test.
-				const message = error instanceof Error ? error.stack ?? error.message : String(error);
-				if (!res.headersSent) sendJson(res, 500, { detail: `fal emulator error: ${message}`, error_type: 'internal_error' });
+				const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
+				if (!res.headersSent)
+					sendJson(res, 500, {
+						detail: `fal emulator error: ${message}`,
+						error_type: 'internal_error',
+					});
 				else res.destroy();
 			});
 		},

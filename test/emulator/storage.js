@@ -39,13 +39,17 @@ class Storage {
 	 * @returns {import('./types').Outcome}
 	 */
 	initiate(body, multipart) {
-		const input = /** @type {Record<string, unknown>} */ (body && typeof body === 'object' ? body : {});
-		const contentType = typeof input.content_type === 'string' && input.content_type
-			? input.content_type
-			: 'application/octet-stream';
-		const fileName = typeof input.file_name === 'string' && input.file_name
-			? input.file_name.replace(/[/\\]/g, '_')
-			: `${Date.now()}.bin`;
+		const input = /** @type {Record<string, unknown>} */ (
+			body && typeof body === 'object' ? body : {}
+		);
+		const contentType =
+			typeof input.content_type === 'string' && input.content_type
+				? input.content_type
+				: 'application/octet-stream';
+		const fileName =
+			typeof input.file_name === 'string' && input.file_name
+				? input.file_name.replace(/[/\\]/g, '_')
+				: `${Date.now()}.bin`;
 		const token = crypto.randomUUID();
 		const fileUrl = `${this.baseUrl()}/files/${crypto.randomBytes(8).toString('hex')}/${encodeURIComponent(fileName)}`;
 		this.pending.set(token, {
@@ -56,7 +60,10 @@ class Storage {
 			multipart,
 			parts: new Map(),
 		});
-		return { status: 200, body: { upload_url: `${this.baseUrl()}/upload/${token}`, file_url: fileUrl } };
+		return {
+			status: 200,
+			body: { upload_url: `${this.baseUrl()}/upload/${token}`, file_url: fileUrl },
+		};
 	}
 
 	/**
@@ -70,7 +77,8 @@ class Storage {
 		const pending = this.pending.get(token);
 		if (!pending) return { status: 404, body: { detail: 'Upload URL not found or expired' } };
 		if (partNumber === undefined) {
-			if (pending.multipart) return { status: 400, body: { detail: 'Multipart upload expects part PUTs' } };
+			if (pending.multipart)
+				return { status: 400, body: { detail: 'Multipart upload expects part PUTs' } };
 			this.store(pending, bytes);
 			return { status: 200, body: undefined };
 		}
@@ -91,15 +99,20 @@ class Storage {
 	 */
 	complete(token, body) {
 		const pending = this.pending.get(token);
-		if (!pending || !pending.multipart) return { status: 404, body: { detail: 'Upload URL not found or expired' } };
+		if (!pending || !pending.multipart)
+			return { status: 404, body: { detail: 'Upload URL not found or expired' } };
 		const parts = /** @type {{parts?: unknown}} */ (body ?? {}).parts;
-		if (!Array.isArray(parts) || parts.length === 0) return { status: 400, body: { detail: 'parts is required' } };
+		if (!Array.isArray(parts) || parts.length === 0)
+			return { status: 400, body: { detail: 'parts is required' } };
 		/** @type {Buffer[]} */
 		const chunks = [];
 		for (const part of parts) {
 			const stored = pending.parts.get(Number(part?.partNumber));
 			if (!stored || stored.etag !== part?.etag) {
-				return { status: 400, body: { detail: `Unknown part or etag mismatch: ${JSON.stringify(part)}` } };
+				return {
+					status: 400,
+					body: { detail: `Unknown part or etag mismatch: ${JSON.stringify(part)}` },
+				};
 			}
 			chunks.push(stored.bytes);
 		}

@@ -37,7 +37,9 @@ const FALSE_STRINGS = new Set(['0', 'off', 'f', 'false', 'n', 'no']);
 /** @param {string[]} values → "'a', 'b' or 'c'" as pydantic words it */
 function expected(values) {
 	const quoted = values.map((v) => `'${v}'`);
-	return quoted.length === 1 ? quoted[0] : `${quoted.slice(0, -1).join(', ')} or ${quoted[quoted.length - 1]}`;
+	return quoted.length === 1
+		? quoted[0]
+		: `${quoted.slice(0, -1).join(', ')} or ${quoted[quoted.length - 1]}`;
 }
 
 /**
@@ -63,15 +65,32 @@ function fieldError(field, type, msg, input, ctx) {
  */
 function toInt(value, field) {
 	if (typeof value === 'number') {
-		if (!Number.isFinite(value)) return { error: fieldError(field, 'finite_number', 'Input should be a finite number', value) };
+		if (!Number.isFinite(value))
+			return {
+				error: fieldError(field, 'finite_number', 'Input should be a finite number', value),
+			};
 		if (!Number.isInteger(value)) {
-			return { error: fieldError(field, 'int_from_float', 'Input should be a valid integer, got a number with a fractional part', value) };
+			return {
+				error: fieldError(
+					field,
+					'int_from_float',
+					'Input should be a valid integer, got a number with a fractional part',
+					value,
+				),
+			};
 		}
 		return { value };
 	}
 	if (typeof value === 'string') {
 		if (/^\s*[+-]?\d+\s*$/.test(value)) return { value: Number.parseInt(value, 10) };
-		return { error: fieldError(field, 'int_parsing', 'Input should be a valid integer, unable to parse string as an integer', value) };
+		return {
+			error: fieldError(
+				field,
+				'int_parsing',
+				'Input should be a valid integer, unable to parse string as an integer',
+				value,
+			),
+		};
 	}
 	return { error: fieldError(field, 'int_type', 'Input should be a valid integer', value) };
 }
@@ -90,7 +109,14 @@ function toBool(value, field) {
 		if (FALSE_STRINGS.has(lower)) return { value: false };
 	}
 	if (typeof value === 'string' || typeof value === 'number') {
-		return { error: fieldError(field, 'bool_parsing', 'Input should be a valid boolean, unable to interpret input', value) };
+		return {
+			error: fieldError(
+				field,
+				'bool_parsing',
+				'Input should be a valid boolean, unable to interpret input',
+				value,
+			),
+		};
 	}
 	return { error: fieldError(field, 'bool_type', 'Input should be a valid boolean', value) };
 }
@@ -101,15 +127,18 @@ function toBool(value, field) {
  * @returns {{ ok: true, input: FillInput } | { ok: false, detail: FieldError[] }}
  */
 function validateFillInput(body) {
-	if (body === undefined) return { ok: false, detail: [{ loc: ['body'], msg: 'Field required', type: 'missing' }] };
+	if (body === undefined)
+		return { ok: false, detail: [{ loc: ['body'], msg: 'Field required', type: 'missing' }] };
 	if (body === null || typeof body !== 'object' || Array.isArray(body)) {
 		return {
 			ok: false,
-			detail: [{
-				loc: ['body'],
-				msg: 'Input should be a valid dictionary or object to extract fields from',
-				type: 'model_attributes_type',
-			}],
+			detail: [
+				{
+					loc: ['body'],
+					msg: 'Input should be a valid dictionary or object to extract fields from',
+					type: 'model_attributes_type',
+				},
+			],
 		};
 	}
 	const raw = /** @type {Record<string, unknown>} */ (body);
@@ -122,9 +151,18 @@ function validateFillInput(body) {
 	const requiredString = (field, minLength = 0) => {
 		const value = raw[field];
 		if (value === undefined) errors.push(fieldError(field, 'missing', 'Field required'));
-		else if (typeof value !== 'string') errors.push(fieldError(field, 'string_type', 'Input should be a valid string', value));
+		else if (typeof value !== 'string')
+			errors.push(fieldError(field, 'string_type', 'Input should be a valid string', value));
 		else if (value.length < minLength) {
-			errors.push(fieldError(field, 'string_too_short', `String should have at least ${minLength} character${minLength === 1 ? '' : 's'}`, value, { min_length: minLength }));
+			errors.push(
+				fieldError(
+					field,
+					'string_too_short',
+					`String should have at least ${minLength} character${minLength === 1 ? '' : 's'}`,
+					value,
+					{ min_length: minLength },
+				),
+			);
 		} else out[field] = value;
 	};
 	/** @param {string} field @param {boolean} fallback */
@@ -139,7 +177,11 @@ function validateFillInput(body) {
 		const value = raw[field];
 		if (value === undefined) return void (out[field] = fallback);
 		if (typeof value === 'string' && values.includes(value)) return void (out[field] = value);
-		errors.push(fieldError(field, 'enum', `Input should be ${expected(values)}`, value, { expected: expected(values) }));
+		errors.push(
+			fieldError(field, 'enum', `Input should be ${expected(values)}`, value, {
+				expected: expected(values),
+			}),
+		);
 	};
 
 	// Field order follows the endpoint's schema, which is the order pydantic reports errors in.
@@ -159,9 +201,25 @@ function validateFillInput(body) {
 		const { value, error } = toInt(raw.num_images, 'num_images');
 		if (error) errors.push(error);
 		else if (/** @type {number} */ (value) < 1) {
-			errors.push(fieldError('num_images', 'greater_than_equal', 'Input should be greater than or equal to 1', raw.num_images, { ge: 1 }));
+			errors.push(
+				fieldError(
+					'num_images',
+					'greater_than_equal',
+					'Input should be greater than or equal to 1',
+					raw.num_images,
+					{ ge: 1 },
+				),
+			);
 		} else if (/** @type {number} */ (value) > 4) {
-			errors.push(fieldError('num_images', 'less_than_equal', 'Input should be less than or equal to 4', raw.num_images, { le: 4 }));
+			errors.push(
+				fieldError(
+					'num_images',
+					'less_than_equal',
+					'Input should be less than or equal to 4',
+					raw.num_images,
+					{ le: 4 },
+				),
+			);
 		} else out.num_images = value;
 	}
 
@@ -181,7 +239,9 @@ function validateFillInput(body) {
  * @returns {FieldError[]}
  */
 function jsonInvalid(message) {
-	return [{ loc: ['body', 0], msg: 'JSON decode error', type: 'json_invalid', ctx: { error: message } }];
+	return [
+		{ loc: ['body', 0], msg: 'JSON decode error', type: 'json_invalid', ctx: { error: message } },
+	];
 }
 
 module.exports = { validateFillInput, jsonInvalid };

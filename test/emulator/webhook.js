@@ -29,9 +29,12 @@ async function postWebhook(url, payload, options) {
 			signal: AbortSignal.any([options.signal, AbortSignal.timeout(options.timeoutMs)]),
 		});
 		await response.body?.cancel().catch(() => undefined);
-		return response.ok ? { status: response.status } : { status: response.status, error: `HTTP ${response.status}` };
+		return response.ok
+			? { status: response.status }
+			: { status: response.status, error: `HTTP ${response.status}` };
 	} catch (error) {
-		const cause = error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : '';
+		const cause =
+			error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : '';
 		return { error: `${error instanceof Error ? error.message : String(error)}${cause}` };
 	}
 }

@@ -26,7 +26,11 @@ import { NodeHelpers, UnexpectedError } from 'n8n-workflow';
 
 import type { BinaryMode } from './n8nHarness/binaryData';
 import { type CredentialsByType, HarnessCredentialsHelper } from './n8nHarness/credentials';
-import { executeWorkflow, type WorkflowDefinition, type WorkflowRunOptions } from './n8nHarness/engine';
+import {
+	executeWorkflow,
+	type WorkflowDefinition,
+	type WorkflowRunOptions,
+} from './n8nHarness/engine';
 import { removeInstanceFolder } from './n8nHarness/instance';
 import { latestVersionOf, type NodeTypeMap } from './n8nHarness/nodeTypes';
 import { createSourceNodeType, SOURCE_NODE_NAME, SOURCE_NODE_TYPE } from './n8nHarness/sourceNode';
@@ -144,7 +148,8 @@ export async function runNode(o: RunNodeOptions): Promise<NodeRunResult> {
 		outputs,
 		error: errors.original(recordedError),
 		recordedError,
-		binary: async (item, property = 'data') => await readBinaryWith(binaryDataService, item, property),
+		binary: async (item, property = 'data') =>
+			await readBinaryWith(binaryDataService, item, property),
 		runData,
 		run,
 	};

@@ -28,12 +28,23 @@ beforeEach(() => emu.reset());
 
 /** Resolves every `={{ … }}` string of the test request with `$credentials`, as n8n does. */
 function resolveTestRequest(credentials: ICredentialDataDecryptedObject): IHttpRequestOptions {
-	const node: INode = { id: '1', name: 'Credential test', type: 'test', typeVersion: 1, position: [0, 0], parameters: {} };
+	const node: INode = {
+		id: '1',
+		name: 'Credential test',
+		type: 'test',
+		typeVersion: 1,
+		position: [0, 0],
+		parameters: {},
+	};
 	const workflow = new Workflow({
 		nodes: [node],
 		connections: {},
 		active: false,
-		nodeTypes: { getByName: () => requester, getByNameAndVersion: () => requester, getKnownTypes: () => ({}) },
+		nodeTypes: {
+			getByName: () => requester,
+			getByNameAndVersion: () => requester,
+			getKnownTypes: () => ({}),
+		},
 	});
 	return workflow.expression.getSimpleParameterValue(
 		node,
@@ -58,7 +69,9 @@ const requester: INodeType = {
 		properties: [{ displayName: 'Request', name: 'request', type: 'json', default: '{}' }],
 	},
 	async execute(this: IExecuteFunctions) {
-		const request = JSON.parse(this.getNodeParameter('request', 0) as string) as IHttpRequestOptions;
+		const request = JSON.parse(
+			this.getNodeParameter('request', 0) as string,
+		) as IHttpRequestOptions;
 		const response = (await this.helpers.httpRequestWithAuthentication.call(this, 'falApi', {
 			...request,
 			returnFullResponse: true,
@@ -83,7 +96,10 @@ async function testCredential(credentials: ICredentialDataDecryptedObject) {
 
 describe('falApi credential test', () => {
 	it('goes through the proxy with the original URL in x-fal-target-url, and passes with a good key', async () => {
-		const { request, statusCode, body } = await testCredential({ apiKey: KEY, proxyUrl: emu.proxyUrl });
+		const { request, statusCode, body } = await testCredential({
+			apiKey: KEY,
+			proxyUrl: emu.proxyUrl,
+		});
 		expect(request.url).toBe(emu.proxyUrl);
 		expect(request.headers?.['x-fal-target-url']).toBe(FAL_CREDENTIAL_TEST_URL);
 		expect(statusCode).toBe(200);
@@ -94,8 +110,12 @@ describe('falApi credential test', () => {
 	});
 
 	it('fails with a wrong key and with a locked account', async () => {
-		expect((await testCredential({ apiKey: 'nope:nope', proxyUrl: emu.proxyUrl })).statusCode).toBe(401);
-		expect((await testCredential({ apiKey: LOCKED_KEY, proxyUrl: emu.proxyUrl })).statusCode).toBe(403);
+		expect((await testCredential({ apiKey: 'nope:nope', proxyUrl: emu.proxyUrl })).statusCode).toBe(
+			401,
+		);
+		expect((await testCredential({ apiKey: LOCKED_KEY, proxyUrl: emu.proxyUrl })).statusCode).toBe(
+			403,
+		);
 	});
 
 	it('targets fal directly, without the proxy header, when no proxy is set', () => {
@@ -106,7 +126,9 @@ describe('falApi credential test', () => {
 	});
 
 	it('never runs a model: the test only opens a storage upload', () => {
-		expect(FAL_CREDENTIAL_TEST_URL).toBe('https://rest.fal.ai/storage/upload/initiate?storage_type=fal-cdn-v3');
+		expect(FAL_CREDENTIAL_TEST_URL).toBe(
+			'https://rest.fal.ai/storage/upload/initiate?storage_type=fal-cdn-v3',
+		);
 		expect(emu.requests.some((r) => r.kind === 'submit' || r.kind === 'sync')).toBe(false);
 	});
 });

@@ -10,11 +10,16 @@ import { KEY, LOCKED_KEY, makePictures, pictureItem, runFill, useEmulator } from
 
 const env = useEmulator();
 
-const paidCalls = () => env.emu.requests.filter((r) => r.kind === 'submit' || r.kind === 'initiate');
-const itemIndexOf = (error: unknown) => (error as { context?: { itemIndex?: number } }).context?.itemIndex;
+const paidCalls = () =>
+	env.emu.requests.filter((r) => r.kind === 'submit' || r.kind === 'initiate');
+const itemIndexOf = (error: unknown) =>
+	(error as { context?: { itemIndex?: number } }).context?.itemIndex;
 
 function expectNoKeyIn(value: unknown) {
-	const text = JSON.stringify(value) + String((value as Error)?.message) + String((value as { description?: string })?.description);
+	const text =
+		JSON.stringify(value) +
+		String((value as Error)?.message) +
+		String((value as { description?: string })?.description);
 	expect(text).not.toContain(KEY);
 	expect(text).not.toContain(KEY.split(':')[1]);
 }
@@ -31,7 +36,9 @@ describe('input checks before anything is paid for', () => {
 	}
 
 	it('rejects an empty prompt', async () => {
-		const error = await failingItem(pictureItem(env.pictures, { prompt: '  ' }), { prompt: '={{ $json.prompt ?? "fine" }}' });
+		const error = await failingItem(pictureItem(env.pictures, { prompt: '  ' }), {
+			prompt: '={{ $json.prompt ?? "fine" }}',
+		});
 		expect(error.message).toBe('The prompt is empty');
 		expect(error.description).toContain('Prompt');
 	});
@@ -52,9 +59,15 @@ describe('input checks before anything is paid for', () => {
 
 	it('rejects a file that is not an image', async () => {
 		const item = pictureItem(env.pictures);
-		item.binary!.data = prepareBinary(Buffer.from('just some text, not a picture'), 'notes.txt', 'text/plain');
+		item.binary!.data = prepareBinary(
+			Buffer.from('just some text, not a picture'),
+			'notes.txt',
+			'text/plain',
+		);
 		const error = await failingItem(item);
-		expect(error.message).toMatch(/^The image in binary field "data" \(notes\.txt\) cannot be used/);
+		expect(error.message).toMatch(
+			/^The image in binary field "data" \(notes\.txt\) cannot be used/,
+		);
 		expect(error.description).toContain('PNG, JPEG and WebP');
 	});
 
@@ -77,44 +90,71 @@ describe('input checks before anything is paid for', () => {
 	});
 
 	it('reports an expression error as what it is, not as a fal problem', async () => {
-		const result = await runFill({ proxyUrl: env.emu.proxyUrl, items: [pictureItem(env.pictures)], parameters: { prompt: '={{ $("Nonexistent").item.json.x }}' } });
+		const result = await runFill({
+			proxyUrl: env.emu.proxyUrl,
+			items: [pictureItem(env.pictures)],
+			parameters: { prompt: '={{ $("Nonexistent").item.json.x }}' },
+		});
 		expect(result.error?.constructor.name).toBe('NodeOperationError');
 		expect(result.error?.message).not.toMatch(/fal/);
 		expect(paidCalls()).toHaveLength(0);
 	});
 
 	it('rejects num_images out of range from an expression', async () => {
-		const error = await failingItem(pictureItem(env.pictures, { n: 9 }), { options: { numImages: '={{ $json.n ?? 1 }}' } });
+		const error = await failingItem(pictureItem(env.pictures, { n: 9 }), {
+			options: { numImages: '={{ $json.n ?? 1 }}' },
+		});
 		expect(error.message).toContain('"Number of Images" is 9');
 	});
 });
 
 describe("fal's answers", () => {
 	it('401: says the key was not accepted, without showing it', async () => {
-		const result = await runFill({ proxyUrl: env.emu.proxyUrl, apiKey: 'wrong-id:wrong-secret-value', items: [pictureItem(env.pictures)] });
+		const result = await runFill({
+			proxyUrl: env.emu.proxyUrl,
+			apiKey: 'wrong-id:wrong-secret-value',
+			items: [pictureItem(env.pictures)],
+		});
 		expect(result.error).toBeInstanceOf(NodeApiError);
 		expect(result.error?.message).toBe('fal did not accept the API key');
 		expect((result.error as NodeApiError).httpCode).toBe('401');
-		expect((result.error as NodeApiError).description).toContain('No user found for Key ID and Secret');
+		expect((result.error as NodeApiError).description).toContain(
+			'No user found for Key ID and Secret',
+		);
 		expect(JSON.stringify(result.error)).not.toContain('wrong-secret-value');
 	});
 
 	it('403 exhausted balance: says the account is out of credit and links billing', async () => {
-		const result = await runFill({ proxyUrl: env.emu.proxyUrl, apiKey: LOCKED_KEY, items: [pictureItem(env.pictures)] });
-		expect(result.error?.message).toBe('Your fal account cannot run requests: it is out of credit or locked');
-		expect((result.error as NodeApiError).description).toContain('https://fal.ai/dashboard/billing');
+		const result = await runFill({
+			proxyUrl: env.emu.proxyUrl,
+			apiKey: LOCKED_KEY,
+			items: [pictureItem(env.pictures)],
+		});
+		expect(result.error?.message).toBe(
+			'Your fal account cannot run requests: it is out of credit or locked',
+		);
+		expect((result.error as NodeApiError).description).toContain(
+			'https://fal.ai/dashboard/billing',
+		);
 	});
 
 	it("422: shows fal's field and reason, the request id, and the item", async () => {
 		env.emu.fail({
 			kind: 'result',
 			status: 422,
-			body: { detail: [{ loc: ['body', 'prompt'], msg: 'Prompt is too long', type: 'value_error' }] },
+			body: {
+				detail: [{ loc: ['body', 'prompt'], msg: 'Prompt is too long', type: 'value_error' }],
+			},
 		});
-		const result = await runFill({ proxyUrl: env.emu.proxyUrl, items: [pictureItem(env.pictures)] });
+		const result = await runFill({
+			proxyUrl: env.emu.proxyUrl,
+			items: [pictureItem(env.pictures)],
+		});
 		const error = result.error as NodeApiError;
 		expect(error).toBeInstanceOf(NodeApiError);
-		expect(error.message).toBe('fal rejected the request: prompt: Prompt is too long (value_error)');
+		expect(error.message).toBe(
+			'fal rejected the request: prompt: Prompt is too long (value_error)',
+		);
 		expect(error.httpCode).toBe('422');
 		const requestId = env.emu.requests.find((r) => r.kind === 'submit')?.requestId as string;
 		expect(error.description).toContain(requestId);
@@ -122,7 +162,7 @@ describe("fal's answers", () => {
 		expectNoKeyIn(error);
 	});
 
-	it('500 on every result call: a server error with fal\'s detail and the request id, after bounded retries', async () => {
+	it("500 on every result call: a server error with fal's detail and the request id, after bounded retries", async () => {
 		const rule = env.emu.fail({
 			kind: 'result',
 			times: Infinity,
@@ -130,9 +170,14 @@ describe("fal's answers", () => {
 			body: { detail: 'Internal error', error_type: 'internal_error' },
 			headers: { 'x-fal-error-type': 'internal_error', 'retry-after': '0' },
 		});
-		const result = await runFill({ proxyUrl: env.emu.proxyUrl, items: [pictureItem(env.pictures)] });
+		const result = await runFill({
+			proxyUrl: env.emu.proxyUrl,
+			items: [pictureItem(env.pictures)],
+		});
 		const error = result.error as NodeApiError;
-		expect(error.message).toBe('fal had a server error (HTTP 500) (internal_error): Internal error');
+		expect(error.message).toBe(
+			'fal had a server error (HTTP 500) (internal_error): Internal error',
+		);
 		expect(error.description).toMatch(/Request ID [0-9a-f-]{36}/);
 		expect(error.description).toContain('tried 4 times');
 		expect(rule.hits).toBe(4);
@@ -153,7 +198,11 @@ describe('continueOnFail', () => {
 	it('turns each failed item into one error item and goes on, in input order', async () => {
 		const bad = pictureItem(env.pictures);
 		delete bad.binary!.mask;
-		const items = [pictureItem(env.pictures, { p: 'zero' }), bad, pictureItem(env.pictures, { p: 'two' })];
+		const items = [
+			pictureItem(env.pictures, { p: 'zero' }),
+			bad,
+			pictureItem(env.pictures, { p: 'two' }),
+		];
 		const result = await runFill({
 			proxyUrl: env.emu.proxyUrl,
 			items,
@@ -179,7 +228,11 @@ describe('continueOnFail', () => {
 			parameters: { options: { concurrency: 1 } },
 		});
 		expect(result.items).toHaveLength(2);
-		expect(result.items[0].json).toMatchObject({ error: 'fal rejected the request: Bad mask', http_code: '422', request_id: expect.any(String) });
+		expect(result.items[0].json).toMatchObject({
+			error: 'fal rejected the request: Bad mask',
+			http_code: '422',
+			request_id: expect.any(String),
+		});
 		expect(result.items[1].json.error).toBeUndefined();
 		expectNoKeyIn(result.items);
 	});
@@ -190,7 +243,11 @@ describe('time and cancellation', () => {
 		env.emu.configure({ latencyMs: 10_000 });
 		const controller = new AbortController();
 		const started = Date.now();
-		const run = runFill({ proxyUrl: env.emu.proxyUrl, items: [pictureItem(env.pictures)], abortSignal: controller.signal });
+		const run = runFill({
+			proxyUrl: env.emu.proxyUrl,
+			items: [pictureItem(env.pictures)],
+			abortSignal: controller.signal,
+		});
 		await waitFor(() => env.emu.requests.some((r) => r.kind === 'submit'));
 		controller.abort();
 		const result = await run;
@@ -205,7 +262,11 @@ describe('time and cancellation', () => {
 		env.emu.configure({ latencyMs: 10_000 });
 		env.emu.fail({ kind: 'submit', acceptThenDelayMs: 400 });
 		const controller = new AbortController();
-		const run = runFill({ proxyUrl: env.emu.proxyUrl, items: [pictureItem(env.pictures)], abortSignal: controller.signal });
+		const run = runFill({
+			proxyUrl: env.emu.proxyUrl,
+			items: [pictureItem(env.pictures)],
+			abortSignal: controller.signal,
+		});
 		await waitFor(() => env.emu.jobs.size === 1);
 		controller.abort();
 		const result = await run;
@@ -217,10 +278,18 @@ describe('time and cancellation', () => {
 
 	it('times out an item, cancels it at fal and names the request id', async () => {
 		env.emu.configure({ latencyMs: 10_000 });
-		const result = await runFill({ proxyUrl: env.emu.proxyUrl, items: [pictureItem(env.pictures)], parameters: { options: { timeout: 1 } } });
+		const result = await runFill({
+			proxyUrl: env.emu.proxyUrl,
+			items: [pictureItem(env.pictures)],
+			parameters: { options: { timeout: 1 } },
+		});
 		const requestId = env.emu.requests.find((r) => r.kind === 'submit')?.requestId as string;
-		expect(result.error?.message).toBe(`fal did not finish within 1 s (fal request ID ${requestId})`);
-		expect(env.emu.requests.some((r) => r.kind === 'cancel' && r.requestId === requestId)).toBe(true);
+		expect(result.error?.message).toBe(
+			`fal did not finish within 1 s (fal request ID ${requestId})`,
+		);
+		expect(env.emu.requests.some((r) => r.kind === 'cancel' && r.requestId === requestId)).toBe(
+			true,
+		);
 	});
 });
 

@@ -5,23 +5,42 @@
  */
 import sharp from 'sharp';
 
+import { createFalClientForCredentials } from '../../nodes/FluxProFill/transport/falClient';
+import { ItemDeadline } from '../../nodes/FluxProFill/transport/itemDeadline';
+import { getRequestStatus, submitRequest } from '../../nodes/FluxProFill/transport/queueRequest';
+import { createResilientFetch } from '../../nodes/FluxProFill/transport/resilientFetch';
 import { prepareBinary } from '../helpers/n8nHarness';
-import { pictureItem, runFill, useEmulator } from './fixtures';
+import { KEY, pictureItem, runFill, useEmulator } from './fixtures';
 
 const env = useEmulator();
 
 const count = (kind: string) => env.emu.requests.filter((r) => r.kind === kind).length;
-const fill = (parameters = {}, items = [pictureItem(env.pictures)]) => runFill({ proxyUrl: env.emu.proxyUrl, items, parameters });
+const fill = (parameters = {}, items = [pictureItem(env.pictures)]) =>
+	runFill({ proxyUrl: env.emu.proxyUrl, items, parameters });
 
 describe('transient faults are survived', () => {
 	it.each([
-		['a 429 with Retry-After on submit', { kind: 'submit', status: 429, body: { detail: 'Too many requests' }, headers: { 'retry-after': '1' } }],
-		['two 503s on submit', { kind: 'submit', status: 503, times: 2, body: { detail: 'No runner' } }],
+		[
+			'a 429 with Retry-After on submit',
+			{
+				kind: 'submit',
+				status: 429,
+				body: { detail: 'Too many requests' },
+				headers: { 'retry-after': '1' },
+			},
+		],
+		[
+			'two 503s on submit',
+			{ kind: 'submit', status: 503, times: 2, body: { detail: 'No runner' } },
+		],
 		['a 502 on opening the status stream', { kind: 'stream', status: 502, body: 'bad gateway' }],
 		['a status stream that drops', { kind: 'stream', dropAfterEvents: 1, times: 2 }],
 		['a 500 on the result', { kind: 'result', status: 500, body: { detail: 'Internal error' } }],
 		['a reset connection on the result', { kind: 'result', reset: true }],
-		['a 504 on the result', { kind: 'result', status: 504, body: { detail: 'timeout', error_type: 'request_timeout' } }],
+		[
+			'a 504 on the result',
+			{ kind: 'result', status: 504, body: { detail: 'timeout', error_type: 'request_timeout' } },
+		],
 		['a 500 on storage initiate', { kind: 'initiate', status: 500, body: { detail: 'oops' } }],
 		['a failed upload PUT', { kind: 'upload', status: 503, body: 'unavailable' }],
 		['an image download that fails once', { kind: 'file', reset: true }],
@@ -34,7 +53,8 @@ describe('transient faults are survived', () => {
 		expect(applied.hits).toBeGreaterThan(0);
 		// Exactly one job at fal: a rejected submit created none, an accepted one was not repeated.
 		expect(env.emu.jobs.size).toBe(1);
-		if (rule.kind === 'submit' && 'headers' in rule) expect(Date.now() - started).toBeGreaterThanOrEqual(950);
+		if (rule.kind === 'submit' && 'headers' in rule)
+			expect(Date.now() - started).toBeGreaterThanOrEqual(950);
 	});
 
 	it('falls back to polling when the stream keeps dropping', async () => {
@@ -49,21 +69,37 @@ describe('transient faults are survived', () => {
 
 describe('a submit fal may have accepted is never sent again', () => {
 	it.each([
-		['a gateway timeout after accepting', { kind: 'submit', acceptThenFail: true, status: 504, body: { detail: 'Gateway timeout' } }, '\\(HTTP 504\\)'],
-		['a reset connection after accepting', { kind: 'submit', acceptThenFail: true, reset: true }, '\\(the connection closed unexpectedly\\)'],
+		[
+			'a gateway timeout after accepting',
+			{ kind: 'submit', acceptThenFail: true, status: 504, body: { detail: 'Gateway timeout' } },
+			'\\(HTTP 504\\)',
+		],
+		[
+			'a reset connection after accepting',
+			{ kind: 'submit', acceptThenFail: true, reset: true },
+			'\\(the connection closed unexpectedly\\)',
+		],
 	] as const)('%s', async (_name, rule, what) => {
 		env.emu.fail({ ...rule });
 		const result = await fill();
 		expect(count('submit')).toBe(1);
 		expect(env.emu.jobs.size).toBe(1);
-		expect(result.error?.message).toMatch(new RegExp(`^Sending the request to fal failed ${what}, and fal may have accepted it anyway`));
+		expect(result.error?.message).toMatch(
+			new RegExp(`^Sending the request to fal failed ${what}, and fal may have accepted it anyway`),
+		);
 		expect((result.error as { description?: string }).description).toContain('not charged twice');
 	});
 });
 
 describe('retries are bounded', () => {
 	it('gives up on a submit that keeps answering 429, after 4 attempts', async () => {
-		const rule = env.emu.fail({ kind: 'submit', status: 429, times: Infinity, headers: { 'retry-after': '0' }, body: { detail: 'Too many requests' } });
+		const rule = env.emu.fail({
+			kind: 'submit',
+			status: 429,
+			times: Infinity,
+			headers: { 'retry-after': '0' },
+			body: { detail: 'Too many requests' },
+		});
 		const result = await fill();
 		expect(rule.hits).toBe(4);
 		expect(result.error?.message).toBe('fal is rate-limiting this account: Too many requests');
@@ -72,7 +108,13 @@ describe('retries are bounded', () => {
 
 	it('does not wait for a Retry-After longer than 30 s', async () => {
 		const started = Date.now();
-		env.emu.fail({ kind: 'submit', status: 429, times: Infinity, headers: { 'retry-after': '3600' }, body: { detail: 'Slow down' } });
+		env.emu.fail({
+			kind: 'submit',
+			status: 429,
+			times: Infinity,
+			headers: { 'retry-after': '3600' },
+			body: { detail: 'Slow down' },
+		});
 		const result = await fill();
 		expect(Date.now() - started).toBeLessThan(3000);
 		expect(result.error?.message).toContain('rate-limiting');
@@ -85,9 +127,18 @@ describe('retries are bounded', () => {
 	});
 
 	it('shows the text of a non-JSON error page', async () => {
-		env.emu.fail({ kind: 'result', status: 502, times: Infinity, contentType: 'text/html', body: '<html>Bad gateway</html>', headers: { 'retry-after': '0' } });
+		env.emu.fail({
+			kind: 'result',
+			status: 502,
+			times: Infinity,
+			contentType: 'text/html',
+			body: '<html>Bad gateway</html>',
+			headers: { 'retry-after': '0' },
+		});
 		const result = await fill();
-		expect(result.error?.message).toBe('fal had a server error (HTTP 502): <html>Bad gateway</html>');
+		expect(result.error?.message).toBe(
+			'fal had a server error (HTTP 502): <html>Bad gateway</html>',
+		);
 	});
 });
 
@@ -101,7 +152,13 @@ describe('bad answers from fal', () => {
 
 	it('fewer images than asked: returns them and says so', async () => {
 		const url = `data:image/png;base64,${env.pictures.image.toString('base64')}`;
-		answer({ images: [{ url, width: 64, height: 48, content_type: 'image/png' }], seed: 1, has_nsfw_concepts: [false], prompt: 'x', timings: {} });
+		answer({
+			images: [{ url, width: 64, height: 48, content_type: 'image/png' }],
+			seed: 1,
+			has_nsfw_concepts: [false],
+			prompt: 'x',
+			timings: {},
+		});
 		const result = await fill({ options: { numImages: 3 } });
 		expect(result.error).toBeUndefined();
 		expect(result.items).toHaveLength(1);
@@ -109,17 +166,37 @@ describe('bad answers from fal', () => {
 	});
 
 	it('an image link that is neither http(s) nor data:', async () => {
-		answer({ images: [{ url: 'ftp://evil.example/x.png' }], seed: 1, has_nsfw_concepts: [false], prompt: 'x', timings: {} });
-		expect((await fill()).error?.message).toBe('fal returned an image link that is neither http(s) nor a data URI: ftp://evil.example/x.png');
+		answer({
+			images: [{ url: 'ftp://evil.example/x.png' }],
+			seed: 1,
+			has_nsfw_concepts: [false],
+			prompt: 'x',
+			timings: {},
+		});
+		expect((await fill()).error?.message).toBe(
+			'fal returned an image link that is neither http(s) nor a data URI: ftp://evil.example/x.png',
+		);
 	});
 
 	it('an image entry without a link', async () => {
-		answer({ images: [{ width: 3 }], seed: 1, has_nsfw_concepts: [false], prompt: 'x', timings: {} });
+		answer({
+			images: [{ width: 3 }],
+			seed: 1,
+			has_nsfw_concepts: [false],
+			prompt: 'x',
+			timings: {},
+		});
 		expect((await fill()).error?.message).toBe("fal's answer lists image 1 without a link");
 	});
 
 	it('a "data URI" that is not an image', async () => {
-		answer({ images: [{ url: `data:image/png;base64,${Buffer.from('not an image').toString('base64')}` }], seed: 1, has_nsfw_concepts: [false], prompt: 'x', timings: {} });
+		answer({
+			images: [{ url: `data:image/png;base64,${Buffer.from('not an image').toString('base64')}` }],
+			seed: 1,
+			has_nsfw_concepts: [false],
+			prompt: 'x',
+			timings: {},
+		});
 		expect((await fill()).error?.message).toMatch(/^Image 1 from fal is not a JPEG or PNG image/);
 	});
 });
@@ -132,7 +209,9 @@ describe('NSFW flags', () => {
 
 	it('drops them when asked, and fails the item when nothing is left', async () => {
 		const result = await fill({ prompt: 'nsfw-test', options: { dropNsfw: true } });
-		expect(result.error?.message).toBe('fal flagged all 1 generated image as NSFW, and "Drop NSFW Images" is on');
+		expect(result.error?.message).toBe(
+			'fal flagged all 1 generated image as NSFW, and "Drop NSFW Images" is on',
+		);
 	});
 });
 
@@ -142,7 +221,11 @@ describe('bad input gets a clear error before money is spent', () => {
 		item.binary!.data = prepareBinary(bytes, fileName, mimeType);
 		return item;
 	};
-	const expectInputError = async (items: ReturnType<typeof pictureItem>[], message: RegExp | string, parameters = {}) => {
+	const expectInputError = async (
+		items: ReturnType<typeof pictureItem>[],
+		message: RegExp | string,
+		parameters = {},
+	) => {
 		const result = await fill(parameters, items);
 		expect(result.error?.constructor.name).toBe('NodeOperationError');
 		if (typeof message === 'string') expect(result.error?.message).toBe(message);
@@ -151,7 +234,10 @@ describe('bad input gets a clear error before money is spent', () => {
 	};
 
 	it('a truncated PNG', async () => {
-		await expectInputError([withImage(env.pictures.image.subarray(0, env.pictures.image.length - 40))], /cannot be used: the file is cut off/);
+		await expectInputError(
+			[withImage(env.pictures.image.subarray(0, env.pictures.image.length - 40))],
+			/cannot be used: the file is cut off/,
+		);
 	});
 
 	it('a PNG with a corrupted chunk', async () => {
@@ -162,12 +248,21 @@ describe('bad input gets a clear error before money is spent', () => {
 
 	it('a truncated JPEG', async () => {
 		const jpeg = await sharp(env.pictures.image).jpeg().toBuffer();
-		await expectInputError([withImage(jpeg.subarray(0, jpeg.length - 100), 'photo.jpg', 'image/jpeg')], /no JPEG end marker/);
+		await expectInputError(
+			[withImage(jpeg.subarray(0, jpeg.length - 100), 'photo.jpg', 'image/jpeg')],
+			/no JPEG end marker/,
+		);
 	});
 
 	it('a file that only claims to be a PNG', async () => {
-		const fake = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47]), Buffer.from('this is not really a png at all')]);
-		await expectInputError([withImage(fake)], /^The image in binary field "data" \(photo\.png\) cannot be used/);
+		const fake = Buffer.concat([
+			Buffer.from([0x89, 0x50, 0x4e, 0x47]),
+			Buffer.from('this is not really a png at all'),
+		]);
+		await expectInputError(
+			[withImage(fake)],
+			/^The image in binary field "data" \(photo\.png\) cannot be used/,
+		);
 	});
 
 	it('a zero-byte file', async () => {
@@ -178,22 +273,77 @@ describe('bad input gets a clear error before money is spent', () => {
 		const huge = Buffer.from(env.pictures.image);
 		huge.writeUInt32BE(100_000, 16);
 		huge.writeUInt32BE(100_000, 20);
-		await expectInputError([withImage(huge)], 'The image in binary field "data" is 100000×100000 pixels, too large to send');
+		await expectInputError(
+			[withImage(huge)],
+			'The image in binary field "data" is 100000×100000 pixels, too large to send',
+		);
 	});
 
 	it('a mask that is not an image', async () => {
 		const item = pictureItem(env.pictures);
-		item.binary!.mask = prepareBinary(Buffer.from('%PDF-1.4 not an image'), 'mask.pdf', 'application/pdf');
+		item.binary!.mask = prepareBinary(
+			Buffer.from('%PDF-1.4 not an image'),
+			'mask.pdf',
+			'application/pdf',
+		);
 		await expectInputError([item], /^The mask in binary field "mask" \(mask\.pdf\) cannot be used/);
 	});
 
 	it.each([
-		['a seed that is not a number', { options: { seed: '={{ "abc" }}' } }, /The seed abc is not a whole number/],
+		[
+			'a seed that is not a number',
+			{ options: { seed: '={{ "abc" }}' } },
+			/The seed abc is not a whole number/,
+		],
 		['a negative seed', { options: { seed: -5 } }, /The seed -5/],
-		['num_images as text that is not a number', { options: { numImages: '={{ "lots" }}' } }, /"Number of Images" is lots/],
+		[
+			'num_images as text that is not a number',
+			{ options: { numImages: '={{ "lots" }}' } },
+			/"Number of Images" is lots/,
+		],
 		['a whitespace prompt', { prompt: '   ' }, 'The prompt is empty'],
-		['an image URL that is not http(s)', { imageSource: 'url', imageUrl: 'file:///etc/passwd' }, /uses file:\/\/, which fal cannot download/],
+		[
+			'an image URL that is not http(s)',
+			{ imageSource: 'url', imageUrl: 'file:///etc/passwd' },
+			/uses file:\/\/, which fal cannot download/,
+		],
 	])('%s', async (_name, parameters, message) => {
 		await expectInputError([pictureItem(env.pictures)], message, parameters);
+	});
+});
+
+describe('a request that starts paid work is known by its mark, whatever the endpoint', () => {
+	it('sends a submit to another, made-up endpoint once, through the real client and HTTP', async () => {
+		const fetchImpl = createResilientFetch({
+			policy: { attempts: 4, baseDelayMs: 1, maxDelayMs: 5, maxRetryAfterMs: 10 },
+		});
+		const client = createFalClientForCredentials(
+			{ apiKey: KEY, proxyUrl: env.emu.proxyUrl },
+			fetchImpl,
+		);
+		// The emulator knows no such endpoint; every call to it answers 502, as a gateway would.
+		env.emu.fail({ kind: 'other', status: 502, body: { detail: 'bad gateway' }, times: Infinity });
+		const error = await submitRequest(
+			client,
+			'acme/made-up-model/v2',
+			{ prompt: 'x' },
+			{ deadline: new ItemDeadline(undefined, 10_000) },
+		).catch((e: unknown) => e);
+		expect(error).toMatchObject({ status: 502, maybeAccepted: true, attempts: 1 });
+		expect(count('other')).toBe(1);
+		// A read of the same endpoint is not paid work: it is retried.
+		await expect(
+			getRequestStatus(
+				client,
+				'acme/made-up-model/v2',
+				'abc-123',
+				false,
+				AbortSignal.timeout(10_000),
+			),
+		).rejects.toMatchObject({
+			status: 502,
+			attempts: 4,
+		});
+		expect(count('other')).toBe(5);
 	});
 });

@@ -4,51 +4,70 @@
  * binary out with pixels checked.
  */
 
-import { countChangedPixels, pictureItem, readPixels, runFill, type Pictures, serveFiles, useEmulator } from './fixtures';
+import {
+	countChangedPixels,
+	pictureItem,
+	readPixels,
+	runFill,
+	type Pictures,
+	serveFiles,
+	useEmulator,
+} from './fixtures';
 
 const env = useEmulator();
 
 const submits = () => env.emu.requests.filter((r) => r.kind === 'submit');
 const inMask = (p: Pictures) => (x: number, y: number) =>
-	x >= p.rect.left && x < p.rect.left + p.rect.width && y >= p.rect.top && y < p.rect.top + p.rect.height;
+	x >= p.rect.left &&
+	x < p.rect.left + p.rect.width &&
+	y >= p.rect.top &&
+	y < p.rect.top + p.rect.height;
 
-describe.each(['default', 'filesystem'] as const)('binary in, binary out (%s binary-data mode)', (binaryMode) => {
-	it('repaints only the white part of the mask and returns a PNG item', async () => {
-		const result = await runFill({
-			proxyUrl: env.emu.proxyUrl,
-			binaryMode,
-			items: [pictureItem(env.pictures)],
-			parameters: { options: { outputFormat: 'png', seed: 99 } },
-		});
-		expect(result.error).toBeUndefined();
-		expect(result.items).toHaveLength(1);
-		const [item] = result.items;
-		expect(item.pairedItem).toEqual({ item: 0 });
-		expect(item.binary?.data).toMatchObject({ mimeType: 'image/png', fileExtension: 'png' });
-		expect(item.binary?.data.fileName).toMatch(/\.png$/);
-		expect(item.json).toMatchObject({
-			image_index: 0,
-			content_type: 'image/png',
-			width: env.pictures.width,
-			height: env.pictures.height,
-			seed: 99,
-			prompt: 'a red bicycle',
-			has_nsfw_concept: false,
-			has_nsfw_concepts: [false],
-		});
-		expect(item.json.request_id).toEqual(submits()[0].requestId);
-		expect(item.json.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/files\//);
-		expect(item.json.timings).toEqual(expect.objectContaining({ inference: expect.any(Number) }));
+describe.each(['default', 'filesystem'] as const)(
+	'binary in, binary out (%s binary-data mode)',
+	(binaryMode) => {
+		it('repaints only the white part of the mask and returns a PNG item', async () => {
+			const result = await runFill({
+				proxyUrl: env.emu.proxyUrl,
+				binaryMode,
+				items: [pictureItem(env.pictures)],
+				parameters: { options: { outputFormat: 'png', seed: 99 } },
+			});
+			expect(result.error).toBeUndefined();
+			expect(result.items).toHaveLength(1);
+			const [item] = result.items;
+			expect(item.pairedItem).toEqual({ item: 0 });
+			expect(item.binary?.data).toMatchObject({ mimeType: 'image/png', fileExtension: 'png' });
+			expect(item.binary?.data.fileName).toMatch(/\.png$/);
+			expect(item.json).toMatchObject({
+				image_index: 0,
+				content_type: 'image/png',
+				width: env.pictures.width,
+				height: env.pictures.height,
+				seed: 99,
+				prompt: 'a red bicycle',
+				has_nsfw_concept: false,
+				has_nsfw_concepts: [false],
+			});
+			expect(item.json.request_id).toEqual(submits()[0].requestId);
+			expect(item.json.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/files\//);
+			expect(item.json.timings).toEqual(expect.objectContaining({ inference: expect.any(Number) }));
 
-		const output = await readPixels(await result.binary(item));
-		const input = await readPixels(env.pictures.image);
-		expect([output.width, output.height]).toEqual([env.pictures.width, env.pictures.height]);
-		const outside = countChangedPixels(output, input, (x, y) => !inMask(env.pictures)(x, y), env.pictures.height);
-		const inside = countChangedPixels(output, input, inMask(env.pictures), env.pictures.height);
-		expect(outside.changed).toBe(0);
-		expect(inside.changed).toBeGreaterThan(inside.inside * 0.9);
-	});
-});
+			const output = await readPixels(await result.binary(item));
+			const input = await readPixels(env.pictures.image);
+			expect([output.width, output.height]).toEqual([env.pictures.width, env.pictures.height]);
+			const outside = countChangedPixels(
+				output,
+				input,
+				(x, y) => !inMask(env.pictures)(x, y),
+				env.pictures.height,
+			);
+			const inside = countChangedPixels(output, input, inMask(env.pictures), env.pictures.height);
+			expect(outside.changed).toBe(0);
+			expect(inside.changed).toBeGreaterThan(inside.inside * 0.9);
+		});
+	},
+);
 
 it('sends every parameter to fal under its endpoint name, with uploaded image and mask', async () => {
 	const result = await runFill({
@@ -56,7 +75,14 @@ it('sends every parameter to fal under its endpoint name, with uploaded image an
 		items: [pictureItem(env.pictures)],
 		parameters: {
 			prompt: 'a blue door',
-			options: { seed: 7, numImages: 3, outputFormat: 'png', safetyTolerance: '5', enhancePrompt: true, syncMode: false },
+			options: {
+				seed: 7,
+				numImages: 3,
+				outputFormat: 'png',
+				safetyTolerance: '5',
+				enhancePrompt: true,
+				syncMode: false,
+			},
 		},
 	});
 	expect(result.error).toBeUndefined();
@@ -110,7 +136,9 @@ it('returns one item per image for num_images 4, each different', async () => {
 	});
 	expect(result.items.map((i) => i.json.image_index)).toEqual([0, 1, 2, 3]);
 	expect(result.items.every((i) => (i.pairedItem as { item: number }).item === 0)).toBe(true);
-	const hashes = await Promise.all(result.items.map(async (i) => (await result.binary(i)).toString('base64')));
+	const hashes = await Promise.all(
+		result.items.map(async (i) => (await result.binary(i)).toString('base64')),
+	);
 	expect(new Set(hashes).size).toBe(4);
 });
 
@@ -131,16 +159,27 @@ it('takes images inline as data URIs in sync mode without downloading from the C
 });
 
 describe('URL inputs', () => {
-	const files = serveFiles(() => ({ '/image.png': env.pictures.image, '/mask.png': env.pictures.mask }));
+	const files = serveFiles(() => ({
+		'/image.png': env.pictures.image,
+		'/mask.png': env.pictures.mask,
+	}));
 
 	it('passes URLs through to fal without uploading anything', async () => {
 		const result = await runFill({
 			proxyUrl: env.emu.proxyUrl,
 			items: [{ json: {} }],
-			parameters: { imageSource: 'url', imageUrl: `${files.base}/image.png`, maskSource: 'url', maskUrl: `${files.base}/mask.png` },
+			parameters: {
+				imageSource: 'url',
+				imageUrl: `${files.base}/image.png`,
+				maskSource: 'url',
+				maskUrl: `${files.base}/mask.png`,
+			},
 		});
 		expect(result.error).toBeUndefined();
-		expect(submits()[0].body).toMatchObject({ image_url: `${files.base}/image.png`, mask_url: `${files.base}/mask.png` });
+		expect(submits()[0].body).toMatchObject({
+			image_url: `${files.base}/image.png`,
+			mask_url: `${files.base}/mask.png`,
+		});
 		expect(env.emu.requests.filter((r) => r.kind === 'initiate')).toHaveLength(0);
 		expect(result.items).toHaveLength(1);
 	});
@@ -154,17 +193,27 @@ describe('URL inputs', () => {
 			parameters: { maskSource: 'url', maskUrl: `${files.base}/mask.png` },
 		});
 		expect(result.error).toBeUndefined();
-		expect(submits()[0].body).toMatchObject({ mask_url: `${files.base}/mask.png`, image_url: expect.stringMatching(/\/files\//) });
+		expect(submits()[0].body).toMatchObject({
+			mask_url: `${files.base}/mask.png`,
+			image_url: expect.stringMatching(/\/files\//),
+		});
 	});
 
 	it("shows fal's 422 when fal cannot load the image URL", async () => {
 		const result = await runFill({
 			proxyUrl: env.emu.proxyUrl,
 			items: [{ json: {} }],
-			parameters: { imageSource: 'url', imageUrl: `${files.base}/missing.png`, maskSource: 'url', maskUrl: `${files.base}/mask.png` },
+			parameters: {
+				imageSource: 'url',
+				imageUrl: `${files.base}/missing.png`,
+				maskSource: 'url',
+				maskUrl: `${files.base}/mask.png`,
+			},
 		});
 		expect(result.error?.constructor.name).toBe('NodeApiError');
-		expect(result.error?.message).toMatch(/^fal rejected the request: image_url: .*image_load_error/);
+		expect(result.error?.message).toMatch(
+			/^fal rejected the request: image_url: .*image_load_error/,
+		);
 		expect((result.error as { httpCode?: string }).httpCode).toBe('422');
 	});
 });

@@ -9,7 +9,13 @@ import type { IDataObject, INodeExecutionData, INodeParameters } from 'n8n-workf
 
 import { FalApi } from '../../credentials/FalApi.credentials';
 import { FluxProFill } from '../../nodes/FluxProFill/FluxProFill.node';
-import { startFalEmulator, makeMask, makeTestImage, readPixels, type FalEmulator } from '../emulator';
+import {
+	startFalEmulator,
+	makeMask,
+	makeTestImage,
+	readPixels,
+	type FalEmulator,
+} from '../emulator';
 import { prepareBinary, runNode, type BinaryMode } from '../helpers/n8nHarness';
 
 export const KEY = 'int-test-key-id:int-test-key-secret-0123456789';
@@ -18,7 +24,9 @@ export const NODE_TYPE = 'n8n-nodes-fal-flux-fill.fluxProFill';
 
 export { makeMask, makeTestImage, readPixels };
 
-export async function startEmulator(options: Parameters<typeof startFalEmulator>[0] = {}): Promise<FalEmulator> {
+export async function startEmulator(
+	options: Parameters<typeof startFalEmulator>[0] = {},
+): Promise<FalEmulator> {
 	return await startFalEmulator({ validKeys: [KEY], lockedKeys: [LOCKED_KEY], ...options });
 }
 
@@ -66,7 +74,12 @@ export function serveFiles(files: () => Record<string, Buffer>): { readonly base
 }
 
 export async function makePictures(width = 64, height = 48, seed = 1): Promise<Pictures> {
-	const rect = { left: Math.round(width / 4), top: Math.round(height / 4), width: Math.round(width / 2), height: Math.round(height / 2) };
+	const rect = {
+		left: Math.round(width / 4),
+		top: Math.round(height / 4),
+		width: Math.round(width / 2),
+		height: Math.round(height / 2),
+	};
 	return {
 		image: await makeTestImage({ width, height, format: 'png', seed }),
 		mask: await makeMask({ width, height, rect, format: 'png' }),
@@ -127,7 +140,12 @@ export function countChangedPixels(
 			inside++;
 			const ia = (y * a.width + x) * a.channels;
 			const ib = (y * a.width + x) * b.channels;
-			if (a.data[ia] !== b.data[ib] || a.data[ia + 1] !== b.data[ib + 1] || a.data[ia + 2] !== b.data[ib + 2]) changed++;
+			if (
+				a.data[ia] !== b.data[ib] ||
+				a.data[ia + 1] !== b.data[ib + 1] ||
+				a.data[ia + 2] !== b.data[ib + 2]
+			)
+				changed++;
 		}
 	}
 	return { inside, changed };

@@ -55,9 +55,27 @@ type Rng = ReturnType<typeof random>;
 function randomItem(rng: Rng, index: number): { item: INodeExecutionData; valid: boolean } {
 	const image = prepareBinary(small.image, 'photo.png', 'image/png');
 	const mask = prepareBinary(small.mask, 'mask.png', 'image/png');
-	const json: IDataObject = { prompt: rng.pick(['a cat', 'ünïcødé 🎨 prompt', 'x'.repeat(500), 'nsfw-test', 'policy-violation-test']), n: index };
+	const json: IDataObject = {
+		prompt: rng.pick([
+			'a cat',
+			'ünïcødé 🎨 prompt',
+			'x'.repeat(500),
+			'nsfw-test',
+			'policy-violation-test',
+		]),
+		n: index,
+	};
 	const defect = rng.chance(0.3)
-		? rng.pick(['no mask', 'no binary', 'text file', 'gif', 'other size', 'truncated', 'empty', 'empty prompt'] as const)
+		? rng.pick([
+				'no mask',
+				'no binary',
+				'text file',
+				'gif',
+				'other size',
+				'truncated',
+				'empty',
+				'empty prompt',
+			] as const)
 		: undefined;
 	const binary: Record<string, typeof image> = { data: image, mask };
 	switch (defect) {
@@ -76,7 +94,11 @@ function randomItem(rng: Rng, index: number): { item: INodeExecutionData; valid:
 			binary.mask = prepareBinary(other.mask, 'm.png', 'image/png');
 			break;
 		case 'truncated':
-			binary.data = prepareBinary(small.image.subarray(0, small.image.length / 2), 'p.png', 'image/png');
+			binary.data = prepareBinary(
+				small.image.subarray(0, small.image.length / 2),
+				'p.png',
+				'image/png',
+			);
 			break;
 		case 'empty':
 			binary.mask = prepareBinary(Buffer.alloc(0), 'm.png', 'image/png');
@@ -90,7 +112,8 @@ function randomItem(rng: Rng, index: number): { item: INodeExecutionData; valid:
 
 /** Options as expressions could produce them: mostly right, sometimes wrong or of the wrong type. */
 function randomOptions(rng: Rng): IDataObject {
-	const either = <T>(valid: readonly T[], invalid: readonly T[]) => (rng.chance(0.85) ? rng.pick(valid) : rng.pick(invalid));
+	const either = <T>(valid: readonly T[], invalid: readonly T[]) =>
+		rng.chance(0.85) ? rng.pick(valid) : rng.pick(invalid);
 	const options: IDataObject = {};
 	if (rng.chance(0.5)) options.numImages = either([1, 2, 3, 4, '3'], [0, 5, 2.5, 'many']);
 	if (rng.chance(0.4)) options.seed = either([0, 42, 4294967295, '17'], [-1, 1.5, 'abc']);
@@ -107,13 +130,29 @@ function randomOptions(rng: Rng): IDataObject {
 /** At most one fault per run; Retry-After 0 keeps retries quick. */
 function randomFault(rng: Rng) {
 	if (!rng.chance(0.35)) return undefined;
-	const kind = rng.pick(['submit', 'stream', 'status', 'result', 'initiate', 'upload', 'file'] as const);
+	const kind = rng.pick([
+		'submit',
+		'stream',
+		'status',
+		'result',
+		'initiate',
+		'upload',
+		'file',
+	] as const);
 	const shape = rng.pick(['status', 'reset', 'drop', 'acceptThenFail'] as const);
 	const times = rng.pick([1, 2, Infinity]);
-	if (shape === 'drop' && kind === 'stream') return { kind, dropAfterEvents: rng.pick([0, 1]), times };
-	if (shape === 'acceptThenFail' && kind === 'submit') return { kind, acceptThenFail: true, status: 504, times: 1 };
+	if (shape === 'drop' && kind === 'stream')
+		return { kind, dropAfterEvents: rng.pick([0, 1]), times };
+	if (shape === 'acceptThenFail' && kind === 'submit')
+		return { kind, acceptThenFail: true, status: 504, times: 1 };
 	if (shape === 'reset') return { kind, reset: true, times };
-	return { kind, status: rng.pick([429, 500, 502, 503, 504]), times, headers: { 'retry-after': '0' }, body: { detail: 'fuzz fault' } };
+	return {
+		kind,
+		status: rng.pick([429, 500, 502, 503, 504]),
+		times,
+		headers: { 'retry-after': '0' },
+		body: { detail: 'fuzz fault' },
+	};
 }
 
 it(`keeps its invariants over ${RUNS} random runs (seed ${SEED})`, async () => {
@@ -146,24 +185,39 @@ it(`keeps its invariants over ${RUNS} random runs (seed ${SEED})`, async () => {
 		if (continueOnFail) {
 			expect({ label, error: result.error }).toEqual({ label, error: undefined });
 			for (let index = 0; index < count; index++) {
-				const mine = result.items.filter((item) => (item.pairedItem as { item: number }).item === index);
+				const mine = result.items.filter(
+					(item) => (item.pairedItem as { item: number }).item === index,
+				);
 				const errors = mine.filter((item) => item.json.error !== undefined);
-				const ok = mine.length >= 1 && (errors.length === 0 || (errors.length === 1 && mine.length === 1));
+				const ok =
+					mine.length >= 1 && (errors.length === 0 || (errors.length === 1 && mine.length === 1));
 				expect({ label, index, ok }).toEqual({ label, index, ok: true });
 				if (errors.length) errorItems++;
 				else successes++;
-				if (!inputs[index].valid) expect({ label, index, invalidFailed: errors.length === 1 }).toEqual({ label, index, invalidFailed: true });
+				if (!inputs[index].valid)
+					expect({ label, index, invalidFailed: errors.length === 1 }).toEqual({
+						label,
+						index,
+						invalidFailed: true,
+					});
 			}
 		} else if (result.error) {
 			const itemIndex = (result.error as { context?: { itemIndex?: number } }).context?.itemIndex;
-			expect({ label, inRange: typeof itemIndex === 'number' && itemIndex >= 0 && itemIndex < count }).toEqual({ label, inRange: true });
+			expect({
+				label,
+				inRange: typeof itemIndex === 'number' && itemIndex >= 0 && itemIndex < count,
+			}).toEqual({ label, inRange: true });
 		} else {
 			expect({ label, all: new Set(paired).size }).toEqual({ label, all: count });
 			successes += count;
 		}
 		// Never more fal jobs than items, whatever the faults: nothing submitted twice.
 		expect({ label, jobs: emu.jobs.size <= count }).toEqual({ label, jobs: true });
-		const seen = JSON.stringify(result.items) + JSON.stringify(result.run) + JSON.stringify(emu.requests) + String(result.error?.message);
+		const seen =
+			JSON.stringify(result.items) +
+			JSON.stringify(result.run) +
+			JSON.stringify(emu.requests) +
+			String(result.error?.message);
 		expect({ label, leaked: seen.includes(SECRET) }).toEqual({ label, leaked: false });
 	}
 	expect(unhandled).toEqual([]);

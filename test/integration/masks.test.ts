@@ -14,9 +14,14 @@ import { countChangedPixels, makeTestImage, readPixels, runFill, startEmulator }
 const W = 60;
 const H = 40;
 type Area = (x: number, y: number) => boolean;
-const rect = (left: number, top: number, width: number, height: number): Area => (x, y) =>
-	x >= left && x < left + width && y >= top && y < top + height;
-const not = (area: Area): Area => (x, y) => !area(x, y);
+const rect =
+	(left: number, top: number, width: number, height: number): Area =>
+	(x, y) =>
+		x >= left && x < left + width && y >= top && y < top + height;
+const not =
+	(area: Area): Area =>
+	(x, y) =>
+		!area(x, y);
 
 let emu: FalEmulator;
 let image: Buffer;
@@ -32,7 +37,9 @@ beforeEach(() => emu.reset());
 async function maskPng(width: number, height: number, white: (x: number, y: number) => number) {
 	const raw = Buffer.alloc(width * height);
 	for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) raw[y * width + x] = white(x, y);
-	return await sharp(raw, { raw: { width, height, channels: 1 } }).png().toBuffer();
+	return await sharp(raw, { raw: { width, height, channels: 1 } })
+		.png()
+		.toBuffer();
 }
 
 async function fillWith(parameters: INodeParameters, binary: Record<string, Buffer> = {}) {
@@ -42,11 +49,17 @@ async function fillWith(parameters: INodeParameters, binary: Record<string, Buff
 			{
 				json: {},
 				binary: Object.fromEntries(
-					Object.entries({ data: image, ...binary }).map(([field, bytes]) => [field, prepareBinary(bytes, `${field}.png`, 'image/png')]),
+					Object.entries({ data: image, ...binary }).map(([field, bytes]) => [
+						field,
+						prepareBinary(bytes, `${field}.png`, 'image/png'),
+					]),
 				),
 			},
 		],
-		parameters: { ...parameters, options: { outputFormat: 'png', returnMask: true, ...(parameters.options as object) } },
+		parameters: {
+			...parameters,
+			options: { outputFormat: 'png', returnMask: true, ...(parameters.options as object) },
+		},
 	});
 	expect(result.error).toBeUndefined();
 	return result;
@@ -54,7 +67,8 @@ async function fillWith(parameters: INodeParameters, binary: Record<string, Buff
 
 /** The mask fal got, the mask the node returned and the repainted image all show exactly `area`. */
 async function expectRepainted(result: Awaited<ReturnType<typeof fillWith>>, area: Area) {
-	const maskUrl = (emu.requests.find((r) => r.kind === 'submit')?.body as { mask_url: string }).mask_url;
+	const maskUrl = (emu.requests.find((r) => r.kind === 'submit')?.body as { mask_url: string })
+		.mask_url;
 	const sent = await readPixels(Buffer.from(await (await fetch(maskUrl)).arrayBuffer()));
 	const returned = await readPixels(await result.binary(result.items[0], 'mask'));
 	for (const mask of [sent, returned]) {
@@ -78,8 +92,11 @@ async function expectRepainted(result: Awaited<ReturnType<typeof fillWith>>, are
 it('alpha: the transparent part of the image is repainted', async () => {
 	const hole = rect(10, 5, 20, 15);
 	const { data } = await sharp(image).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
-	for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) if (hole(x, y)) data[(y * W + x) * 4 + 3] = 0;
-	const withHole = await sharp(data, { raw: { width: W, height: H, channels: 4 } }).png().toBuffer();
+	for (let y = 0; y < H; y++)
+		for (let x = 0; x < W; x++) if (hole(x, y)) data[(y * W + x) * 4 + 3] = 0;
+	const withHole = await sharp(data, { raw: { width: W, height: H, channels: 4 } })
+		.png()
+		.toBuffer();
 	image = withHole;
 	try {
 		const result = await fillWith({ maskSource: 'alpha' });
@@ -122,14 +139,25 @@ it('invert: repaints what the mask marks as kept', async () => {
 
 it('fit: a mask of half the size is stretched to the image', async () => {
 	const small = await maskPng(W / 2, H / 2, (x, y) => (rect(5, 5, 10, 5)(x, y) ? 255 : 0));
-	await expectRepainted(await fillWith({ options: { fitMask: true } }, { mask: small }), rect(10, 10, 20, 10));
+	await expectRepainted(
+		await fillWith({ options: { fitMask: true } }, { mask: small }),
+		rect(10, 10, 20, 10),
+	);
 });
 
 it('fit is off by default: a mask of another size is an error naming both sizes', async () => {
 	const small = await maskPng(W / 2, H / 2, () => 255);
 	const result = await runFill({
 		proxyUrl: emu.proxyUrl,
-		items: [{ json: {}, binary: { data: prepareBinary(image, 'i.png', 'image/png'), mask: prepareBinary(small, 'm.png', 'image/png') } }],
+		items: [
+			{
+				json: {},
+				binary: {
+					data: prepareBinary(image, 'i.png', 'image/png'),
+					mask: prepareBinary(small, 'm.png', 'image/png'),
+				},
+			},
+		],
 	});
 	expect(result.error?.message).toBe('The mask is 30×20 pixels but the image is 60×40');
 });
@@ -137,18 +165,34 @@ it('fit is off by default: a mask of another size is an error naming both sizes'
 it('threshold: a grey, anti-aliased mask becomes black and white at the threshold', async () => {
 	// Left to right: grey 0 … 236; at threshold 100, columns whose grey is ≥ 100 are repainted.
 	const ramp = await maskPng(W, H, (x) => x * 4);
-	await expectRepainted(await fillWith({ options: { maskThreshold: 100 } }, { mask: ramp }), (x) => x * 4 >= 100);
+	await expectRepainted(
+		await fillWith({ options: { maskThreshold: 100 } }, { mask: ramp }),
+		(x) => x * 4 >= 100,
+	);
 });
 
 it('grow: widens the repainted area by N pixels on every side', async () => {
 	const mask = await maskPng(W, H, (x, y) => (rect(20, 15, 10, 5)(x, y) ? 255 : 0));
-	await expectRepainted(await fillWith({ options: { growMask: 3 } }, { mask }), rect(17, 12, 16, 11));
+	await expectRepainted(
+		await fillWith({ options: { growMask: 3 } }, { mask }),
+		rect(17, 12, 16, 11),
+	);
 });
 
 it('one mask shared by many items is prepared and uploaded once', async () => {
 	const mask = await maskPng(W, H, (x, y) => (rect(0, 0, 10, 10)(x, y) ? 255 : 0));
-	const item = () => ({ json: {}, binary: { data: prepareBinary(image, 'i.png', 'image/png'), mask: prepareBinary(mask, 'm.png', 'image/png') } });
-	const result = await runFill({ proxyUrl: emu.proxyUrl, items: [item(), item(), item()], parameters: { options: { growMask: 2 } } });
+	const item = () => ({
+		json: {},
+		binary: {
+			data: prepareBinary(image, 'i.png', 'image/png'),
+			mask: prepareBinary(mask, 'm.png', 'image/png'),
+		},
+	});
+	const result = await runFill({
+		proxyUrl: emu.proxyUrl,
+		items: [item(), item(), item()],
+		parameters: { options: { growMask: 2 } },
+	});
 	expect(result.items).toHaveLength(3);
 	expect(emu.uploads).toHaveLength(2);
 });

@@ -12,14 +12,26 @@ import { makePictures, pictureItem, runFill, serveFiles, useEmulator } from './f
 
 const env = useEmulator();
 
-const run = (operation: string, items: INodeExecutionData[], parameters: INodeParameters = {}, extra = {}) =>
-	runFill({ proxyUrl: env.emu.proxyUrl, items, parameters: { operation, ...parameters }, ...extra });
+const run = (
+	operation: string,
+	items: INodeExecutionData[],
+	parameters: INodeParameters = {},
+	extra = {},
+) =>
+	runFill({
+		proxyUrl: env.emu.proxyUrl,
+		items,
+		parameters: { operation, ...parameters },
+		...extra,
+	});
 const fromSubmit = (items: INodeExecutionData[]) => items.map((item) => ({ json: item.json }));
 
 describe('submit, then getStatus / getResult / cancel', () => {
 	it('submit returns the request id at once and getResult returns the same items as fill', async () => {
 		env.emu.configure({ latencyMs: 300 });
-		const submitted = await run('submit', [pictureItem(env.pictures)], { options: { numImages: 2, outputFormat: 'png', seed: 3 } });
+		const submitted = await run('submit', [pictureItem(env.pictures)], {
+			options: { numImages: 2, outputFormat: 'png', seed: 3 },
+		});
 		expect(submitted.error).toBeUndefined();
 		const [item] = submitted.items;
 		expect(item.json).toMatchObject({
@@ -37,7 +49,10 @@ describe('submit, then getStatus / getResult / cancel', () => {
 
 		// Request ID defaults to {{ $json.request_id }} of the incoming item.
 		const status = await run('getStatus', fromSubmit(submitted.items), { options: { logs: true } });
-		expect(status.items[0].json).toMatchObject({ request_id: item.json.request_id, status: expect.stringMatching(/IN_QUEUE|IN_PROGRESS|COMPLETED/) });
+		expect(status.items[0].json).toMatchObject({
+			request_id: item.json.request_id,
+			status: expect.stringMatching(/IN_QUEUE|IN_PROGRESS|COMPLETED/),
+		});
 
 		const result = await run('getResult', fromSubmit(submitted.items));
 		expect(result.error).toBeUndefined();
@@ -50,7 +65,10 @@ describe('submit, then getStatus / getResult / cancel', () => {
 		const done = await run('getStatus', fromSubmit(submitted.items));
 		expect(done.items[0].json).toMatchObject({ status: 'COMPLETED', done: true });
 		const cancelled = await run('cancel', fromSubmit(submitted.items));
-		expect(cancelled.items[0].json).toEqual({ request_id: item.json.request_id, status: 'ALREADY_COMPLETED' });
+		expect(cancelled.items[0].json).toEqual({
+			request_id: item.json.request_id,
+			status: 'ALREADY_COMPLETED',
+		});
 	});
 
 	it('cancels a queued request', async () => {
@@ -60,14 +78,23 @@ describe('submit, then getStatus / getResult / cancel', () => {
 		const status = await run('getStatus', fromSubmit(submitted.items));
 		expect(status.items[0].json).toMatchObject({ status: 'IN_QUEUE', queue_position: 0 });
 		const cancelled = await run('cancel', fromSubmit(submitted.items));
-		expect(cancelled.items[0].json).toEqual({ request_id: requestId, status: 'CANCELLATION_REQUESTED' });
+		expect(cancelled.items[0].json).toEqual({
+			request_id: requestId,
+			status: 'CANCELLATION_REQUESTED',
+		});
 		expect(env.emu.jobs.get(requestId)?.cancelled).toBe(true);
 	});
 
 	it('getResult of an unknown id says so clearly', async () => {
-		const result = await run('getResult', [{ json: { request_id: '00000000-0000-4000-8000-000000000000' } }]);
-		expect(result.error?.message).toBe('fal has no request with ID 00000000-0000-4000-8000-000000000000');
-		expect((result.error as { description?: string }).description).toContain('key that submitted it');
+		const result = await run('getResult', [
+			{ json: { request_id: '00000000-0000-4000-8000-000000000000' } },
+		]);
+		expect(result.error?.message).toBe(
+			'fal has no request with ID 00000000-0000-4000-8000-000000000000',
+		);
+		expect((result.error as { description?: string }).description).toContain(
+			'key that submitted it',
+		);
 	});
 
 	it('rejects a request id that is missing or would change the URL', async () => {
@@ -83,7 +110,9 @@ describe('submit, then getStatus / getResult / cancel', () => {
 		const submitted = await run('submit', [pictureItem(env.pictures)]);
 		const result = await run('getResult', fromSubmit(submitted.items), { options: { timeout: 1 } });
 		expect(result.error?.message).toMatch(/^fal did not finish within 1 s \(fal request ID/);
-		expect((result.error as { description?: string }).description).toContain('it was not cancelled');
+		expect((result.error as { description?: string }).description).toContain(
+			'it was not cancelled',
+		);
 		expect(env.emu.requests.some((r) => r.kind === 'cancel')).toBe(false);
 	});
 });
@@ -107,11 +136,18 @@ describe('webhook round trip', () => {
 	afterAll(async () => await new Promise((resolve) => server.close(resolve)));
 
 	it('passes the webhook to fal, fal calls it when done, and getResult takes the id from its payload', async () => {
-		const submitted = await run('submit', [pictureItem(env.pictures)], { options: { webhookUrl: hookUrl } });
+		const submitted = await run('submit', [pictureItem(env.pictures)], {
+			options: { webhookUrl: hookUrl },
+		});
 		expect(submitted.items[0].json.webhook_url).toBe(hookUrl);
-		expect(env.emu.requests.find((r) => r.kind === 'submit')?.query).toMatchObject({ fal_webhook: hookUrl });
+		expect(env.emu.requests.find((r) => r.kind === 'submit')?.query).toMatchObject({
+			fal_webhook: hookUrl,
+		});
 		await waitFor(() => received.length === 1);
-		expect(received[0]).toMatchObject({ request_id: submitted.items[0].json.request_id, status: 'OK' });
+		expect(received[0]).toMatchObject({
+			request_id: submitted.items[0].json.request_id,
+			status: 'OK',
+		});
 		// What a Wait node resumed by the webhook hands on: fal's payload as the item's JSON.
 		const result = await run('getResult', [{ json: received[0] }]);
 		expect(result.error).toBeUndefined();
@@ -120,25 +156,35 @@ describe('webhook round trip', () => {
 	});
 
 	it('rejects a webhook URL that is not http(s)', async () => {
-		const result = await run('submit', [pictureItem(env.pictures)], { options: { webhookUrl: 'ftp://hooks.example/x' } });
+		const result = await run('submit', [pictureItem(env.pictures)], {
+			options: { webhookUrl: 'ftp://hooks.example/x' },
+		});
 		expect(result.error?.message).toContain('"Webhook URL" uses ftp://');
 	});
 });
 
 describe('URL-only output and cost', () => {
 	it('returns links and JSON without downloading anything', async () => {
-		const result = await run('fill', [pictureItem(env.pictures)], { options: { outputMode: 'url', numImages: 2 } });
+		const result = await run('fill', [pictureItem(env.pictures)], {
+			options: { outputMode: 'url', numImages: 2 },
+		});
 		expect(result.items).toHaveLength(2);
 		for (const item of result.items) {
 			expect(item.binary).toBeUndefined();
 			expect(item.json.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/files\//);
-			expect(item.json).toMatchObject({ width: env.pictures.width, height: env.pictures.height, content_type: 'image/jpeg' });
+			expect(item.json).toMatchObject({
+				width: env.pictures.width,
+				height: env.pictures.height,
+				content_type: 'image/jpeg',
+			});
 		}
 		expect(env.emu.requests.filter((r) => r.kind === 'file')).toHaveLength(0);
 	});
 
 	it('with sync mode the URL is the whole image as a data URI', async () => {
-		const result = await run('fill', [pictureItem(env.pictures)], { options: { outputMode: 'url', syncMode: true } });
+		const result = await run('fill', [pictureItem(env.pictures)], {
+			options: { outputMode: 'url', syncMode: true },
+		});
 		const url = result.items[0].json.url as string;
 		expect(url).toMatch(/^data:image\/jpeg;base64,\/9j\//);
 	});
@@ -150,13 +196,18 @@ describe('URL-only output and cost', () => {
 		// 1.2 MP rounds up to 2 MP: 2 × $0.05 × 2 images; 0.003 MP rounds up to 1 MP: 1 × $0.05 × 2.
 		expect(result.items.map((i) => i.json.estimated_cost_usd)).toEqual([0.2, 0.2, 0.1, 0.1]);
 		const hints = result.runData['FLUX.1 Fill']?.[0]?.hints ?? [];
-		expect(hints.map((h) => h.message)).toEqual([expect.stringMatching(/^Estimated fal cost of this run: \$0\.30 for 2 requests/)]);
+		expect(hints.map((h) => h.message)).toEqual([
+			expect.stringMatching(/^Estimated fal cost of this run: \$0\.30 for 2 requests/),
+		]);
 	});
 });
 
 describe('as an AI agent tool', () => {
 	const TOOL_TYPE = 'n8n-nodes-fal-flux-fill.fluxProFillTool';
-	const files = serveFiles(() => ({ '/image.png': env.pictures.image, '/mask.png': env.pictures.mask }));
+	const files = serveFiles(() => ({
+		'/image.png': env.pictures.image,
+		'/mask.png': env.pictures.mask,
+	}));
 
 	const toolParameters: INodeParameters = {
 		prompt: "={{ $fromAI('prompt', 'What to paint into the white part of the mask') }}",
@@ -184,13 +235,22 @@ describe('as an AI agent tool', () => {
 	}
 
 	it('takes URLs from the agent and answers with links and JSON, never binary or data URIs', async () => {
-		const { result, response } = await invokeAsTool({ prompt: 'a red door', image_url: `${files.base}/image.png`, mask_url: `${files.base}/mask.png` });
+		const { result, response } = await invokeAsTool({
+			prompt: 'a red door',
+			image_url: `${files.base}/image.png`,
+			mask_url: `${files.base}/mask.png`,
+		});
 		expect(result.error).toBeUndefined();
 		expect(result.items.every((item) => item.binary === undefined)).toBe(true);
 		const parsed = JSON.parse(response) as IDataObject[];
-		expect(parsed[0]).toMatchObject({ prompt: 'a red door', url: expect.stringMatching(/^http:\/\/127\.0\.0\.1/) });
+		expect(parsed[0]).toMatchObject({
+			prompt: 'a red door',
+			url: expect.stringMatching(/^http:\/\/127\.0\.0\.1/),
+		});
 		// Sync mode would put megabytes of base64 into the agent's context: it is off in tool mode.
-		expect(env.emu.requests.find((r) => r.kind === 'submit')?.body).toMatchObject({ sync_mode: false });
+		expect(env.emu.requests.find((r) => r.kind === 'submit')?.body).toMatchObject({
+			sync_mode: false,
+		});
 		expect(response.length).toBeLessThan(2_000);
 	});
 

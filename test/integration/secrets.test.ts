@@ -50,10 +50,36 @@ function everythingSeen(result: Awaited<ReturnType<typeof runFill>>): string {
 
 const scenarios: Array<[string, () => void, Record<string, number>?]> = [
 	['a successful run', () => {}],
-	['a 422 whose detail echoes the key', () => emu.fail({ kind: 'result', status: 422, body: { detail: `Header was "Key ${KEY}"` } })],
-	['a 500 on submit whose body echoes the secret', () => emu.fail({ kind: 'submit', status: 500, times: Infinity, headers: { 'retry-after': '0' }, body: { detail: `secret=${SECRET}` } })],
-	['a 401 message that names the key', () => emu.fail({ kind: 'initiate', status: 401, body: { detail: `Unknown key ${KEY}` } })],
-	['retries that are logged', () => emu.fail({ kind: 'result', status: 503, times: 2, headers: { 'retry-after': '0' }, body: { detail: 'busy' } })],
+	[
+		'a 422 whose detail echoes the key',
+		() => emu.fail({ kind: 'result', status: 422, body: { detail: `Header was "Key ${KEY}"` } }),
+	],
+	[
+		'a 500 on submit whose body echoes the secret',
+		() =>
+			emu.fail({
+				kind: 'submit',
+				status: 500,
+				times: Infinity,
+				headers: { 'retry-after': '0' },
+				body: { detail: `secret=${SECRET}` },
+			}),
+	],
+	[
+		'a 401 message that names the key',
+		() => emu.fail({ kind: 'initiate', status: 401, body: { detail: `Unknown key ${KEY}` } }),
+	],
+	[
+		'retries that are logged',
+		() =>
+			emu.fail({
+				kind: 'result',
+				status: 503,
+				times: 2,
+				headers: { 'retry-after': '0' },
+				body: { detail: 'busy' },
+			}),
+	],
 	['a timeout', () => emu.configure({ latencyMs: 5_000 }), { timeout: 1 }],
 ];
 
@@ -76,7 +102,10 @@ describe.each([false, true])('continueOnFail %s', (continueOnFail) => {
 });
 
 it('checks a key that is unreachable too (proxy down): the network error hides it', async () => {
-	const result = await runFill({ proxyUrl: `http://127.0.0.1:1/${KEY}`, items: [pictureItem(pictures)] });
+	const result = await runFill({
+		proxyUrl: `http://127.0.0.1:1/${KEY}`,
+		items: [pictureItem(pictures)],
+	});
 	expect(result.error?.message).toMatch(/^Could not reach fal/);
 	expect(everythingSeen(result)).not.toContain(SECRET);
 });

@@ -1,16 +1,26 @@
 import { ApiError, ValidationError } from '@fal-ai/client';
 
-import { describeFalError, FalError, formatDetail } from '../../nodes/FluxProFill/transport/falError';
+import {
+	describeFalError,
+	FalError,
+	formatDetail,
+} from '../../nodes/FluxProFill/transport/falError';
 import { redactSecrets, secretsOfKey } from '../../nodes/FluxProFill/errors/redact';
 
 describe('formatDetail', () => {
 	it("joins pydantic's field errors with their field names", () => {
 		expect(
 			formatDetail([
-				{ loc: ['body', 'num_images'], msg: 'Input should be less than or equal to 4', type: 'less_than_equal' },
+				{
+					loc: ['body', 'num_images'],
+					msg: 'Input should be less than or equal to 4',
+					type: 'less_than_equal',
+				},
 				{ loc: ['body', 'prompt'], msg: 'Field required', type: 'missing' },
 			]),
-		).toBe('num_images: Input should be less than or equal to 4 (less_than_equal); prompt: Field required (missing)');
+		).toBe(
+			'num_images: Input should be less than or equal to 4 (less_than_equal); prompt: Field required (missing)',
+		);
 	});
 
 	it('passes a string detail through and ignores anything else', () => {
@@ -21,52 +31,91 @@ describe('formatDetail', () => {
 
 describe('describeFalError', () => {
 	const api = (status: number, body: unknown, requestId = 'req-1') =>
-		new (status === 422 ? ValidationError : ApiError)({ message: 'Status text', status, body, requestId });
+		new (status === 422 ? ValidationError : ApiError)({
+			message: 'Status text',
+			status,
+			body,
+			requestId,
+		});
 
 	it("shows fal's 422 detail instead of the status text", () => {
 		const failure = describeFalError(
-			api(422, { detail: [{ loc: ['body', 'mask_url'], msg: 'Mask dimensions (10x10) must match image dimensions (20x20)', type: 'value_error' }] }),
+			api(422, {
+				detail: [
+					{
+						loc: ['body', 'mask_url'],
+						msg: 'Mask dimensions (10x10) must match image dimensions (20x20)',
+						type: 'value_error',
+					},
+				],
+			}),
 		);
-		expect(failure.message).toBe('fal rejected the request: mask_url: Mask dimensions (10x10) must match image dimensions (20x20) (value_error)');
+		expect(failure.message).toBe(
+			'fal rejected the request: mask_url: Mask dimensions (10x10) must match image dimensions (20x20) (value_error)',
+		);
 		expect(failure.description).toContain('same width and height');
 		expect(failure).toMatchObject({ status: 422, requestId: 'req-1' });
 	});
 
 	it('explains 401, exhausted balance and content policy plainly', () => {
-		expect(describeFalError(api(401, { detail: 'No user found for Key ID and Secret' })).message).toBe('fal did not accept the API key');
-		const balance = describeFalError(api(403, { detail: 'User is locked. Reason: Exhausted balance.' }));
+		expect(
+			describeFalError(api(401, { detail: 'No user found for Key ID and Secret' })).message,
+		).toBe('fal did not accept the API key');
+		const balance = describeFalError(
+			api(403, { detail: 'User is locked. Reason: Exhausted balance.' }),
+		);
 		expect(balance.message).toContain('out of credit');
 		expect(balance.description).toContain('https://fal.ai/dashboard/billing');
-		const policy = describeFalError(api(422, { detail: [{ loc: ['body', 'prompt'], msg: 'flagged', type: 'content_policy_violation' }] }));
+		const policy = describeFalError(
+			api(422, {
+				detail: [{ loc: ['body', 'prompt'], msg: 'flagged', type: 'content_policy_violation' }],
+			}),
+		);
 		expect(policy.message).toBe('fal refused this request under its content policy');
 	});
 
 	it('names the error type of a server error', () => {
-		const failure = describeFalError(api(503, { detail: 'No runner', error_type: 'runner_unavailable' }));
-		expect(failure.message).toBe('fal had a server error (HTTP 503) (runner_unavailable): No runner');
+		const failure = describeFalError(
+			api(503, { detail: 'No runner', error_type: 'runner_unavailable' }),
+		);
+		expect(failure.message).toBe(
+			'fal had a server error (HTTP 503) (runner_unavailable): No runner',
+		);
 	});
 
 	it('copes with a non-JSON error body', () => {
-		const failure = describeFalError(new ApiError({ message: 'HTTP 502: Bad Gateway', status: 502, body: undefined }));
+		const failure = describeFalError(
+			new ApiError({ message: 'HTTP 502: Bad Gateway', status: 502, body: undefined }),
+		);
 		expect(failure.message).toBe('fal had a server error (HTTP 502): HTTP 502: Bad Gateway');
 	});
 
 	it('explains network failures with their code', () => {
-		const error = new TypeError('fetch failed', { cause: Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }) });
+		const error = new TypeError('fetch failed', {
+			cause: Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }),
+		});
 		const failure = describeFalError(error);
 		expect(failure.message).toBe('Could not reach fal: the connection was refused');
 		expect(failure.description).toContain('ECONNREFUSED: fetch failed');
 	});
 
 	it("keeps the transport's own errors as they are", () => {
-		const failure = describeFalError(new FalError('timed out', { description: 'raise the timeout', requestId: 'req-9' }));
-		expect(failure).toMatchObject({ message: 'timed out', description: 'raise the timeout', requestId: 'req-9' });
+		const failure = describeFalError(
+			new FalError('timed out', { description: 'raise the timeout', requestId: 'req-9' }),
+		);
+		expect(failure).toMatchObject({
+			message: 'timed out',
+			description: 'raise the timeout',
+			requestId: 'req-9',
+		});
 	});
 });
 
 describe('redactSecrets', () => {
 	it('hides the whole key and its secret half', () => {
 		const secrets = secretsOfKey('abcd-id:super-secret-value');
-		expect(redactSecrets('Key abcd-id:super-secret-value and super-secret-value', secrets)).toBe('Key *** and ***');
+		expect(redactSecrets('Key abcd-id:super-secret-value and super-secret-value', secrets)).toBe(
+			'Key *** and ***',
+		);
 	});
 });

@@ -19,15 +19,24 @@ describe('readImageInfo', () => {
 
 	it('reads the size from the first bytes only', async () => {
 		const png = await picture('png', 640, 480);
-		expect(readImageInfo(png.subarray(0, 64))).toMatchObject({ ok: true, info: { width: 640, height: 480 } });
+		expect(readImageInfo(png.subarray(0, 64))).toMatchObject({
+			ok: true,
+			info: { width: 640, height: 480 },
+		});
 	});
 
 	it('names formats fal does not take', async () => {
-		expect(readImageInfo(await picture('gif'))).toEqual({ ok: false, reason: 'it is a GIF file, not PNG, JPEG or WebP' });
+		expect(readImageInfo(await picture('gif'))).toEqual({
+			ok: false,
+			reason: 'it is a GIF file, not PNG, JPEG or WebP',
+		});
 	});
 
 	it('rejects empty and non-image files', () => {
-		expect(readImageInfo(Buffer.alloc(0))).toEqual({ ok: false, reason: 'the file is empty (0 bytes)' });
+		expect(readImageInfo(Buffer.alloc(0))).toEqual({
+			ok: false,
+			reason: 'the file is empty (0 bytes)',
+		});
 		expect(readImageInfo(Buffer.from('hello, this is text')).ok).toBe(false);
 	});
 });

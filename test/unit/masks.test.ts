@@ -41,8 +41,18 @@ const inside = (x0: number, y0: number, x1: number, y1: number) => (x: number, y
 async function decodeMask(png: Buffer, size: Size = IMAGE): Promise<Uint8Array> {
 	expect(png.subarray(0, 8)).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
 	const metadata = await sharp(png).metadata();
-	expect(metadata).toMatchObject({ format: 'png', width: size.width, height: size.height, channels: 1, depth: 'uchar', hasAlpha: false });
-	const { data, info } = await sharp(png).toColourspace('b-w').raw().toBuffer({ resolveWithObject: true });
+	expect(metadata).toMatchObject({
+		format: 'png',
+		width: size.width,
+		height: size.height,
+		channels: 1,
+		depth: 'uchar',
+		hasAlpha: false,
+	});
+	const { data, info } = await sharp(png)
+		.toColourspace('b-w')
+		.raw()
+		.toBuffer({ resolveWithObject: true });
 	expect(info.channels).toBe(1);
 	const greys = new Set(data.filter((value) => value !== 0 && value !== 255));
 	expect([...greys]).toEqual([]);
@@ -50,7 +60,11 @@ async function decodeMask(png: Buffer, size: Size = IMAGE): Promise<Uint8Array> 
 }
 
 /** Compares with the expected mask pixel by pixel; on failure shows both as text. */
-async function expectMask(png: Buffer, white: (x: number, y: number) => boolean, size: Size = IMAGE): Promise<void> {
+async function expectMask(
+	png: Buffer,
+	white: (x: number, y: number) => boolean,
+	size: Size = IMAGE,
+): Promise<void> {
 	const data = await decodeMask(png, size);
 	const rows: string[] = [];
 	let wrong = 0;
@@ -67,7 +81,9 @@ async function expectMask(png: Buffer, white: (x: number, y: number) => boolean,
 		rows.push(`${expected}   ${actual}`);
 	}
 	if (wrong > 0) {
-		throw new Error(`${wrong} pixels differ (expected | actual, X = white but should be black, o = the reverse):\n${rows.join('\n')}`);
+		throw new Error(
+			`${wrong} pixels differ (expected | actual, X = white but should be black, o = the reverse):\n${rows.join('\n')}`,
+		);
 	}
 }
 
@@ -78,7 +94,12 @@ const countWhite = (size: Size, white: (x: number, y: number) => boolean) => {
 };
 
 /** prepareMask + pixel comparison + whitePixels check. */
-async function expectPrepared(spec: MaskSpec, options: MaskOptions, white: (x: number, y: number) => boolean, size: Size = IMAGE) {
+async function expectPrepared(
+	spec: MaskSpec,
+	options: MaskOptions,
+	white: (x: number, y: number) => boolean,
+	size: Size = IMAGE,
+) {
 	const result = await prepareMask(spec, size, options);
 	expect(result.size).toEqual(size);
 	await expectMask(result.png, white, size);
@@ -86,7 +107,11 @@ async function expectPrepared(spec: MaskSpec, options: MaskOptions, white: (x: n
 	return result;
 }
 
-async function expectProblem(promise: Promise<unknown>, message: string | RegExp, description?: string | RegExp) {
+async function expectProblem(
+	promise: Promise<unknown>,
+	message: string | RegExp,
+	description?: string | RegExp,
+) {
 	const error: unknown = await promise.then(
 		() => undefined,
 		(e: unknown) => e,
@@ -98,7 +123,13 @@ async function expectProblem(promise: Promise<unknown>, message: string | RegExp
 	return problem;
 }
 
-const rect = (left: number, top: number, width: number, height: number, unit: Rectangle['unit'] = 'px'): Rectangle => ({
+const rect = (
+	left: number,
+	top: number,
+	width: number,
+	height: number,
+	unit: Rectangle['unit'] = 'px',
+): Rectangle => ({
 	left,
 	top,
 	width,
@@ -120,14 +151,21 @@ describe('prepareMask: alpha (image transparency)', () => {
 	};
 	const hole = (x: number, y: number) => y >= 5 && y < 15 && x >= 9 && x < 20;
 
-	it.each(['png', 'webp'] as const)('turns the transparent hole of an RGBA %s white and the opaque rest black', async (format) => {
-		const image = await picture(W, H, 4, (x, y) => [200, 30, 30, holeAlpha(x, y)], format);
-		await expectPrepared({ kind: 'alpha', image }, {}, hole);
-	});
+	it.each(['png', 'webp'] as const)(
+		'turns the transparent hole of an RGBA %s white and the opaque rest black',
+		async (format) => {
+			const image = await picture(W, H, 4, (x, y) => [200, 30, 30, holeAlpha(x, y)], format);
+			await expectPrepared({ kind: 'alpha', image }, {}, hole);
+		},
+	);
 
 	it('uses the threshold for semi-transparent edges: alpha < threshold is repainted', async () => {
 		const image = await picture(W, H, 4, (x, y) => [200, 30, 30, holeAlpha(x, y)]);
-		await expectPrepared({ kind: 'alpha', image }, { threshold: 129 }, (x, y) => hole(x, y) || (x === 20 && y >= 5 && y < 15));
+		await expectPrepared(
+			{ kind: 'alpha', image },
+			{ threshold: 129 },
+			(x, y) => hole(x, y) || (x === 20 && y >= 5 && y < 15),
+		);
 		await expectPrepared({ kind: 'alpha', image }, { threshold: 1 }, inside(10, 5, 20, 15));
 	});
 
@@ -159,7 +197,10 @@ describe('prepareMask: alpha (image transparency)', () => {
 			/"Binary Field".*"Rectangles"/,
 		);
 		const png = await picture(W, H, 3, () => [10, 20, 30]);
-		await expectProblem(prepareMask({ kind: 'alpha', image: png }, IMAGE, {}), 'The image has no alpha channel: it is a PNG without transparency');
+		await expectProblem(
+			prepareMask({ kind: 'alpha', image: png }, IMAGE, {}),
+			'The image has no alpha channel: it is a PNG without transparency',
+		);
 	});
 
 	it('rejects a fully opaque image, and one whose transparency is above the threshold', async () => {
@@ -176,7 +217,10 @@ describe('prepareMask: alpha (image transparency)', () => {
 			/Raise "Mask Threshold" above 200/,
 		);
 		const transparent = await picture(W, H, 4, () => [0, 0, 0, 0]);
-		await expectProblem(prepareMask({ kind: 'alpha', image: transparent }, IMAGE, { invert: true }), /No pixel of the image is opaque enough/);
+		await expectProblem(
+			prepareMask({ kind: 'alpha', image: transparent }, IMAGE, { invert: true }),
+			/No pixel of the image is opaque enough/,
+		);
 	});
 
 	it('repaints everything for a fully transparent image (allowed)', async () => {
@@ -229,38 +273,81 @@ describe('prepareMask: rectangles', () => {
 	});
 
 	it('gives a rectangle smaller than a pixel one pixel, and clamps percent overlaps', async () => {
-		await expectPrepared(rectangles(rect(50, 50, 0.1, 0.1, 'percent')), {}, (x, y) => x === 20 && y === 15);
+		await expectPrepared(
+			rectangles(rect(50, 50, 0.1, 0.1, 'percent')),
+			{},
+			(x, y) => x === 20 && y === 15,
+		);
 		await expectPrepared(rectangles(rect(90, 90, 20, 20, 'percent')), {}, inside(36, 27, 40, 30));
 	});
 
 	it('with invert, repaints everything outside the rectangles', async () => {
-		await expectPrepared(rectangles(rect(5, 3, 10, 4)), { invert: true }, (x, y) => !inside(5, 3, 15, 7)(x, y));
+		await expectPrepared(
+			rectangles(rect(5, 3, 10, 4)),
+			{ invert: true },
+			(x, y) => !inside(5, 3, 15, 7)(x, y),
+		);
 	});
 
 	it('ignores threshold and fit', async () => {
-		await expectPrepared(rectangles(rect(5, 3, 10, 4)), { threshold: 255, fit: 'stretch' }, inside(5, 3, 15, 7));
+		await expectPrepared(
+			rectangles(rect(5, 3, 10, 4)),
+			{ threshold: 255, fit: 'stretch' },
+			inside(5, 3, 15, 7),
+		);
 	});
 
 	// Objects, not arrays: jest would take a missing last array element for `done`.
-	it.each<{ name: string; spec: MaskSpec; message: string | RegExp; description?: string | RegExp }>([
-		{ name: 'an empty list', spec: rectangles(), message: 'No rectangles to repaint were given', description: /Add at least one rectangle/ },
-		{ name: 'zero width', spec: rectangles(rect(1, 1, 5, 5), rect(1, 1, 0, 5)), message: 'Rectangle 2 has width 0, so it covers nothing' },
-		{ name: 'negative height', spec: rectangles(rect(1, 1, 5, -2)), message: 'Rectangle 1 has height -2, so it covers nothing' },
+	it.each<{
+		name: string;
+		spec: MaskSpec;
+		message: string | RegExp;
+		description?: string | RegExp;
+	}>([
+		{
+			name: 'an empty list',
+			spec: rectangles(),
+			message: 'No rectangles to repaint were given',
+			description: /Add at least one rectangle/,
+		},
+		{
+			name: 'zero width',
+			spec: rectangles(rect(1, 1, 5, 5), rect(1, 1, 0, 5)),
+			message: 'Rectangle 2 has width 0, so it covers nothing',
+		},
+		{
+			name: 'negative height',
+			spec: rectangles(rect(1, 1, 5, -2)),
+			message: 'Rectangle 1 has height -2, so it covers nothing',
+		},
 		{
 			name: 'percent over 100',
 			spec: rectangles(rect(10, 10, 150, 10, 'percent')),
 			message: 'Rectangle 1 has width 150%, outside 0–100%',
 			description: /from 0 to 100/,
 		},
-		{ name: 'negative percent', spec: rectangles(rect(-5, 10, 10, 10, 'percent')), message: 'Rectangle 1 has left -5%, outside 0–100%' },
+		{
+			name: 'negative percent',
+			spec: rectangles(rect(-5, 10, 10, 10, 'percent')),
+			message: 'Rectangle 1 has left -5%, outside 0–100%',
+		},
 		{
 			name: 'a rectangle right of the image',
 			spec: rectangles(rect(40, 0, 10, 10)),
-			message: 'Rectangle 1 (left 40 px, top 0 px, width 10 px, height 10 px) lies outside the 40×30 image',
+			message:
+				'Rectangle 1 (left 40 px, top 0 px, width 10 px, height 10 px) lies outside the 40×30 image',
 			description: /must overlap the image/,
 		},
-		{ name: 'a rectangle above the image', spec: rectangles(rect(0, -20, 10, 10)), message: /^Rectangle 1 .* lies outside the 40×30 image$/ },
-		{ name: 'a rectangle at 100%', spec: rectangles(rect(100, 0, 10, 10, 'percent')), message: /lies outside the 40×30 image/ },
+		{
+			name: 'a rectangle above the image',
+			spec: rectangles(rect(0, -20, 10, 10)),
+			message: /^Rectangle 1 .* lies outside the 40×30 image$/,
+		},
+		{
+			name: 'a rectangle at 100%',
+			spec: rectangles(rect(100, 0, 10, 10, 'percent')),
+			message: /lies outside the 40×30 image/,
+		},
 		{
 			name: 'a missing number',
 			spec: rectangles({ left: 1, top: Number.NaN, width: 1, height: 1, unit: 'px' }),
@@ -293,20 +380,39 @@ describe('prepareMask: mask files', () => {
 	it('reads RGB PNG, lossless WebP, JPEG and 16-bit grey PNG masks', async () => {
 		const rgb = await picture(W, H, 3, (x, y) => (square(x, y) ? [255, 255, 255] : [0, 0, 0]));
 		await expectPrepared({ kind: 'file', bytes: rgb }, {}, square);
-		const webp = await picture(W, H, 3, (x, y) => (square(x, y) ? [255, 255, 255] : [0, 0, 0]), 'webp');
+		const webp = await picture(
+			W,
+			H,
+			3,
+			(x, y) => (square(x, y) ? [255, 255, 255] : [0, 0, 0]),
+			'webp',
+		);
 		await expectPrepared({ kind: 'file', bytes: webp }, {}, square);
 		// JPEG artefacts around the edges are removed by the threshold.
-		const jpeg = await picture(W, H, 3, (x, y) => (square(x, y) ? [255, 255, 255] : [0, 0, 0]), 'jpeg');
+		const jpeg = await picture(
+			W,
+			H,
+			3,
+			(x, y) => (square(x, y) ? [255, 255, 255] : [0, 0, 0]),
+			'jpeg',
+		);
 		const decoded = await sharp(jpeg).greyscale().raw().toBuffer();
 		expect(new Set(decoded).size).toBeGreaterThan(2);
 		await expectPrepared({ kind: 'file', bytes: jpeg }, {}, square);
-		const sixteen = await sharp(await bw(W, H, square)).toColourspace('grey16').png().toBuffer();
+		const sixteen = await sharp(await bw(W, H, square))
+			.toColourspace('grey16')
+			.png()
+			.toBuffer();
 		expect(await sharp(sixteen).metadata()).toMatchObject({ depth: 'ushort', channels: 1 });
 		await expectPrepared({ kind: 'file', bytes: sixteen }, {}, square);
 	});
 
 	it('inverts a mask that marks the part to repaint in black', async () => {
-		await expectPrepared({ kind: 'file', bytes: await bw(W, H, square) }, { invert: true }, (x, y) => !square(x, y));
+		await expectPrepared(
+			{ kind: 'file', bytes: await bw(W, H, square) },
+			{ invert: true },
+			(x, y) => !square(x, y),
+		);
 	});
 
 	it('binarises a grey, anti-aliased mask at the threshold (luminance ≥ threshold is white)', async () => {
@@ -319,13 +425,19 @@ describe('prepareMask: mask files', () => {
 	});
 
 	it('binarises a blurred (anti-aliased) shape back to a hard edge', async () => {
-		const blurred = await sharp(await bw(W, H, square)).blur(1.5).toBuffer();
+		const blurred = await sharp(await bw(W, H, square))
+			.blur(1.5)
+			.toBuffer();
 		const greys = await sharp(blurred).greyscale().raw().toBuffer();
 		expect(new Set(greys).size).toBeGreaterThan(10);
 		// A symmetric blur of a straight edge crosses 128 on the edge itself, so the sides come
 		// back exactly; only the four corner pixels, blurred from one side more, fall below.
 		const corner = (x: number, y: number) => (x === 10 || x === 24) && (y === 5 || y === 19);
-		await expectPrepared({ kind: 'file', bytes: blurred }, {}, (x, y) => square(x, y) && !corner(x, y));
+		await expectPrepared(
+			{ kind: 'file', bytes: blurred },
+			{},
+			(x, y) => square(x, y) && !corner(x, y),
+		);
 	});
 
 	it('binarises a coloured mask by luminance (sRGB → grey as libvips does it)', async () => {
@@ -341,7 +453,9 @@ describe('prepareMask: mask files', () => {
 		const stripe = (x: number) => Math.floor(x / 4) % colours.length;
 		const mask = await picture(W, H, 3, (x) => colours[stripe(x)]);
 		await expectPrepared({ kind: 'file', bytes: mask }, {}, (x) => [1, 3, 4].includes(stripe(x)));
-		await expectPrepared({ kind: 'file', bytes: mask }, { threshold: 127 }, (x) => [0, 1, 3, 4].includes(stripe(x)));
+		await expectPrepared({ kind: 'file', bytes: mask }, { threshold: 127 }, (x) =>
+			[0, 1, 3, 4].includes(stripe(x)),
+		);
 		await expectPrepared({ kind: 'file', bytes: mask }, { threshold: 70 }, (x) => stripe(x) !== 5);
 	});
 
@@ -352,23 +466,34 @@ describe('prepareMask: mask files', () => {
 	});
 
 	it('stretches a 20×15 mask to 40×30 with fit "stretch" (nearest neighbour: each pixel becomes 2×2)', async () => {
-		const small = await bw(20, 15, (x, y) => inside(5, 4, 10, 9)(x, y) || (x === 0 && y === 0) || (x === 19 && y === 14));
+		const small = await bw(
+			20,
+			15,
+			(x, y) => inside(5, 4, 10, 9)(x, y) || (x === 0 && y === 0) || (x === 19 && y === 14),
+		);
 		await expectPrepared(
 			{ kind: 'file', bytes: small },
 			{ fit: 'stretch' },
-			(x, y) => inside(10, 8, 20, 18)(x, y) || inside(0, 0, 2, 2)(x, y) || inside(38, 28, 40, 30)(x, y),
+			(x, y) =>
+				inside(10, 8, 20, 18)(x, y) || inside(0, 0, 2, 2)(x, y) || inside(38, 28, 40, 30)(x, y),
 		);
 	});
 
 	it('shrinks an 80×60 mask to 40×30 with fit "stretch", thresholding after the resize', async () => {
 		// 2×2 blocks of grey 200 (white at 128) and 100 (black): every sample of a block agrees.
-		const big = await picture(80, 60, 1, (x, y) => [square(Math.floor(x / 2), Math.floor(y / 2)) ? 200 : 100]);
+		const big = await picture(80, 60, 1, (x, y) => [
+			square(Math.floor(x / 2), Math.floor(y / 2)) ? 200 : 100,
+		]);
 		await expectPrepared({ kind: 'file', bytes: big }, { fit: 'stretch' }, square);
 	});
 
 	it('stretches to a different aspect ratio', async () => {
 		// 40×10 with the left half white → 40×30 with the left half white.
-		await expectPrepared({ kind: 'file', bytes: await bw(40, 10, (x) => x < 20) }, { fit: 'stretch' }, (x) => x < 20);
+		await expectPrepared(
+			{ kind: 'file', bytes: await bw(40, 10, (x) => x < 20) },
+			{ fit: 'stretch' },
+			(x) => x < 20,
+		);
 	});
 
 	it('rejects a mask of another size unless fit is "stretch"', async () => {
@@ -379,7 +504,10 @@ describe('prepareMask: mask files', () => {
 			/Turn on "Fit Mask to Image"/,
 		);
 		expect(problem.name).toBe('InputProblem');
-		await expectProblem(prepareMask({ kind: 'file', bytes: small }, IMAGE, { fit: 'none' }), /20×15/);
+		await expectProblem(
+			prepareMask({ kind: 'file', bytes: small }, IMAGE, { fit: 'none' }),
+			/20×15/,
+		);
 	});
 
 	it('rejects an all-black mask, naming the brightest pixel when it is grey', async () => {
@@ -401,17 +529,34 @@ describe('prepareMask: mask files', () => {
 	});
 
 	it('allows an all-white mask (repaint everything)', async () => {
-		const result = await expectPrepared({ kind: 'file', bytes: await bw(W, H, () => true) }, {}, () => true);
+		const result = await expectPrepared(
+			{ kind: 'file', bytes: await bw(W, H, () => true) },
+			{},
+			() => true,
+		);
 		expect(result.whitePixels).toBe(W * H);
 	});
 
 	it('rejects files that are not PNG, JPEG or WebP, or cannot be decoded', async () => {
 		const gif = await picture(W, H, 3, () => [255, 255, 255], 'gif');
-		await expectProblem(prepareMask({ kind: 'file', bytes: gif }, IMAGE, {}), 'The mask cannot be used: it is a GIF file, not PNG, JPEG or WebP');
-		await expectProblem(prepareMask({ kind: 'file', bytes: Buffer.from('not an image') }, IMAGE, {}), /^The mask cannot be used: /);
-		await expectProblem(prepareMask({ kind: 'file', bytes: Buffer.alloc(0) }, IMAGE, {}), 'The mask cannot be used: the file is empty (0 bytes)');
+		await expectProblem(
+			prepareMask({ kind: 'file', bytes: gif }, IMAGE, {}),
+			'The mask cannot be used: it is a GIF file, not PNG, JPEG or WebP',
+		);
+		await expectProblem(
+			prepareMask({ kind: 'file', bytes: Buffer.from('not an image') }, IMAGE, {}),
+			/^The mask cannot be used: /,
+		);
+		await expectProblem(
+			prepareMask({ kind: 'file', bytes: Buffer.alloc(0) }, IMAGE, {}),
+			'The mask cannot be used: the file is empty (0 bytes)',
+		);
 		const png = await bw(W, H, square);
-		await expectProblem(prepareMask({ kind: 'file', bytes: png.subarray(0, png.length - 30) }, IMAGE, {}), /^The mask file cannot be decoded: /, /damaged/);
+		await expectProblem(
+			prepareMask({ kind: 'file', bytes: png.subarray(0, png.length - 30) }, IMAGE, {}),
+			/^The mask file cannot be decoded: /,
+			/damaged/,
+		);
 	});
 });
 
@@ -419,21 +564,33 @@ describe('prepareMask: grow', () => {
 	it('turns a single white pixel into a (2N+1)² square', async () => {
 		const dot = await bw(W, H, (x, y) => x === 20 && y === 15);
 		for (const n of [1, 3, 8]) {
-			const result = await expectPrepared({ kind: 'file', bytes: dot }, { grow: n }, inside(20 - n, 15 - n, 21 + n, 16 + n));
+			const result = await expectPrepared(
+				{ kind: 'file', bytes: dot },
+				{ grow: n },
+				inside(20 - n, 15 - n, 21 + n, 16 + n),
+			);
 			expect(result.whitePixels).toBe((2 * n + 1) ** 2);
 		}
 	});
 
 	it('clips the grown square at the image edges', async () => {
 		const corners = await bw(W, H, (x, y) => (x === 1 && y === 1) || (x === 39 && y === 29));
-		await expectPrepared({ kind: 'file', bytes: corners }, { grow: 3 }, (x, y) => inside(0, 0, 5, 5)(x, y) || inside(36, 26, 40, 30)(x, y));
+		await expectPrepared(
+			{ kind: 'file', bytes: corners },
+			{ grow: 3 },
+			(x, y) => inside(0, 0, 5, 5)(x, y) || inside(36, 26, 40, 30)(x, y),
+		);
 	});
 
 	it('grows rectangles and inverted masks (always the repainted part)', async () => {
 		await expectPrepared(rectangles(rect(10, 10, 5, 5)), { grow: 2 }, inside(8, 8, 17, 17));
 		// Inverted: the black square [10,25)×[5,20) is kept, the white outside grows into it by 2.
 		const square = inside(10, 5, 25, 20);
-		await expectPrepared({ kind: 'file', bytes: await bw(W, H, square) }, { invert: true, grow: 2 }, (x, y) => !inside(12, 7, 23, 18)(x, y));
+		await expectPrepared(
+			{ kind: 'file', bytes: await bw(W, H, square) },
+			{ invert: true, grow: 2 },
+			(x, y) => !inside(12, 7, 23, 18)(x, y),
+		);
 	});
 
 	it('may grow the mask to the whole image', async () => {
@@ -485,14 +642,19 @@ describe('prepareMask: options and output', () => {
 		[{ threshold: Number.NaN }, /^"Mask Threshold" is NaN/],
 		[{ grow: -1 }, /^"Grow Mask \(Px\)" is -1, but it must be a whole number of pixels, 0 or more/],
 		[{ grow: 1.5 }, /^"Grow Mask \(Px\)" is 1.5/],
-		[{ fit: 'cover' as 'none' }, /^"Fit Mask to Image" is "cover", but it must be "none" or "stretch"/],
+		[
+			{ fit: 'cover' as 'none' },
+			/^"Fit Mask to Image" is "cover", but it must be "none" or "stretch"/,
+		],
 	])('rejects option %p', async (options, message) => {
 		await expectProblem(prepareMask(spec, IMAGE, options), message);
 	});
 
 	it('rejects an invalid image size as a programming error', async () => {
 		await expect(prepareMask(spec, { width: 0, height: 10 }, {})).rejects.toThrow(/whole pixels/);
-		await expect(prepareMask(spec, { width: 10.5, height: 10 }, {})).rejects.not.toBeInstanceOf(InputProblem);
+		await expect(prepareMask(spec, { width: 10.5, height: 10 }, {})).rejects.not.toBeInstanceOf(
+			InputProblem,
+		);
 	});
 
 	it('returns an 8-bit single-channel PNG of the image size for every source', async () => {
@@ -515,17 +677,25 @@ describe('loading sharp', () => {
 		let prepare: typeof prepareMask | undefined;
 		jest.isolateModules(() => {
 			jest.doMock('sharp', () => {
-				throw new Error('Could not load the "sharp" module using the linux-x64 runtime\nPossible solutions: …');
+				throw new Error(
+					'Could not load the "sharp" module using the linux-x64 runtime\nPossible solutions: …',
+				);
 			});
 			// Importing the library (as the node does at start-up) must not need sharp.
-			prepare = (jest.requireActual('../../nodes/FluxProFill/masks') as typeof import('../../nodes/FluxProFill/masks')).prepareMask;
+			prepare = (
+				jest.requireActual(
+					'../../nodes/FluxProFill/masks',
+				) as typeof import('../../nodes/FluxProFill/masks')
+			).prepareMask;
 		});
 		expect(prepare).toBeDefined();
 		// Rectangles are validated before sharp is needed …
 		const error: unknown = await prepare!(rectangles(), IMAGE, {}).catch((e: unknown) => e);
 		expect((error as Error).message).toBe('No rectangles to repaint were given');
 		// … and encoding the PNG needs it.
-		const failure: unknown = await prepare!(rectangles(rect(1, 1, 2, 2)), IMAGE, {}).catch((e: unknown) => e);
+		const failure: unknown = await prepare!(rectangles(rect(1, 1, 2, 2)), IMAGE, {}).catch(
+			(e: unknown) => e,
+		);
 		expect(failure).toMatchObject({
 			name: 'MaskLibraryUnavailable',
 			message: expect.stringMatching(
@@ -542,10 +712,25 @@ describe('prepareMask: 4 MP measurement', () => {
 		const size = { width: 2048, height: 2048 };
 		// An anti-aliased grey mask: a blurred white disc and a grey (160) rectangle on black.
 		const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="2048" height="2048"><rect width="2048" height="2048" fill="black"/><circle cx="900" cy="1000" r="500" fill="white"/><rect x="1500" y="200" width="400" height="300" fill="rgb(160,160,160)"/></svg>`;
-		const file = await sharp(Buffer.from(svg)).removeAlpha().blur(3).greyscale().toColourspace('b-w').png().toBuffer();
+		const file = await sharp(Buffer.from(svg))
+			.removeAlpha()
+			.blur(3)
+			.greyscale()
+			.toColourspace('b-w')
+			.png()
+			.toBuffer();
 		expect(await sharp(file).metadata()).toMatchObject({ channels: 1, width: 2048 });
-		const alphaImage = await sharp({ create: { width: 2048, height: 2048, channels: 4, background: { r: 40, g: 90, b: 160, alpha: 1 } } })
-			.composite([{ input: Buffer.from(svg.replace('fill="black"', 'fill="none"')), blend: 'dest-out' }])
+		const alphaImage = await sharp({
+			create: {
+				width: 2048,
+				height: 2048,
+				channels: 4,
+				background: { r: 40, g: 90, b: 160, alpha: 1 },
+			},
+		})
+			.composite([
+				{ input: Buffer.from(svg.replace('fill="black"', 'fill="none"')), blend: 'dest-out' },
+			])
 			.png()
 			.toBuffer();
 		const cases: Array<[string, MaskSpec]> = [

@@ -1,6 +1,11 @@
 import { markCall } from '../../nodes/FluxProFill/transport/callIntent';
 import { FalError } from '../../nodes/FluxProFill/transport/falError';
-import { backoff, createResilientFetch, parseRetryAfter, DEFAULT_RETRY_POLICY } from '../../nodes/FluxProFill/transport/resilientFetch';
+import {
+	backoff,
+	createResilientFetch,
+	parseRetryAfter,
+	DEFAULT_RETRY_POLICY,
+} from '../../nodes/FluxProFill/transport/resilientFetch';
 
 const SUBMIT = 'https://queue.fal.run/fal-ai/flux-pro/v1/fill';
 const STATUS = 'https://queue.fal.run/fal-ai/flux-pro/requests/abc/status';
@@ -22,9 +27,16 @@ function scripted(...answers: Array<() => Response | Promise<Response>>) {
 	}) as typeof fetch;
 	return { calls, impl };
 }
-const networkError = (code?: string) => Object.assign(new TypeError('fetch failed'), code ? { cause: Object.assign(new Error(code), { code }) } : {});
+const networkError = (code?: string) =>
+	Object.assign(
+		new TypeError('fetch failed'),
+		code ? { cause: Object.assign(new Error(code), { code }) } : {},
+	);
 const json = (status: number, body: object, headers: Record<string, string> = {}) =>
-	new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json', ...headers } });
+	new Response(JSON.stringify(body), {
+		status,
+		headers: { 'content-type': 'application/json', ...headers },
+	});
 
 describe('createResilientFetch', () => {
 	it('retries a status call on 503 and a reset connection, then answers', async () => {
@@ -33,14 +45,18 @@ describe('createResilientFetch', () => {
 			() => Promise.reject(networkError('ECONNRESET')),
 			() => json(200, { status: 'COMPLETED' }),
 		);
-		const response = await createResilientFetch({ fetchImpl: impl, policy: fast })(STATUS, { method: 'GET' });
+		const response = await createResilientFetch({ fetchImpl: impl, policy: fast })(STATUS, {
+			method: 'GET',
+		});
 		expect(response.status).toBe(200);
 		expect(calls).toHaveLength(3);
 	});
 
-	it('gives up after the policy\'s attempts with an error the client will not retry again', async () => {
+	it("gives up after the policy's attempts with an error the client will not retry again", async () => {
 		const { calls, impl } = scripted(() => json(500, { detail: 'down' }));
-		await expect(createResilientFetch({ fetchImpl: impl, policy: fast })(STATUS, { method: 'GET' })).rejects.toBeInstanceOf(FalError);
+		await expect(
+			createResilientFetch({ fetchImpl: impl, policy: fast })(STATUS, { method: 'GET' }),
+		).rejects.toBeInstanceOf(FalError);
 		expect(calls).toHaveLength(4);
 	});
 
@@ -51,7 +67,10 @@ describe('createResilientFetch', () => {
 			() => json(503, { detail: 'no runner' }),
 			() => json(200, { request_id: 'r1' }),
 		);
-		const response = await createResilientFetch({ fetchImpl: impl, policy: fast })(SUBMIT, submitInit());
+		const response = await createResilientFetch({ fetchImpl: impl, policy: fast })(
+			SUBMIT,
+			submitInit(),
+		);
 		expect(await response.json()).toEqual({ request_id: 'r1' });
 		expect(calls).toHaveLength(4);
 	});
@@ -64,20 +83,28 @@ describe('createResilientFetch', () => {
 		['an unknown code', () => Promise.reject(networkError('UND_ERR_CLOSED'))],
 	])('never sends a submit again after %s: fal may have accepted it', async (_name, answer) => {
 		const { calls, impl } = scripted(answer as () => Promise<Response>);
-		const error = await createResilientFetch({ fetchImpl: impl, policy: fast })(SUBMIT, submitInit()).catch((e: unknown) => e);
+		const error = await createResilientFetch({ fetchImpl: impl, policy: fast })(
+			SUBMIT,
+			submitInit(),
+		).catch((e: unknown) => e);
 		expect(calls).toHaveLength(1);
 		expect((error as FalError).maybeAccepted).toBe(true);
 	});
 
-	it('reads a submit\'s answer itself, so a body cut after acceptance is not retried by the client', async () => {
+	it("reads a submit's answer itself, so a body cut after acceptance is not retried by the client", async () => {
 		const cut = new ReadableStream({
 			start(controller) {
 				controller.enqueue(new TextEncoder().encode('{"request_id":'));
 				controller.error(networkError('ECONNRESET'));
 			},
 		});
-		const { calls, impl } = scripted(() => new Response(cut, { status: 200, headers: { 'content-type': 'application/json' } }));
-		const error = await createResilientFetch({ fetchImpl: impl, policy: fast })(SUBMIT, submitInit()).catch((e: unknown) => e);
+		const { calls, impl } = scripted(
+			() => new Response(cut, { status: 200, headers: { 'content-type': 'application/json' } }),
+		);
+		const error = await createResilientFetch({ fetchImpl: impl, policy: fast })(
+			SUBMIT,
+			submitInit(),
+		).catch((e: unknown) => e);
 		expect(error).toBeInstanceOf(FalError);
 		expect((error as FalError).maybeAccepted).toBe(true);
 		expect(calls).toHaveLength(1);
@@ -90,12 +117,16 @@ describe('createResilientFetch', () => {
 			['http://127.0.0.1:9/proxy', submitInit({ headers: { 'x-fal-target-url': madeUp } })],
 		] as const) {
 			const { calls, impl } = scripted(() => json(502, { detail: 'x' }));
-			await expect(createResilientFetch({ fetchImpl: impl, policy: fast })(input, init)).rejects.toMatchObject({ maybeAccepted: true });
+			await expect(
+				createResilientFetch({ fetchImpl: impl, policy: fast })(input, init),
+			).rejects.toMatchObject({ maybeAccepted: true });
 			expect(calls).toHaveLength(1);
 		}
 		// The fill endpoint's own URL, unmarked (a status or result read), is retried as usual.
 		const { calls, impl } = scripted(() => json(502, { detail: 'x' }));
-		await expect(createResilientFetch({ fetchImpl: impl, policy: fast })(SUBMIT, { method: 'POST' })).rejects.toMatchObject({ maybeAccepted: false });
+		await expect(
+			createResilientFetch({ fetchImpl: impl, policy: fast })(SUBMIT, { method: 'POST' }),
+		).rejects.toMatchObject({ maybeAccepted: false });
 		expect(calls).toHaveLength(fast.attempts);
 	});
 });
@@ -111,7 +142,10 @@ describe('parseRetryAfter and backoff', () => {
 	it('grows exponentially with jitter, capped', () => {
 		for (let attempt = 1; attempt <= 10; attempt++) {
 			const delay = backoff(DEFAULT_RETRY_POLICY, attempt);
-			const ceiling = Math.min(DEFAULT_RETRY_POLICY.maxDelayMs, DEFAULT_RETRY_POLICY.baseDelayMs * 2 ** (attempt - 1));
+			const ceiling = Math.min(
+				DEFAULT_RETRY_POLICY.maxDelayMs,
+				DEFAULT_RETRY_POLICY.baseDelayMs * 2 ** (attempt - 1),
+			);
 			expect(delay).toBeGreaterThanOrEqual(ceiling / 2);
 			expect(delay).toBeLessThanOrEqual(ceiling);
 		}

@@ -1,4 +1,7 @@
-import { parseFillSettings, type RawFillParameters } from '../../nodes/FluxProFill/helpers/fillSettings';
+import {
+	parseFillSettings,
+	type RawFillParameters,
+} from '../../nodes/FluxProFill/helpers/fillSettings';
 import { toFalInput } from '../../nodes/FluxProFill/helpers/fillInputs';
 import { InputProblem } from '../../nodes/FluxProFill/errors/InputProblem';
 
@@ -49,8 +52,22 @@ describe('parseFillSettings', () => {
 
 	it('maps every option', () => {
 		const settings = parse(
-			{ imageSource: 'url', imageUrl: 'https://x.test/i.png', maskSource: 'url', maskUrl: ' https://x.test/m.png ' },
-			{ seed: 42, numImages: 4, outputFormat: 'png', safetyTolerance: '5', enhancePrompt: true, syncMode: true, outputBinaryProperty: 'out', timeout: 30 },
+			{
+				imageSource: 'url',
+				imageUrl: 'https://x.test/i.png',
+				maskSource: 'url',
+				maskUrl: ' https://x.test/m.png ',
+			},
+			{
+				seed: 42,
+				numImages: 4,
+				outputFormat: 'png',
+				safetyTolerance: '5',
+				enhancePrompt: true,
+				syncMode: true,
+				outputBinaryProperty: 'out',
+				timeout: 30,
+			},
 		);
 		expect(settings).toMatchObject({
 			image: { kind: 'url', url: 'https://x.test/i.png' },
@@ -82,26 +99,40 @@ describe('parseFillSettings', () => {
 	});
 
 	it('accepts numbers that expressions hand over as text, and a numeric safety tolerance', () => {
-		expect(parse({}, { numImages: '3', seed: '7', safetyTolerance: 4 })).toMatchObject({ numImages: 3, seed: 7, safetyTolerance: '4' });
+		expect(parse({}, { numImages: '3', seed: '7', safetyTolerance: 4 })).toMatchObject({
+			numImages: 3,
+			seed: 7,
+			safetyTolerance: '4',
+		});
 	});
 
 	it.each([[''], ['   '], [undefined], [42]])('rejects the prompt %p', (prompt) => {
 		expect(problemOf(() => parse({ prompt })).message).toBe('The prompt is empty');
 	});
 
-	it.each([[0], [5], [2.5], ['many'], [Number.NaN], [true]])('rejects numImages %p', (numImages) => {
-		const problem = problemOf(() => parse({}, { numImages }));
-		expect(problem.message).toContain('Number of Images');
-		expect(problem.description).toContain('1 to 4');
-	});
+	it.each([[0], [5], [2.5], ['many'], [Number.NaN], [true]])(
+		'rejects numImages %p',
+		(numImages) => {
+			const problem = problemOf(() => parse({}, { numImages }));
+			expect(problem.message).toContain('Number of Images');
+			expect(problem.description).toContain('1 to 4');
+		},
+	);
 
-	it.each([[-1], [1.5], ['abc'], [2 ** 32], [Number.POSITIVE_INFINITY]])('rejects seed %p', (seed) => {
-		expect(problemOf(() => parse({}, { seed })).message).toMatch(/seed .* is not a whole number/);
-	});
+	it.each([[-1], [1.5], ['abc'], [2 ** 32], [Number.POSITIVE_INFINITY]])(
+		'rejects seed %p',
+		(seed) => {
+			expect(problemOf(() => parse({}, { seed })).message).toMatch(/seed .* is not a whole number/);
+		},
+	);
 
 	it('rejects enum values fal does not know', () => {
-		expect(problemOf(() => parse({}, { outputFormat: 'gif' })).description).toBe('Choose one of: jpeg, png.');
-		expect(problemOf(() => parse({}, { safetyTolerance: '7' })).message).toContain('Safety Tolerance');
+		expect(problemOf(() => parse({}, { outputFormat: 'gif' })).description).toBe(
+			'Choose one of: jpeg, png.',
+		);
+		expect(problemOf(() => parse({}, { safetyTolerance: '7' })).message).toContain(
+			'Safety Tolerance',
+		);
 	});
 
 	it.each([
@@ -121,8 +152,12 @@ describe('parseFillSettings', () => {
 	});
 
 	it('rejects an empty binary field name and an unknown source', () => {
-		expect(problemOf(() => parse({ maskBinaryProperty: ' ' })).message).toBe('"Mask Binary Field" is empty');
-		expect(problemOf(() => parse({ imageSource: 'ftp' })).message).toContain('"Image Source" is "ftp"');
+		expect(problemOf(() => parse({ maskBinaryProperty: ' ' })).message).toBe(
+			'"Mask Binary Field" is empty',
+		);
+		expect(problemOf(() => parse({ imageSource: 'ftp' })).message).toContain(
+			'"Image Source" is "ftp"',
+		);
 	});
 
 	it('rejects non-boolean switches and a non-positive timeout', () => {

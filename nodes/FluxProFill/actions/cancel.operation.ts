@@ -8,7 +8,9 @@ import { FAL_FILL_ENDPOINT } from '../helpers/spec';
 import { ItemDeadline } from '../transport/itemDeadline';
 import { cancelRequest, QUICK_CALL_TIMEOUT_MS } from '../transport/queueRequest';
 
-export const description = updateDisplayOptions({ show: { operation: ['cancel'] } }, [requestIdProperty] as INodeProperties[]);
+export const description = updateDisplayOptions({ show: { operation: ['cancel'] } }, [
+	requestIdProperty,
+] as INodeProperties[]);
 
 /** Cancel: asks fal to stop a submitted request; one that already ended is reported, not an error. */
 export function execute(ctx: IExecuteFunctions, services: FalServices): ItemRunner<string> {
@@ -20,7 +22,8 @@ export function execute(ctx: IExecuteFunctions, services: FalServices): ItemRunn
 			const status = await atFal(
 				async () =>
 					await deadline.guard(
-						async () => await cancelRequest(services.client, FAL_FILL_ENDPOINT, requestId, deadline.signal),
+						async () =>
+							await cancelRequest(services.client, FAL_FILL_ENDPOINT, requestId, deadline.signal),
 						requestId,
 						{ cancelled: false },
 					),

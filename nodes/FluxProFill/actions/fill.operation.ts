@@ -1,4 +1,9 @@
-import { updateDisplayOptions, type IExecuteFunctions, type INodeExecutionData, type INodeProperties } from 'n8n-workflow';
+import {
+	updateDisplayOptions,
+	type IExecuteFunctions,
+	type INodeExecutionData,
+	type INodeProperties,
+} from 'n8n-workflow';
 
 import { collectResult } from '../helpers/collectResult';
 import { checkFillItem, uploadInputs } from '../helpers/fillInputs';
@@ -94,5 +99,8 @@ async function attachMask(
 ): Promise<INodeExecutionData[]> {
 	if (mask.kind !== 'bytes') return items;
 	const binary = await ctx.helpers.prepareBinaryData(mask.bytes, 'mask.png', 'image/png');
-	return items.map((item) => ({ ...item, binary: { ...item.binary, [RETURNED_MASK_FIELD]: binary } }));
+	return items.map((item) => ({
+		...item,
+		binary: { ...item.binary, [RETURNED_MASK_FIELD]: binary },
+	}));
 }

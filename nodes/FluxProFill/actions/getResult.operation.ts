@@ -36,14 +36,21 @@ export const description = updateDisplayOptions({ show: { operation: ['getResult
 export function execute(ctx: IExecuteFunctions, services: FalServices): ItemRunner<ResultSettings> {
 	return {
 		check: async (itemIndex) =>
-			parseResultSettings(ctx.getNodeParameter('requestId', itemIndex, ''), readOptions(ctx, itemIndex), isToolMode(ctx)),
+			parseResultSettings(
+				ctx.getNodeParameter('requestId', itemIndex, ''),
+				readOptions(ctx, itemIndex),
+				isToolMode(ctx),
+			),
 		run: async (itemIndex, settings, { atFal, stopSignal, track }) => {
 			track(settings.requestId);
 			const deadline = new ItemDeadline(stopSignal, settings.timeoutMs);
 			// The request is someone else's to cancel: a timeout here only stops waiting.
 			const result = await atFal(
 				async () =>
-					await awaitResult(services.client, FAL_FILL_ENDPOINT, settings.requestId, { deadline, cancelOnStop: false }),
+					await awaitResult(services.client, FAL_FILL_ENDPOINT, settings.requestId, {
+						deadline,
+						cancelOnStop: false,
+					}),
 			);
 			return await collectResult(
 				ctx,

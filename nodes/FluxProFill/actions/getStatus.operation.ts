@@ -1,4 +1,9 @@
-import { updateDisplayOptions, type IDataObject, type IExecuteFunctions, type INodeProperties } from 'n8n-workflow';
+import {
+	updateDisplayOptions,
+	type IDataObject,
+	type IExecuteFunctions,
+	type INodeProperties,
+} from 'n8n-workflow';
 
 import { readOptions } from '../helpers/itemParameters';
 import { concurrencyOption, optionsCollection, requestIdProperty } from '../helpers/properties';
@@ -26,7 +31,10 @@ const properties: INodeProperties[] = [
 export const description = updateDisplayOptions({ show: { operation: ['getStatus'] } }, properties);
 
 /** Get Status: where a submitted request is (queue position, status, logs), without waiting. */
-export function execute(ctx: IExecuteFunctions, services: FalServices): ItemRunner<{ requestId: string; logs: boolean }> {
+export function execute(
+	ctx: IExecuteFunctions,
+	services: FalServices,
+): ItemRunner<{ requestId: string; logs: boolean }> {
 	return {
 		check: async (itemIndex) => ({
 			requestId: parseRequestId(ctx.getNodeParameter('requestId', itemIndex, '')),
@@ -38,7 +46,14 @@ export function execute(ctx: IExecuteFunctions, services: FalServices): ItemRunn
 			const status = await atFal(
 				async () =>
 					await deadline.guard(
-						async () => await getRequestStatus(services.client, FAL_FILL_ENDPOINT, requestId, logs, deadline.signal),
+						async () =>
+							await getRequestStatus(
+								services.client,
+								FAL_FILL_ENDPOINT,
+								requestId,
+								logs,
+								deadline.signal,
+							),
 						requestId,
 						{ cancelled: false },
 					),

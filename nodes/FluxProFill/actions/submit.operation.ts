@@ -60,7 +60,10 @@ export function execute(ctx: IExecuteFunctions, services: FalServices): ItemRunn
 		}),
 		run: async (itemIndex, settings, { atFal, stopSignal, track }) =>
 			await atFal(async () => {
-				const deadline = new ItemDeadline(stopSignal, Math.min(settings.timeoutMs, UPLOAD_AND_SUBMIT_TIMEOUT_MS));
+				const deadline = new ItemDeadline(
+					stopSignal,
+					Math.min(settings.timeoutMs, UPLOAD_AND_SUBMIT_TIMEOUT_MS),
+				);
 				const { input } = await uploadInputs(ctx, itemIndex, settings, services);
 				const submitted = await submitRequest(services.client, FAL_FILL_ENDPOINT, input, {
 					deadline,
@@ -80,7 +83,9 @@ export function execute(ctx: IExecuteFunctions, services: FalServices): ItemRunn
 							webhook_url: settings.webhookUrl ?? null,
 							num_images: settings.numImages,
 							// Known only for uploaded images; fal bills by the output size, which equals the input's.
-							estimated_cost_usd: size ? estimateCostUsd(size.width, size.height, settings.numImages) : null,
+							estimated_cost_usd: size
+								? estimateCostUsd(size.width, size.height, settings.numImages)
+								: null,
 						},
 						pairedItem: { item: itemIndex },
 					},

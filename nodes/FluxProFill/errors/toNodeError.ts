@@ -34,7 +34,8 @@ export function toNodeError(
 		const message = error instanceof Error ? error.message : String(error);
 		return new NodeOperationError(node, clean(message), {
 			itemIndex,
-			description: 'This happened in n8n before or after talking to fal. If it names an expression, check that expression for this item.',
+			description:
+				'This happened in n8n before or after talking to fal. If it names an expression, check that expression for this item.',
 		});
 	}
 	const failure = describeFalError(error, { requestId });

@@ -29,7 +29,8 @@ export async function collectResult(
 		requested: options.requested ?? data.images?.length ?? 0,
 		dropNsfw: options.dropNsfw,
 	});
-	if (selection.warning) ctx.logger.warn(`fal request ${requestId}: ${selection.warning}`, { itemIndex });
+	if (selection.warning)
+		ctx.logger.warn(`fal request ${requestId}: ${selection.warning}`, { itemIndex });
 	const context = {
 		itemIndex,
 		requestId,
@@ -38,7 +39,8 @@ export async function collectResult(
 		imagesReturned: selection.returned,
 		warning: selection.warning,
 	};
-	if (options.outputMode === 'url') return selection.images.map((image) => urlOutputItem(context, image));
+	if (options.outputMode === 'url')
+		return selection.images.map((image) => urlOutputItem(context, image));
 	const store = (bytes: Buffer, fileName: string, mimeType: string) =>
 		ctx.helpers.prepareBinaryData(bytes, fileName, mimeType);
 	// The item fails as a whole: once one image cannot be had, its siblings stop downloading.

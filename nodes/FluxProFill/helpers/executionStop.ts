@@ -5,7 +5,9 @@ export class ExecutionStop {
 	private readonly failFast = new AbortController();
 
 	constructor(readonly execution: AbortSignal | undefined) {
-		this.signal = execution ? AbortSignal.any([execution, this.failFast.signal]) : this.failFast.signal;
+		this.signal = execution
+			? AbortSignal.any([execution, this.failFast.signal])
+			: this.failFast.signal;
 	}
 
 	stopOthers(): void {

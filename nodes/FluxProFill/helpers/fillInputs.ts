@@ -17,7 +17,9 @@ export async function checkFillItem(
 	itemIndex: number,
 	services: FalServices,
 ): Promise<FillSettings> {
-	const settings = parseFillSettings(readRawFillParameters(ctx, itemIndex), { tool: isToolMode(ctx) });
+	const settings = parseFillSettings(readRawFillParameters(ctx, itemIndex), {
+		tool: isToolMode(ctx),
+	});
 	await loadPictures(ctx, itemIndex, settings, services);
 	return settings;
 }
@@ -30,11 +32,19 @@ export async function uploadInputs(
 	services: FalServices,
 ): Promise<{ input: FalFillInput; mask: Picture }> {
 	const { image, mask } = await loadPictures(ctx, itemIndex, settings, services);
-	const [imageUrl, maskUrl] = await Promise.all([services.uploader.urlFor(image), services.uploader.urlFor(mask)]);
+	const [imageUrl, maskUrl] = await Promise.all([
+		services.uploader.urlFor(image),
+		services.uploader.urlFor(mask),
+	]);
 	return { input: toFalInput(settings, imageUrl, maskUrl), mask };
 }
 
-async function loadPictures(ctx: IExecuteFunctions, itemIndex: number, settings: FillSettings, services: FalServices) {
+async function loadPictures(
+	ctx: IExecuteFunctions,
+	itemIndex: number,
+	settings: FillSettings,
+	services: FalServices,
+) {
 	const reader = binaryReader(ctx, itemIndex);
 	const image = await loadPicture('image', settings.image, reader);
 	const mask = await services.masks.maskFor(settings.mask, image, reader, settings.maskOptions);
@@ -43,7 +53,11 @@ async function loadPictures(ctx: IExecuteFunctions, itemIndex: number, settings:
 }
 
 /** The endpoint's inputs, named as fal names them; defaults are sent explicitly so runs are reproducible. */
-export function toFalInput(settings: FillSettings, imageUrl: string, maskUrl: string): FalFillInput {
+export function toFalInput(
+	settings: FillSettings,
+	imageUrl: string,
+	maskUrl: string,
+): FalFillInput {
 	return {
 		prompt: settings.prompt,
 		image_url: imageUrl,

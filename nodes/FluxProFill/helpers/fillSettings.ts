@@ -42,17 +42,25 @@ export interface RawFillParameters {
 }
 
 /** The node parameters of a fill or submit item, as n8n resolved them. */
-export function readRawFillParameters(ctx: IExecuteFunctions, itemIndex: number): RawFillParameters {
-	const get = (name: string, fallback: unknown = undefined) => ctx.getNodeParameter(name, itemIndex, fallback);
+export function readRawFillParameters(
+	ctx: IExecuteFunctions,
+	itemIndex: number,
+): RawFillParameters {
+	const get = (name: string, fallback: unknown = undefined) =>
+		ctx.getNodeParameter(name, itemIndex, fallback);
 	const imageSource = get('imageSource', 'binary');
 	const maskSource = get('maskSource', 'binary');
 	return {
 		prompt: get('prompt', ''),
 		imageSource,
-		imageBinaryProperty: imageSource === 'binary' ? get('imageBinaryProperty', DEFAULTS.imageBinaryProperty) : undefined,
+		imageBinaryProperty:
+			imageSource === 'binary'
+				? get('imageBinaryProperty', DEFAULTS.imageBinaryProperty)
+				: undefined,
 		imageUrl: imageSource === 'url' ? get('imageUrl', '') : undefined,
 		maskSource,
-		maskBinaryProperty: maskSource === 'binary' ? get('maskBinaryProperty', DEFAULTS.maskBinaryProperty) : undefined,
+		maskBinaryProperty:
+			maskSource === 'binary' ? get('maskBinaryProperty', DEFAULTS.maskBinaryProperty) : undefined,
 		maskUrl: maskSource === 'url' ? get('maskUrl', '') : undefined,
 		maskRectangles: maskSource === 'rectangles' ? get('maskRectangles', {}) : undefined,
 		options: readOptions(ctx, itemIndex),
@@ -79,13 +87,15 @@ export interface FillSettings {
 	timeoutMs: number;
 }
 
-
 /**
  * Turns one item's raw parameters into settings, or throws an InputProblem naming the
  * parameter. As an AI agent's tool the node takes and returns links only: binary data
  * cannot cross the tool boundary, and a data URI would flood the agent's context.
  */
-export function parseFillSettings(raw: RawFillParameters, mode: { tool?: boolean } = {}): FillSettings {
+export function parseFillSettings(
+	raw: RawFillParameters,
+	mode: { tool?: boolean } = {},
+): FillSettings {
 	const options = raw.options ?? {};
 	if (mode.tool) {
 		const overrides = toolOverrides(raw);
@@ -98,13 +108,23 @@ export function parseFillSettings(raw: RawFillParameters, mode: { tool?: boolean
 		maskOptions: {
 			invert: parseBoolean(LABELS.invertMask, options.invertMask),
 			fit: parseBoolean(LABELS.fitMask, options.fitMask) ? 'stretch' : 'none',
-			threshold: parseWholeNumber(LABELS.maskThreshold, options.maskThreshold, DEFAULTS.maskThreshold, LIMITS.maskThreshold),
+			threshold: parseWholeNumber(
+				LABELS.maskThreshold,
+				options.maskThreshold,
+				DEFAULTS.maskThreshold,
+				LIMITS.maskThreshold,
+			),
 			grow: parseWholeNumber(LABELS.growMask, options.growMask, DEFAULTS.growMask, LIMITS.growMask),
 		},
 		returnMask: parseBoolean(LABELS.returnMask, options.returnMask),
 		seed: parseSeed(options.seed),
 		numImages: parseNumImages(options.numImages),
-		outputFormat: parseEnum(LABELS.outputFormat, options.outputFormat, OUTPUT_FORMATS, DEFAULTS.outputFormat),
+		outputFormat: parseEnum(
+			LABELS.outputFormat,
+			options.outputFormat,
+			OUTPUT_FORMATS,
+			DEFAULTS.outputFormat,
+		),
 		safetyTolerance: parseEnum(
 			LABELS.safetyTolerance,
 			stringify(options.safetyTolerance),
@@ -141,7 +161,8 @@ function toolOverrides(raw: RawFillParameters): Partial<FillSettings> {
 
 /** A webhook fal calls when a submitted request ends (for example a Wait node's resume URL). */
 export function parseWebhookUrl(value: unknown): string | undefined {
-	if (value === undefined || value === null || (typeof value === 'string' && value.trim() === '')) return undefined;
+	if (value === undefined || value === null || (typeof value === 'string' && value.trim() === ''))
+		return undefined;
 	const url = parseUrl(LABELS.webhookUrl, value);
 	if (url.startsWith('data:')) {
 		throw new InputProblem(
@@ -238,4 +259,3 @@ function parseNumImages(value: unknown): number {
 function stringify(value: unknown): unknown {
 	return typeof value === 'number' ? String(value) : value;
 }
-

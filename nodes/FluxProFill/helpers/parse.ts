@@ -16,7 +16,10 @@ export function parseWholeNumber(
 	if (value === undefined || value === null || value === '') return fallback;
 	const number = toNumber(value);
 	if (number === undefined || !Number.isInteger(number) || number < min || number > max) {
-		throw new InputProblem(`"${parameter}" is ${truncate(String(value))}`, `Enter a whole number from ${min} to ${max}.`);
+		throw new InputProblem(
+			`"${parameter}" is ${truncate(String(value))}`,
+			`Enter a whole number from ${min} to ${max}.`,
+		);
 	}
 	return number;
 }
@@ -24,14 +27,20 @@ export function parseWholeNumber(
 export function parseUrl(parameter: string, value: unknown): string {
 	const text = typeof value === 'string' ? value.trim() : '';
 	if (text === '') {
-		throw new InputProblem(`"${parameter}" is empty`, `Enter a link that starts with https:// in "${parameter}", or switch the source to ${q(LABELS.sourceBinary)}.`);
+		throw new InputProblem(
+			`"${parameter}" is empty`,
+			`Enter a link that starts with https:// in "${parameter}", or switch the source to ${q(LABELS.sourceBinary)}.`,
+		);
 	}
 	if (/^data:image\//i.test(text)) return text;
 	let url: URL;
 	try {
 		url = new URL(text);
 	} catch {
-		throw new InputProblem(`"${parameter}" is not a valid URL: ${truncate(text)}`, 'Enter a full link that starts with https://.');
+		throw new InputProblem(
+			`"${parameter}" is not a valid URL: ${truncate(text)}`,
+			'Enter a full link that starts with https://.',
+		);
 	}
 	if (url.protocol !== 'https:' && url.protocol !== 'http:') {
 		throw new InputProblem(
@@ -45,7 +54,10 @@ export function parseUrl(parameter: string, value: unknown): string {
 export function parseFieldName(parameter: string, value: unknown): string {
 	const text = typeof value === 'string' ? value.trim() : '';
 	if (text === '') {
-		throw new InputProblem(`"${parameter}" is empty`, `Enter the name of a binary field in "${parameter}", for example "data".`);
+		throw new InputProblem(
+			`"${parameter}" is empty`,
+			`Enter the name of a binary field in "${parameter}", for example "data".`,
+		);
 	}
 	return text;
 }
@@ -63,7 +75,12 @@ export function parseTimeoutSeconds(value: unknown): number {
 	return seconds;
 }
 
-export function parseEnum<T extends string>(parameter: string, value: unknown, allowed: readonly T[], fallback: T): T {
+export function parseEnum<T extends string>(
+	parameter: string,
+	value: unknown,
+	allowed: readonly T[],
+	fallback: T,
+): T {
 	if (value === undefined || value === null || value === '') return fallback;
 	if ((allowed as readonly unknown[]).includes(value)) return value as T;
 	throw new InputProblem(
@@ -77,7 +94,10 @@ export function parseBoolean(parameter: string, value: unknown): boolean {
 	if (typeof value === 'boolean') return value;
 	if (value === 'true') return true;
 	if (value === 'false') return false;
-	throw new InputProblem(`"${parameter}" is ${truncate(String(value))}, not true or false`, `Switch "${parameter}" on or off, or make its expression give true or false.`);
+	throw new InputProblem(
+		`"${parameter}" is ${truncate(String(value))}, not true or false`,
+		`Switch "${parameter}" on or off, or make its expression give true or false.`,
+	);
 }
 
 /** Expressions can hand over numbers as text ("3"); anything else that is not a finite number is rejected. */

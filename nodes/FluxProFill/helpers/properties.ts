@@ -1,3 +1,5 @@
+/* eslint-disable n8n-nodes-base/node-param-default-missing --
+ * The rule wants literal defaults; ours come from spec.ts, the one source of defaults. */
 import type { INodeProperties } from 'n8n-workflow';
 
 import { DEFAULTS, LABELS, LIMITS, q } from './spec';
@@ -29,7 +31,8 @@ export const fillInputProperties: INodeProperties[] = [
 			{
 				name: LABELS.sourceBinary,
 				value: 'binary',
-				description: 'An image file produced by an earlier node (Read Files, HTTP Request, Google Drive, …)',
+				description:
+					'An image file produced by an earlier node (Read Files, HTTP Request, Google Drive, …)',
 			},
 			{
 				name: LABELS.sourceUrl,
@@ -80,7 +83,8 @@ export const fillInputProperties: INodeProperties[] = [
 			{
 				name: LABELS.sourceRectangles,
 				value: 'rectangles',
-				description: 'Repaint one or more rectangles, in pixels or percent of the image; no mask file needed',
+				description:
+					'Repaint one or more rectangles, in pixels or percent of the image; no mask file needed',
 			},
 			{
 				name: LABELS.sourceUrl,
@@ -199,7 +203,11 @@ export function concurrencyOption(description: string): INodeProperties {
 		name: 'concurrency',
 		type: 'number',
 		default: DEFAULTS.concurrency,
-		typeOptions: { minValue: LIMITS.concurrency.min, maxValue: LIMITS.concurrency.max, numberPrecision: 0 },
+		typeOptions: {
+			minValue: LIMITS.concurrency.min,
+			maxValue: LIMITS.concurrency.max,
+			numberPrecision: 0,
+		},
 		description,
 	};
 }
@@ -210,7 +218,11 @@ export function timeoutOption(description: string): INodeProperties {
 		name: 'timeout',
 		type: 'number',
 		default: DEFAULTS.timeoutSeconds,
-		typeOptions: { minValue: LIMITS.timeoutSeconds.min, maxValue: LIMITS.timeoutSeconds.max, numberPrecision: 0 },
+		typeOptions: {
+			minValue: LIMITS.timeoutSeconds.min,
+			maxValue: LIMITS.timeoutSeconds.max,
+			numberPrecision: 0,
+		},
 		description,
 	};
 }
@@ -276,7 +288,11 @@ export const requestOptions: INodeProperties[] = [
 		name: 'growMask',
 		type: 'number',
 		default: DEFAULTS.growMask,
-		typeOptions: { minValue: LIMITS.growMask.min, maxValue: LIMITS.growMask.max, numberPrecision: 0 },
+		typeOptions: {
+			minValue: LIMITS.growMask.min,
+			maxValue: LIMITS.growMask.max,
+			numberPrecision: 0,
+		},
 		description:
 			'Widen the repainted area by this many pixels on every side, which gives the model room to blend the new content in',
 	},
@@ -285,14 +301,19 @@ export const requestOptions: INodeProperties[] = [
 		name: 'invertMask',
 		type: 'boolean',
 		default: false,
-		description: 'Whether to swap the mask: repaint what it marks as kept, keep what it marks for repainting',
+		description:
+			'Whether to swap the mask: repaint what it marks as kept, keep what it marks for repainting',
 	},
 	{
 		displayName: LABELS.maskThreshold,
 		name: 'maskThreshold',
 		type: 'number',
 		default: DEFAULTS.maskThreshold,
-		typeOptions: { minValue: LIMITS.maskThreshold.min, maxValue: LIMITS.maskThreshold.max, numberPrecision: 0 },
+		typeOptions: {
+			minValue: LIMITS.maskThreshold.min,
+			maxValue: LIMITS.maskThreshold.max,
+			numberPrecision: 0,
+		},
 		description: `Grey and coloured masks become pure black and white: pixels at least this bright are repainted. For ${q(LABELS.sourceAlpha)}: pixels less opaque than this are repainted.`,
 	},
 	{
@@ -300,7 +321,11 @@ export const requestOptions: INodeProperties[] = [
 		name: 'numImages',
 		type: 'number',
 		default: DEFAULTS.numImages,
-		typeOptions: { minValue: LIMITS.numImages.min, maxValue: LIMITS.numImages.max, numberPrecision: 0 },
+		typeOptions: {
+			minValue: LIMITS.numImages.min,
+			maxValue: LIMITS.numImages.max,
+			numberPrecision: 0,
+		},
 		description: `How many variations to generate (${LIMITS.numImages.min}–${LIMITS.numImages.max}). Each becomes its own output item, and each is billed.`,
 	},
 	{

@@ -6,7 +6,8 @@ import { DEFAULTS, LABELS, OUTPUT_MODES, q, type OutputMode } from './spec';
 export const REQUEST_ID = /^[A-Za-z0-9][A-Za-z0-9-]{0,127}$/;
 
 export function parseRequestId(value: unknown): string {
-	const text = typeof value === 'string' ? value.trim() : typeof value === 'number' ? String(value) : '';
+	const text =
+		typeof value === 'string' ? value.trim() : typeof value === 'number' ? String(value) : '';
 	if (text === '') {
 		throw new InputProblem(
 			'The request ID is empty',
@@ -30,12 +31,24 @@ export interface ResultSettings {
 	timeoutMs: number;
 }
 
-export function parseResultSettings(requestId: unknown, options: Record<string, unknown>, tool: boolean): ResultSettings {
-	const outputMode = parseEnum(LABELS.outputMode, options.outputMode, OUTPUT_MODES, DEFAULTS.outputMode);
+export function parseResultSettings(
+	requestId: unknown,
+	options: Record<string, unknown>,
+	tool: boolean,
+): ResultSettings {
+	const outputMode = parseEnum(
+		LABELS.outputMode,
+		options.outputMode,
+		OUTPUT_MODES,
+		DEFAULTS.outputMode,
+	);
 	return {
 		requestId: parseRequestId(requestId),
 		outputMode: tool ? 'url' : outputMode,
-		outputBinaryProperty: parseFieldName(LABELS.outputBinaryProperty, options.outputBinaryProperty ?? DEFAULTS.outputBinaryProperty),
+		outputBinaryProperty: parseFieldName(
+			LABELS.outputBinaryProperty,
+			options.outputBinaryProperty ?? DEFAULTS.outputBinaryProperty,
+		),
 		dropNsfw: parseBoolean(LABELS.dropNsfw, options.dropNsfw),
 		timeoutMs: parseTimeoutSeconds(options.timeout) * 1000,
 	};

@@ -1,4 +1,9 @@
-import { NodeOperationError, type IDataObject, type IExecuteFunctions, type INodeExecutionData } from 'n8n-workflow';
+import {
+	NodeOperationError,
+	type IDataObject,
+	type IExecuteFunctions,
+	type INodeExecutionData,
+} from 'n8n-workflow';
 import pLimit from 'p-limit';
 
 import { toNodeError } from '../errors/toNodeError';
@@ -86,11 +91,21 @@ export async function runItems<Checked>(
 	}
 	if (firstFailure) throw toError(firstFailure);
 	return outcomes.flatMap((outcome) =>
-		'items' in outcome ? outcome.items : [{ json: errorJson(toError(outcome), outcome.requestId), pairedItem: { item: outcome.itemIndex } }],
+		'items' in outcome
+			? outcome.items
+			: [
+					{
+						json: errorJson(toError(outcome), outcome.requestId),
+						pairedItem: { item: outcome.itemIndex },
+					},
+				],
 	);
 }
 
-function errorJson(error: { message: string; description?: string | null; httpCode?: string | null }, requestId?: string): IDataObject {
+function errorJson(
+	error: { message: string; description?: string | null; httpCode?: string | null },
+	requestId?: string,
+): IDataObject {
 	return {
 		error: error.message,
 		...(error.description ? { description: error.description } : {}),

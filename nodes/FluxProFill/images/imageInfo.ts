@@ -38,7 +38,10 @@ export function readImageInfo(bytes: Uint8Array): ImageInfoResult {
 	}
 	const format = detected.type ? FORMAT_BY_IMAGE_SIZE_TYPE[detected.type] : undefined;
 	if (!format) {
-		return { ok: false, reason: `it is a ${(detected.type ?? 'unknown').toUpperCase()} file, not PNG, JPEG or WebP` };
+		return {
+			ok: false,
+			reason: `it is a ${(detected.type ?? 'unknown').toUpperCase()} file, not PNG, JPEG or WebP`,
+		};
 	}
 	if (!detected.width || !detected.height) {
 		return { ok: false, reason: 'its header gives no width or height' };

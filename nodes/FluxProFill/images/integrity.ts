@@ -50,8 +50,14 @@ function jpegDamage(bytes: Buffer): string | undefined {
 
 /** The RIFF header states the file's length; a shorter file was cut off. */
 function webpDamage(bytes: Buffer): string | undefined {
-	if (bytes.length < 12 || bytes.toString('latin1', 0, 4) !== 'RIFF' || bytes.toString('latin1', 8, 12) !== 'WEBP') {
+	if (
+		bytes.length < 12 ||
+		bytes.toString('latin1', 0, 4) !== 'RIFF' ||
+		bytes.toString('latin1', 8, 12) !== 'WEBP'
+	) {
 		return 'its WebP header is damaged';
 	}
-	return bytes.readUInt32LE(4) + 8 > bytes.length ? 'the file is cut off (shorter than its WebP header says)' : undefined;
+	return bytes.readUInt32LE(4) + 8 > bytes.length
+		? 'the file is cut off (shorter than its WebP header says)'
+		: undefined;
 }

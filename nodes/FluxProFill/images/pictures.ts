@@ -34,21 +34,33 @@ export const MAX_INPUT_SIDE = 16_384;
  * format and size from the header, then that the file is whole. Cheap enough to run
  * on every item before anything is paid for.
  */
-export async function loadPicture(what: What, source: PictureSource, reader: BinaryReader): Promise<Picture> {
+export async function loadPicture(
+	what: What,
+	source: PictureSource,
+	reader: BinaryReader,
+): Promise<Picture> {
 	return source.kind === 'url' ? source : await readBinaryPicture(what, source.field, reader);
 }
 
 export type BytesPicture = Extract<Picture, { kind: 'bytes' }>;
 
 /** A picture from one of the item's binary fields, checked as `loadPicture` describes. */
-export async function readBinaryPicture(what: What, field: string, reader: BinaryReader): Promise<BytesPicture> {
+export async function readBinaryPicture(
+	what: What,
+	field: string,
+	reader: BinaryReader,
+): Promise<BytesPicture> {
 	const source = { field };
 	const meta = requireField(what, source.field, reader);
 	const bytes = await reader.read(source.field);
 	const result = readImageInfo(bytes);
 	if (!result.ok) throw unusable(what, source.field, meta, result.reason);
 	const { info } = result;
-	if (info.width > MAX_INPUT_SIDE || info.height > MAX_INPUT_SIDE || info.width * info.height > MAX_INPUT_PIXELS) {
+	if (
+		info.width > MAX_INPUT_SIDE ||
+		info.height > MAX_INPUT_SIDE ||
+		info.width * info.height > MAX_INPUT_PIXELS
+	) {
 		throw new InputProblem(
 			`The ${what} in binary field "${source.field}" is ${describeSize(info)} pixels, too large to send`,
 			`Images may have at most ${MAX_INPUT_SIDE} pixels a side and ${MAX_INPUT_PIXELS / 1_000_000} megapixels. Scale it down first (for example with the "Edit Image" node).`,

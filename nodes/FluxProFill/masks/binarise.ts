@@ -14,7 +14,12 @@ export interface BinariseStats {
  * ≥ threshold becomes 255, with 'alpha' a value < threshold does; invert swaps the two.
  * One pass through a 256-entry table.
  */
-export function binarise(plane: Uint8Array, rule: Rule, threshold: number, invert: boolean): BinariseStats {
+export function binarise(
+	plane: Uint8Array,
+	rule: Rule,
+	threshold: number,
+	invert: boolean,
+): BinariseStats {
 	const table = new Uint8Array(256);
 	for (let value = 0; value < 256; value++) {
 		const repaint = rule === 'luminance' ? value >= threshold : value < threshold;

@@ -9,14 +9,22 @@ import type { Size } from './types';
 /** Which file a message is about. */
 type What = 'mask' | 'image';
 
-const FORMAT_NAMES: Record<ImageInfo['format'], string> = { png: 'PNG', jpeg: 'JPEG', webp: 'WebP' };
+const FORMAT_NAMES: Record<ImageInfo['format'], string> = {
+	png: 'PNG',
+	jpeg: 'JPEG',
+	webp: 'WebP',
+};
 
 /**
  * The mask file's luminance, one byte per pixel, at the image's size. Transparent parts
  * count as black (kept): the file is flattened onto black first. Colour becomes grey
  * with libvips' sRGB → B_W conversion.
  */
-export async function decodeLuminance(bytes: Buffer, image: Size, fit: 'none' | 'stretch'): Promise<Buffer> {
+export async function decodeLuminance(
+	bytes: Buffer,
+	image: Size,
+	fit: 'none' | 'stretch',
+): Promise<Buffer> {
 	const sharp = await loadSharp();
 	const { metadata } = await open(sharp, bytes, 'mask');
 	const resize = resizeFor('mask', metadata, image, fit);
@@ -28,7 +36,11 @@ export async function decodeLuminance(bytes: Buffer, image: Size, fit: 'none' | 
 }
 
 /** The alpha channel of a PNG or WebP, one byte per pixel (0 transparent), at the image's size. */
-export async function decodeAlpha(bytes: Buffer, image: Size, fit: 'none' | 'stretch'): Promise<Buffer> {
+export async function decodeAlpha(
+	bytes: Buffer,
+	image: Size,
+	fit: 'none' | 'stretch',
+): Promise<Buffer> {
 	const sharp = await loadSharp();
 	const { info, metadata } = await open(sharp, bytes, 'image');
 	if (!metadata.hasAlpha) {
@@ -49,7 +61,11 @@ export async function decodeAlpha(bytes: Buffer, image: Size, fit: 'none' | 'str
 }
 
 /** Header check (no SVG, GIF or other formats reach the decoder), then sharp's metadata. */
-async function open(sharp: SharpFactory, bytes: Buffer, what: What): Promise<{ info: ImageInfo; metadata: Metadata }> {
+async function open(
+	sharp: SharpFactory,
+	bytes: Buffer,
+	what: What,
+): Promise<{ info: ImageInfo; metadata: Metadata }> {
 	const header = readImageInfo(bytes);
 	if (!header.ok) {
 		throw new InputProblem(
@@ -80,7 +96,11 @@ function resizeFor(what: What, metadata: Metadata, image: Size, fit: 'none' | 's
 	return { width: image.width, height: image.height, fit: 'fill', kernel: 'nearest' } as const;
 }
 
-async function toPlane(pipeline: ReturnType<SharpFactory>, image: Size, what: What): Promise<Buffer> {
+async function toPlane(
+	pipeline: ReturnType<SharpFactory>,
+	image: Size,
+	what: What,
+): Promise<Buffer> {
 	let result: { data: Buffer; info: { width: number; height: number; channels: number } };
 	try {
 		result = await pipeline.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });

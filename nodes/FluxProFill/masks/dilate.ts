@@ -6,7 +6,12 @@
  * The square kernel is separable: a horizontal then a vertical 1-D max filter, each
  * O(width·height) whatever the radius.
  */
-export function dilateSquare(plane: Uint8Array, width: number, height: number, radius: number): number {
+export function dilateSquare(
+	plane: Uint8Array,
+	width: number,
+	height: number,
+	radius: number,
+): number {
 	const r = Math.min(radius, Math.max(width, height));
 	if (r <= 0) return countWhite(plane);
 	dilateRows(plane, width, height, r);

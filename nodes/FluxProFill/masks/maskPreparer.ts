@@ -3,12 +3,18 @@ import { createHash } from 'node:crypto';
 import { InputProblem } from '../errors/InputProblem';
 import { LABELS, q } from '../helpers/spec';
 import { readImageInfo } from '../images/imageInfo';
-import { readBinaryPicture, type BinaryReader, type Picture, type PictureSource } from '../images/pictures';
+import {
+	readBinaryPicture,
+	type BinaryReader,
+	type Picture,
+	type PictureSource,
+} from '../images/pictures';
 import { prepareMask } from './prepareMask';
 import type { MaskOptions, MaskSpec, Rectangle } from './types';
 
 /** Where the mask comes from: a file or link, the image's own transparency, or rectangles. */
-export type MaskSource = PictureSource | { kind: 'alpha' } | { kind: 'rectangles'; rectangles: Rectangle[] };
+export type MaskSource =
+	PictureSource | { kind: 'alpha' } | { kind: 'rectangles'; rectangles: Rectangle[] };
 
 /**
  * Turns an item's mask source into the mask fal gets: exactly the image's size, pure
@@ -19,7 +25,12 @@ export type MaskSource = PictureSource | { kind: 'alpha' } | { kind: 'rectangles
 export class MaskPreparer {
 	private readonly prepared = new Map<string, Promise<Buffer>>();
 
-	async maskFor(source: MaskSource, image: Picture, reader: BinaryReader, options: MaskOptions): Promise<Picture> {
+	async maskFor(
+		source: MaskSource,
+		image: Picture,
+		reader: BinaryReader,
+		options: MaskOptions,
+	): Promise<Picture> {
 		// fal fetches a mask URL itself; the node never sees its bytes.
 		if (source.kind === 'url') return source;
 		let spec: MaskSpec;

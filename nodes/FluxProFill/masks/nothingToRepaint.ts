@@ -7,7 +7,11 @@ import type { MaskSpec } from './types';
 const CHARGED = 'fal would still charge for returning the same picture.';
 
 /** The error for a mask that came out all black, worded for its source and options. */
-export function nothingToRepaint(kind: MaskSpec['kind'], stats: BinariseStats, options: ResolvedOptions): InputProblem {
+export function nothingToRepaint(
+	kind: MaskSpec['kind'],
+	stats: BinariseStats,
+	options: ResolvedOptions,
+): InputProblem {
 	const { threshold, invert } = options;
 	const t = `${q(LABELS.maskThreshold)} (${threshold})`;
 	if (kind === 'rectangles') {

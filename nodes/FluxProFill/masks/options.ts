@@ -17,7 +17,12 @@ export interface ResolvedOptions {
 export function resolveOptions(options: MaskOptions): ResolvedOptions {
 	const threshold = options.threshold ?? DEFAULTS.maskThreshold;
 	const { min, max } = LIMITS.maskThreshold;
-	if (typeof threshold !== 'number' || !Number.isFinite(threshold) || threshold < min || threshold > max) {
+	if (
+		typeof threshold !== 'number' ||
+		!Number.isFinite(threshold) ||
+		threshold < min ||
+		threshold > max
+	) {
 		throw new InputProblem(
 			`${q(LABELS.maskThreshold)} is ${String(threshold)}, but it must be a number from ${min} to ${max}`,
 			`${q(LABELS.maskThreshold)} is the grey level (${min} black, ${max} white) at which a mask pixel counts as white; ${DEFAULTS.maskThreshold} suits nearly every mask.`,

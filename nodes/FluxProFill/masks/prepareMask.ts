@@ -16,7 +16,11 @@ import type { MaskOptions, MaskSpec, PreparedMask, Size } from './types';
  * would charge for returning the same picture); an all-white one is allowed
  * (repaint everything) and shows as whitePixels === width × height.
  */
-export async function prepareMask(spec: MaskSpec, imageSize: Size, options: MaskOptions = {}): Promise<PreparedMask> {
+export async function prepareMask(
+	spec: MaskSpec,
+	imageSize: Size,
+	options: MaskOptions = {},
+): Promise<PreparedMask> {
 	const size = checkedSize(imageSize);
 	const resolved = resolveOptions(options);
 	let plane: Buffer;
@@ -48,7 +52,9 @@ export async function prepareMask(spec: MaskSpec, imageSize: Size, options: Mask
 
 function checkedSize({ width, height }: Size): Size {
 	if (!Number.isInteger(width) || !Number.isInteger(height) || width <= 0 || height <= 0) {
-		throw new Error(`prepareMask needs the image's size in whole pixels, got ${String(width)}×${String(height)}`);
+		throw new Error(
+			`prepareMask needs the image's size in whole pixels, got ${String(width)}×${String(height)}`,
+		);
 	}
 	return { width, height };
 }

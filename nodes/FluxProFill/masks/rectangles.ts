@@ -32,12 +32,18 @@ function toPixelBox(rectangle: Rectangle, number: number, image: Size): PixelBox
 	const name = `Rectangle ${number}`;
 	const { unit } = rectangle;
 	if (unit !== 'px' && unit !== 'percent') {
-		throw new InputProblem(`${name} has unit "${String(unit)}"`, 'The unit of a rectangle must be "px" (pixels) or "percent" (of the image\'s width and height).');
+		throw new InputProblem(
+			`${name} has unit "${String(unit)}"`,
+			'The unit of a rectangle must be "px" (pixels) or "percent" (of the image\'s width and height).',
+		);
 	}
 	for (const field of FIELDS) {
 		const value: unknown = rectangle[field];
 		if (typeof value !== 'number' || !Number.isFinite(value)) {
-			throw new InputProblem(`${name} has no valid ${field}: ${JSON.stringify(value) ?? 'undefined'}`, `Give the ${field} of ${name.toLowerCase()} as a number of ${unitName(unit)}.`);
+			throw new InputProblem(
+				`${name} has no valid ${field}: ${JSON.stringify(value) ?? 'undefined'}`,
+				`Give the ${field} of ${name.toLowerCase()} as a number of ${unitName(unit)}.`,
+			);
 		}
 		if (unit === 'percent' && (value < 0 || value > 100)) {
 			throw new InputProblem(

@@ -8,7 +8,11 @@ import { estimateCostUsd } from './cost';
 import type { SelectedImage } from './resultImages';
 
 /** Stores bytes as n8n binary data (in memory, on disk or in the database, as n8n is set up). */
-export type StoreBinary = (bytes: Buffer, fileName: string, mimeType: string) => Promise<IBinaryData>;
+export type StoreBinary = (
+	bytes: Buffer,
+	fileName: string,
+	mimeType: string,
+) => Promise<IBinaryData>;
 
 export interface OutputContext {
 	itemIndex: number;
@@ -30,15 +34,24 @@ export async function binaryOutputItem(
 ): Promise<INodeExecutionData> {
 	const info = readImageInfo(downloaded.bytes);
 	if (!info.ok || info.info.format === 'webp') {
-		throw new FalError(`Image ${image.index + 1} from fal is not a JPEG or PNG image (${info.ok ? info.info.format : info.reason})`, {
-			description: `Try again; if it persists, report fal request ID ${context.requestId} to fal.`, requestId: context.requestId,
-		});
+		throw new FalError(
+			`Image ${image.index + 1} from fal is not a JPEG or PNG image (${info.ok ? info.info.format : info.reason})`,
+			{
+				description: `Try again; if it persists, report fal request ID ${context.requestId} to fal.`,
+				requestId: context.requestId,
+			},
+		);
 	}
 	const { format, mimeType, width, height } = info.info;
 	const fileName = `fal-fill-${context.requestId.slice(0, 8)}-${image.index + 1}.${format}`;
 	const binary = await storeBinary(downloaded.bytes, fileName, mimeType);
 	return {
-		json: imageJson(context, image, { url: shortenDataUri(image.url, context.binaryProperty), mimeType, width, height }),
+		json: imageJson(context, image, {
+			url: shortenDataUri(image.url, context.binaryProperty),
+			mimeType,
+			width,
+			height,
+		}),
 		binary: { [context.binaryProperty]: binary },
 		pairedItem: { item: context.itemIndex },
 	};

@@ -39,20 +39,30 @@ export function selectResultImages(
 		if (!url) {
 			throw new FalError(`fal's answer lists image ${index + 1} without a link`, {
 				description: `Try again; if it keeps happening, report fal request ID ${requestId} to fal.`,
-			requestId,
+				requestId,
 			});
 		}
 		return { index, url, nsfw: flags[index] === true };
 	});
 	const kept = options.dropNsfw ? images.filter((image) => !image.nsfw) : images;
 	if (kept.length === 0) {
-		throw new FalError(`fal flagged all ${images.length} generated image${images.length === 1 ? '' : 's'} as NSFW, and "Drop NSFW Images" is on`, {
-			description: 'Nothing was returned for this item. Change the prompt, or turn "Drop NSFW Images" off to receive flagged images (they are marked with has_nsfw_concept).',
-			requestId,
-		});
+		throw new FalError(
+			`fal flagged all ${images.length} generated image${images.length === 1 ? '' : 's'} as NSFW, and "Drop NSFW Images" is on`,
+			{
+				description:
+					'Nothing was returned for this item. Change the prompt, or turn "Drop NSFW Images" off to receive flagged images (they are marked with has_nsfw_concept).',
+				requestId,
+			},
+		);
 	}
 	const notes: string[] = [];
-	if (listed.length < options.requested) notes.push(`fal returned ${listed.length} of the ${options.requested} images asked for`);
-	if (kept.length < images.length) notes.push(`${images.length - kept.length} NSFW-flagged image(s) dropped`);
-	return { images: kept, returned: images.length, warning: notes.length ? notes.join('; ') : undefined };
+	if (listed.length < options.requested)
+		notes.push(`fal returned ${listed.length} of the ${options.requested} images asked for`);
+	if (kept.length < images.length)
+		notes.push(`${images.length - kept.length} NSFW-flagged image(s) dropped`);
+	return {
+		images: kept,
+		returned: images.length,
+		warning: notes.length ? notes.join('; ') : undefined,
+	};
 }

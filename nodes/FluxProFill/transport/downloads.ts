@@ -29,15 +29,20 @@ export async function downloadImage(
 	const dataUri = DATA_URI.exec(url);
 	if (dataUri) {
 		const payload = url.slice(dataUri[0].length);
-		const bytes = dataUri[2] ? Buffer.from(payload, 'base64') : Buffer.from(decodeURIComponent(payload));
+		const bytes = dataUri[2]
+			? Buffer.from(payload, 'base64')
+			: Buffer.from(decodeURIComponent(payload));
 		if (bytes.length > MAX_OUTPUT_IMAGE_BYTES) throw tooLarge(requestId);
 		return { bytes, contentType: dataUri[1] };
 	}
 	if (!/^https?:\/\//i.test(url)) {
-		throw new FalError(`fal returned an image link that is neither http(s) nor a data URI: ${url.slice(0, 60)}`, {
-			description: `This is unexpected from fal. Try again; if it persists, report fal request ID ${requestId} to fal.`,
-			requestId,
-		});
+		throw new FalError(
+			`fal returned an image link that is neither http(s) nor a data URI: ${url.slice(0, 60)}`,
+			{
+				description: `This is unexpected from fal. Try again; if it persists, report fal request ID ${requestId} to fal.`,
+				requestId,
+			},
+		);
 	}
 	let lastError: unknown;
 	for (let attempt = 1; attempt <= DOWNLOAD_ATTEMPTS; attempt++) {
@@ -52,7 +57,7 @@ export async function downloadImage(
 	const reason = lastError instanceof Error ? lastError.message : String(lastError);
 	throw new FalError(`Could not download the generated image from fal: ${reason}`, {
 		description: `fal made the image but the download failed twice. Run the item again, or open the image from fal request ID ${requestId} in your fal dashboard.`,
-			requestId,
+		requestId,
 	});
 }
 
@@ -65,9 +70,13 @@ export async function readCapped(stream: Readable, maxBytes: number, url: string
 		length += buffer.length;
 		if (length > maxBytes) {
 			stream.destroy();
-			throw new FalError(`The generated image at ${url.slice(0, 80)} is larger than ${maxBytes / 1024 / 1024} MiB`, {
-				description: 'fal images are a few megabytes; this answer is not an image the node asked for. Try again, or report it to fal.',
-			});
+			throw new FalError(
+				`The generated image at ${url.slice(0, 80)} is larger than ${maxBytes / 1024 / 1024} MiB`,
+				{
+					description:
+						'fal images are a few megabytes; this answer is not an image the node asked for. Try again, or report it to fal.',
+				},
+			);
 		}
 		chunks.push(buffer);
 	}
@@ -75,8 +84,11 @@ export async function readCapped(stream: Readable, maxBytes: number, url: string
 }
 
 function tooLarge(requestId: string): FalError {
-	return new FalError(`fal returned an image larger than ${MAX_OUTPUT_IMAGE_BYTES / 1024 / 1024} MiB`, {
-		description: `fal images are a few megabytes; this is not an image the node asked for. Report fal request ID ${requestId} to fal.`,
+	return new FalError(
+		`fal returned an image larger than ${MAX_OUTPUT_IMAGE_BYTES / 1024 / 1024} MiB`,
+		{
+			description: `fal images are a few megabytes; this is not an image the node asked for. Report fal request ID ${requestId} to fal.`,
 			requestId,
-	});
+		},
+	);
 }

@@ -10,7 +10,10 @@ export interface FalCredentials {
  * configuration would be shared by every workflow in the n8n process, and without a
  * key the library silently falls back to a key from the server's environment.
  */
-export function createFalClientForCredentials(credentials: FalCredentials, fetchImpl?: typeof fetch): FalClient {
+export function createFalClientForCredentials(
+	credentials: FalCredentials,
+	fetchImpl?: typeof fetch,
+): FalClient {
 	const proxyUrl = credentials.proxyUrl?.trim();
 	return createFalClient({
 		credentials: credentials.apiKey,

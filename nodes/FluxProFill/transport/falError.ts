@@ -70,7 +70,10 @@ export class FalError extends Error implements FalErrorFields {
 }
 
 /** The first error in `error`'s cause chain (itself included) for which `pick` gives a value. */
-export function findInCauses<T>(error: unknown, pick: (candidate: object) => T | undefined): T | undefined {
+export function findInCauses<T>(
+	error: unknown,
+	pick: (candidate: object) => T | undefined,
+): T | undefined {
 	let current: unknown = error;
 	for (let depth = 0; depth < 5 && current && typeof current === 'object'; depth++) {
 		const found = pick(current);
@@ -102,20 +105,35 @@ export function describeFalError(error: unknown, context: { requestId?: string }
 	if (error instanceof FalError) {
 		const requestId = error.requestId ?? context.requestId;
 		if (error.description !== undefined) {
-			return { message: error.message, description: error.description, status: error.status, requestId };
+			return {
+				message: error.message,
+				description: error.description,
+				status: error.status,
+				requestId,
+			};
 		}
 		const failure =
 			error.status !== undefined
 				? describeAnswer(error.status, error.body, requestId, error.message)
 				: describeNetworkError(error.original ?? error, requestId);
 		if (error.maybeAccepted) {
-			const what = error.status !== undefined ? `HTTP ${error.status}` : ((error.networkCode && NETWORK_FAILURES[error.networkCode]) ?? 'a network error');
+			const what =
+				error.status !== undefined
+					? `HTTP ${error.status}`
+					: ((error.networkCode && NETWORK_FAILURES[error.networkCode]) ?? 'a network error');
 			return ambiguousSubmit(failure, what);
 		}
-		return error.attempts > 1 ? { ...failure, description: `${failure.description} (tried ${error.attempts} times)` } : failure;
+		return error.attempts > 1
+			? { ...failure, description: `${failure.description} (tried ${error.attempts} times)` }
+			: failure;
 	}
 	if (error instanceof ApiError) {
-		return describeAnswer(error.status, error.body, error.requestId || context.requestId, error.message);
+		return describeAnswer(
+			error.status,
+			error.body,
+			error.requestId || context.requestId,
+			error.message,
+		);
 	}
 	return describeNetworkError(error, context.requestId);
 }
@@ -133,11 +151,17 @@ function ambiguousSubmit(failure: FalFailure, what: string): FalFailure {
 }
 
 /** fal answered with an error status; its own words are in `detail`. */
-function describeAnswer(status: number, rawBody: unknown, requestId: string | undefined, fallback: string): FalFailure {
+function describeAnswer(
+	status: number,
+	rawBody: unknown,
+	requestId: string | undefined,
+	fallback: string,
+): FalFailure {
 	const body = (typeof rawBody === 'object' && rawBody !== null ? rawBody : undefined) as
-		| { detail?: unknown; error_type?: unknown }
-		| undefined;
-	const detailText = formatDetail(body?.detail) ?? (typeof rawBody === 'string' && rawBody.trim() ? rawBody.trim().slice(0, 300) : undefined);
+		{ detail?: unknown; error_type?: unknown } | undefined;
+	const detailText =
+		formatDetail(body?.detail) ??
+		(typeof rawBody === 'string' && rawBody.trim() ? rawBody.trim().slice(0, 300) : undefined);
 	const fieldErrors = Array.isArray(body?.detail) ? (body.detail as FieldError[]) : [];
 	const detail = detailText ?? fallback;
 	const base = { status, requestId, detail };
@@ -156,10 +180,13 @@ function describeAnswer(status: number, rawBody: unknown, requestId: string | un
 			description: `Top up or unlock the account at ${FAL_BILLING_URL}, then run the workflow again. fal said: ${detail}`,
 		};
 	}
-	if (fieldErrors.some((e) => e.type === 'content_policy_violation') || /content.policy/i.test(detail ?? '')) {
+	if (
+		fieldErrors.some((e) => e.type === 'content_policy_violation') ||
+		/content.policy/i.test(detail ?? '')
+	) {
 		return {
 			...base,
-			message: "fal refused this request under its content policy",
+			message: 'fal refused this request under its content policy',
 			description: `The prompt or the image was flagged. Change the prompt or the picture; raising "Safety Tolerance" only affects how strictly outputs are filtered. fal said: ${detail}`,
 		};
 	}
@@ -173,7 +200,9 @@ function describeAnswer(status: number, rawBody: unknown, requestId: string | un
 	if (status === 404) {
 		return {
 			...base,
-			message: requestId ? `fal has no request with ID ${requestId}` : `fal answered "not found"${detail ? `: ${detail}` : ''}`,
+			message: requestId
+				? `fal has no request with ID ${requestId}`
+				: `fal answered "not found"${detail ? `: ${detail}` : ''}`,
 			description: requestId
 				? `Check the request ID: a request can only be read with the key that submitted it, and fal keeps requests for a limited time. fal said: ${detail}`
 				: 'The endpoint does not exist for this key. If a proxy URL is set in the credential, check that it forwards to fal.',
@@ -183,7 +212,8 @@ function describeAnswer(status: number, rawBody: unknown, requestId: string | un
 		return {
 			...base,
 			message: `fal is rate-limiting this account${detail ? `: ${detail}` : ''}`,
-			description: 'Too many requests at once for your fal account. Lower the node\'s concurrency, or retry later.',
+			description:
+				"Too many requests at once for your fal account. Lower the node's concurrency, or retry later.",
 		};
 	}
 	if (status >= 500) {
@@ -217,15 +247,19 @@ export function formatDetail(detail: unknown): string | undefined {
 	if (typeof detail === 'string') return detail;
 	if (!Array.isArray(detail)) return undefined;
 	const parts = (detail as FieldError[]).map((entry) => {
-		const field = Array.isArray(entry.loc) ? entry.loc.filter((part) => part !== 'body').join('.') : '';
+		const field = Array.isArray(entry.loc)
+			? entry.loc.filter((part) => part !== 'body').join('.')
+			: '';
 		return `${field ? `${field}: ` : ''}${entry.msg ?? 'invalid'}${entry.type ? ` (${entry.type})` : ''}`;
 	});
 	return parts.length ? parts.join('; ') : undefined;
 }
 
 const FIELD_HINTS: Record<string, string> = {
-	image_url: 'Check the image: fal must be able to download it, and it must be a PNG, JPEG or WebP.',
-	mask_url: 'Check the mask: it must be an image of exactly the same width and height as the image.',
+	image_url:
+		'Check the image: fal must be able to download it, and it must be a PNG, JPEG or WebP.',
+	mask_url:
+		'Check the mask: it must be an image of exactly the same width and height as the image.',
 	prompt: 'Check the prompt.',
 	num_images: 'Number of Images must be 1 to 4.',
 	seed: 'Seed must be a whole number.',

@@ -108,7 +108,8 @@ export async function submitRequest(
 	} catch (error) {
 		if (deadline.stopped) throw deadline.error();
 		// Our own time limit cut the submit: fal may have accepted it all the same.
-		if ((error as { name?: unknown })?.name === 'TimeoutError') throw networkFailure(error, 'ETIMEDOUT', 1, true);
+		if ((error as { name?: unknown })?.name === 'TimeoutError')
+			throw networkFailure(error, 'ETIMEDOUT', 1, true);
 		throw error;
 	}
 	if (deadline.stopped) {
@@ -142,7 +143,12 @@ export async function awaitResult(
 	}
 }
 
-export type RequestStatus = QueueStatus & { request_id?: string; logs?: unknown; metrics?: unknown; queue_position?: number };
+export type RequestStatus = QueueStatus & {
+	request_id?: string;
+	logs?: unknown;
+	metrics?: unknown;
+	queue_position?: number;
+};
 
 export async function getRequestStatus(
 	client: FalClient,
@@ -151,7 +157,11 @@ export async function getRequestStatus(
 	logs: boolean,
 	signal: AbortSignal,
 ): Promise<RequestStatus> {
-	return (await client.queue.status(endpoint, { requestId, logs, abortSignal: signal })) as RequestStatus;
+	return (await client.queue.status(endpoint, {
+		requestId,
+		logs,
+		abortSignal: signal,
+	})) as RequestStatus;
 }
 
 /**
@@ -165,7 +175,10 @@ export async function cancelRequest(
 	signal: AbortSignal,
 ): Promise<'CANCELLATION_REQUESTED' | 'ALREADY_COMPLETED'> {
 	try {
-		await client.queue.cancel(endpoint, { requestId, abortSignal: markCall('cancel', AbortSignal.any([signal])) });
+		await client.queue.cancel(endpoint, {
+			requestId,
+			abortSignal: markCall('cancel', AbortSignal.any([signal])),
+		});
 		return 'CANCELLATION_REQUESTED';
 	} catch (error) {
 		const { status, body } = error as { status?: number; body?: { status?: unknown } };
@@ -219,13 +232,22 @@ async function followStatusStream(
 /** Auth and not-found answers will not change on reconnect; everything else may. */
 function isPermanent(error: unknown): boolean {
 	const status = (error as { status?: unknown })?.status;
-	return typeof status === 'number' && status >= 400 && status < 500 && status !== 408 && status !== 429;
+	return (
+		typeof status === 'number' && status >= 400 && status < 500 && status !== 408 && status !== 429
+	);
 }
 
-async function cancelQuietly(client: FalClient, endpoint: string, requestId: string): Promise<void> {
+async function cancelQuietly(
+	client: FalClient,
+	endpoint: string,
+	requestId: string,
+): Promise<void> {
 	try {
 		// Not tied to the aborted signal: the cancel must still go out.
-		await client.queue.cancel(endpoint, { requestId, abortSignal: markCall('cancel', AbortSignal.timeout(10_000)) });
+		await client.queue.cancel(endpoint, {
+			requestId,
+			abortSignal: markCall('cancel', AbortSignal.timeout(10_000)),
+		});
 	} catch {
 		// Best effort: fal finishes or expires the request on its own.
 	}

@@ -27,7 +27,14 @@ const RETRYABLE_STATUS = new Set([429, 500, 502, 503, 504]);
 /** A submit that got one of these was not accepted: safe to send again. */
 const SUBMIT_NOT_ACCEPTED_STATUS = new Set([429, 503]);
 /** Network errors raised before the request left: safe to retry for any method. */
-const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
+const NOT_SENT_CODES = new Set([
+	'ECONNREFUSED',
+	'ENOTFOUND',
+	'EAI_AGAIN',
+	'EHOSTUNREACH',
+	'ENETUNREACH',
+	'UND_ERR_CONNECT_TIMEOUT',
+]);
 const TRANSPORT_CODES = new Set([
 	...NOT_SENT_CODES,
 	'ECONNRESET',
@@ -64,7 +71,10 @@ export function createResilientFetch(options: ResilientFetchOptions = {}): typeo
 		// A cancel is sent because the execution stopped, so the stop signal must not stop
 		// it; nor may it cut a submit in flight: fal could accept it without us learning
 		// its id, and it could then never be cancelled. Both still stop between retries.
-		const signal = combine(init?.signal ?? undefined, isCancel || isSubmit ? undefined : options.signal);
+		const signal = combine(
+			init?.signal ?? undefined,
+			isCancel || isSubmit ? undefined : options.signal,
+		);
 		const waitSignal = combine(init?.signal ?? undefined, isCancel ? undefined : options.signal);
 		for (let attempt = 1; ; attempt++) {
 			if (attempt > 1) waitSignal?.throwIfAborted();
@@ -73,7 +83,8 @@ export function createResilientFetch(options: ResilientFetchOptions = {}): typeo
 				response = await fetchImpl(input, { ...init, signal });
 			} catch (error) {
 				const code = transportCode(error);
-				const retryable = code !== undefined && (isSubmit ? NOT_SENT_CODES.has(code) : TRANSPORT_CODES.has(code));
+				const retryable =
+					code !== undefined && (isSubmit ? NOT_SENT_CODES.has(code) : TRANSPORT_CODES.has(code));
 				if (signal?.aborted || !retryable || attempt >= policy.attempts) {
 					if (isAbort(error)) throw error;
 					// After any failure but one that happened before sending, a submit may have been
@@ -89,21 +100,28 @@ export function createResilientFetch(options: ResilientFetchOptions = {}): typeo
 				await sleep(delayMs, waitSignal);
 				continue;
 			}
-			if (!RETRYABLE_STATUS.has(response.status)) return isSubmit ? await readWhole(response) : response;
+			if (!RETRYABLE_STATUS.has(response.status))
+				return isSubmit ? await readWhole(response) : response;
 			const maybeAccepted = isSubmit && !SUBMIT_NOT_ACCEPTED_STATUS.has(response.status);
 			const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));
 			const lastAttempt =
-				maybeAccepted || attempt >= policy.attempts || waitSignal?.aborted || (retryAfterMs ?? 0) > policy.maxRetryAfterMs;
+				maybeAccepted ||
+				attempt >= policy.attempts ||
+				waitSignal?.aborted ||
+				(retryAfterMs ?? 0) > policy.maxRetryAfterMs;
 			if (lastAttempt) {
 				// Give up with an error the client does not retry on its own.
 				const requestId = response.headers.get('x-fal-request-id') ?? undefined;
-				throw new FalError(`HTTP ${response.status} after ${attempt} attempt${attempt === 1 ? '' : 's'}`, {
-					status: response.status,
-					body: await readBody(response),
-					requestId,
-					attempts: attempt,
-					maybeAccepted,
-				});
+				throw new FalError(
+					`HTTP ${response.status} after ${attempt} attempt${attempt === 1 ? '' : 's'}`,
+					{
+						status: response.status,
+						body: await readBody(response),
+						requestId,
+						attempts: attempt,
+						maybeAccepted,
+					},
+				);
 			}
 			await response.body?.cancel().catch(() => undefined);
 			const delayMs = retryAfterMs ?? backoff(policy, attempt);
@@ -120,7 +138,11 @@ export function createResilientFetch(options: ResilientFetchOptions = {}): typeo
 async function readWhole(response: Response): Promise<Response> {
 	try {
 		const body = await response.arrayBuffer();
-		return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
+		return new Response(body, {
+			status: response.status,
+			statusText: response.statusText,
+			headers: response.headers,
+		});
 	} catch (error) {
 		throw networkFailure(error, transportCode(error), 1, true);
 	}
@@ -155,7 +177,12 @@ export function parseRetryAfter(value: string | null, now = Date.now()): number 
 }
 
 /** A network failure the client must not retry on its own (the original is kept out of `cause`). */
-export function networkFailure(original: unknown, code: string | undefined, attempts: number, maybeAccepted: boolean): FalError {
+export function networkFailure(
+	original: unknown,
+	code: string | undefined,
+	attempts: number,
+	maybeAccepted: boolean,
+): FalError {
 	return new FalError(original instanceof Error ? original.message : String(original), {
 		original,
 		networkCode: code,

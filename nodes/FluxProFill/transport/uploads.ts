@@ -21,7 +21,9 @@ export class PictureUploader {
 		let upload = this.uploads.get(key);
 		if (!upload) {
 			upload = this.client.storage.upload(
-				new File([picture.bytes as Uint8Array<ArrayBuffer>], picture.fileName, { type: picture.info.mimeType }),
+				new File([picture.bytes as Uint8Array<ArrayBuffer>], picture.fileName, {
+					type: picture.info.mimeType,
+				}),
 			);
 			this.uploads.set(key, upload);
 			// A failed upload must not poison the items that come after it.

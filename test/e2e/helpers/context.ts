@@ -30,7 +30,9 @@ export const STATE_FILE = path.join(E2E_ROOT, 'state.json');
 
 export function suiteState(): SuiteState {
 	if (!fs.existsSync(STATE_FILE)) {
-		throw new Error(`${STATE_FILE} is missing: run the suite with "npm run test:e2e" (its global setup installs n8n and packs the package)`);
+		throw new Error(
+			`${STATE_FILE} is missing: run the suite with "npm run test:e2e" (its global setup installs n8n and packs the package)`,
+		);
 	}
 	return JSON.parse(fs.readFileSync(STATE_FILE, 'utf8')) as SuiteState;
 }

@@ -27,7 +27,10 @@ export interface NodeRun {
 
 export interface RunItem {
 	json: Record<string, unknown>;
-	binary?: Record<string, { mimeType: string; fileName?: string; fileExtension?: string; id?: string; data?: string }>;
+	binary?: Record<
+		string,
+		{ mimeType: string; fileName?: string; fileExtension?: string; id?: string; data?: string }
+	>;
 	pairedItem?: unknown;
 }
 
@@ -57,13 +60,22 @@ export class N8nDatabase {
 	) {}
 
 	async query<T>(sql: string, params: unknown[] = [], flatted: string[] = []): Promise<T[]> {
-		const request = JSON.stringify({ install: this.install.dir, db: this.file, sql, params, flatted });
+		const request = JSON.stringify({
+			install: this.install.dir,
+			db: this.file,
+			sql,
+			params,
+			flatted,
+		});
 		const stdout = await new Promise<string>((resolve, reject) => {
 			execFile(
 				this.install.nodeBin,
 				[QUERY_SCRIPT, request],
 				{ timeout: 30_000, maxBuffer: 64 * 1024 * 1024 },
-				(error, out, err) => (error ? reject(new Error(`SQLite query failed: ${err || error.message}\n${sql}`)) : resolve(out)),
+				(error, out, err) =>
+					error
+						? reject(new Error(`SQLite query failed: ${err || error.message}\n${sql}`))
+						: resolve(out),
 			);
 		});
 		return JSON.parse(stdout) as T[];
@@ -98,8 +110,13 @@ export class N8nDatabase {
 	}
 
 	/** Production webhooks n8n registered for a workflow (what it looks up when a call comes in). */
-	async webhooks(workflowId: string): Promise<Array<{ webhookPath: string; method: string; node: string }>> {
-		return await this.query('SELECT webhookPath, method, node FROM webhook_entity WHERE workflowId = ?', [workflowId]);
+	async webhooks(
+		workflowId: string,
+	): Promise<Array<{ webhookPath: string; method: string; node: string }>> {
+		return await this.query(
+			'SELECT webhookPath, method, node FROM webhook_entity WHERE workflowId = ?',
+			[workflowId],
+		);
 	}
 
 	/** The version of the workflow n8n activates on start; null when not published. */
@@ -115,6 +132,9 @@ export class N8nDatabase {
 /** Output items of a node's first run, first output. */
 export function nodeOutput(run: RunData, nodeName: string): RunItem[] {
 	const runs = run.resultData.runData[nodeName];
-	if (!runs?.length) throw new Error(`Node "${nodeName}" did not run; nodes that ran: ${Object.keys(run.resultData.runData).join(', ')}`);
+	if (!runs?.length)
+		throw new Error(
+			`Node "${nodeName}" did not run; nodes that ran: ${Object.keys(run.resultData.runData).join(', ')}`,
+		);
 	return runs[0].data?.main[0] ?? [];
 }

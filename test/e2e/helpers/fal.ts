@@ -12,11 +12,20 @@ export const WRONG_KEY = 'e2e-key-id:not-the-secret';
 export const LOCKED_KEY = 'e2e-locked-id:e2e-locked-secret';
 
 export async function startFal(options: { latencyMs?: number } = {}): Promise<FalEmulator> {
-	return await startFalEmulator({ validKeys: [GOOD_KEY], lockedKeys: [LOCKED_KEY], latencyMs: options.latencyMs ?? 150 });
+	return await startFalEmulator({
+		validKeys: [GOOD_KEY],
+		lockedKeys: [LOCKED_KEY],
+		latencyMs: options.latencyMs ?? 150,
+	});
 }
 
 /** A falApi credential that sends every fal call to the emulator. */
-export function falCredential(emulator: FalEmulator, id: string, name: string, apiKey = GOOD_KEY): FalCredential {
+export function falCredential(
+	emulator: FalEmulator,
+	id: string,
+	name: string,
+	apiKey = GOOD_KEY,
+): FalCredential {
 	return { id, name, apiKey, proxyUrl: emulator.proxyUrl };
 }
 

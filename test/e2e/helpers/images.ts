@@ -30,7 +30,10 @@ export async function writeFixtures(dir: string): Promise<Fixtures> {
 	fs.mkdirSync(dir, { recursive: true });
 	const imageBytes = await makeTestImage({ ...IMAGE_SIZE, format: 'png', seed: 3 });
 	const maskBytes = await makeMask({ ...IMAGE_SIZE, rect: MASK_RECT });
-	const wrongMaskBytes = await makeMask({ ...WRONG_MASK_SIZE, rect: { left: 8, top: 8, width: 16, height: 16 } });
+	const wrongMaskBytes = await makeMask({
+		...WRONG_MASK_SIZE,
+		rect: { left: 8, top: 8, width: 16, height: 16 },
+	});
 	const fixtures = {
 		image: path.join(dir, 'image.png'),
 		mask: path.join(dir, 'mask.png'),
@@ -57,12 +60,22 @@ export interface Comparison {
 }
 
 /** Compares an output picture with the input, pixel by pixel, split by the mask. */
-export async function compareWithInput(output: Buffer, input: Buffer, rect = MASK_RECT): Promise<Comparison> {
+export async function compareWithInput(
+	output: Buffer,
+	input: Buffer,
+	rect = MASK_RECT,
+): Promise<Comparison> {
 	const meta = await sharp(output).metadata();
 	const out = await readPixels(output);
 	const src = await readPixels(input);
 	if (out.width !== src.width || out.height !== src.height) {
-		return { format: meta.format, width: meta.width, height: meta.height, changedOutsideMask: NaN, changedInsideMask: NaN };
+		return {
+			format: meta.format,
+			width: meta.width,
+			height: meta.height,
+			changedOutsideMask: NaN,
+			changedInsideMask: NaN,
+		};
 	}
 	let changedOutside = 0;
 	let changedInside = 0;
@@ -70,8 +83,11 @@ export async function compareWithInput(output: Buffer, input: Buffer, rect = MAS
 	for (let y = 0; y < src.height; y++) {
 		for (let x = 0; x < src.width; x++) {
 			const offset = (y * src.width + x) * src.channels;
-			const differs = !out.data.subarray(offset, offset + src.channels).equals(src.data.subarray(offset, offset + src.channels));
-			const inMask = x >= rect.left && x < rect.left + rect.width && y >= rect.top && y < rect.top + rect.height;
+			const differs = !out.data
+				.subarray(offset, offset + src.channels)
+				.equals(src.data.subarray(offset, offset + src.channels));
+			const inMask =
+				x >= rect.left && x < rect.left + rect.width && y >= rect.top && y < rect.top + rect.height;
 			if (inMask) {
 				inside++;
 				if (differs) changedInside++;
@@ -99,7 +115,8 @@ export async function maskMismatches(mask: Buffer, rect = MASK_RECT): Promise<nu
 	for (let y = 0; y < height; y++) {
 		for (let x = 0; x < width; x++) {
 			const white = data[(y * width + x) * channels] > 127;
-			const inRect = x >= rect.left && x < rect.left + rect.width && y >= rect.top && y < rect.top + rect.height;
+			const inRect =
+				x >= rect.left && x < rect.left + rect.width && y >= rect.top && y < rect.top + rect.height;
 			if (white !== inRect) mismatches++;
 		}
 	}
@@ -107,9 +124,21 @@ export async function maskMismatches(mask: Buffer, rect = MASK_RECT): Promise<nu
 }
 
 /** POSTs image and mask to a Webhook node as multipart fields `data` and `mask` (its binary fields). */
-export async function postImageAndMask(url: string, fixtures: Fixtures, timeoutMs = 30_000): Promise<Response> {
+export async function postImageAndMask(
+	url: string,
+	fixtures: Fixtures,
+	timeoutMs = 30_000,
+): Promise<Response> {
 	const form = new FormData();
-	form.append('data', new Blob([new Uint8Array(fixtures.imageBytes)], { type: 'image/png' }), 'image.png');
-	form.append('mask', new Blob([new Uint8Array(fixtures.maskBytes)], { type: 'image/png' }), 'mask.png');
+	form.append(
+		'data',
+		new Blob([new Uint8Array(fixtures.imageBytes)], { type: 'image/png' }),
+		'image.png',
+	);
+	form.append(
+		'mask',
+		new Blob([new Uint8Array(fixtures.maskBytes)], { type: 'image/png' }),
+		'mask.png',
+	);
 	return await fetch(url, { method: 'POST', body: form, signal: AbortSignal.timeout(timeoutMs) });
 }

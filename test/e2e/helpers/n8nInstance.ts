@@ -59,7 +59,12 @@ export class N8nInstance {
 		this.userFolder = path.join(dir, 'n8n-home');
 		this.env = env;
 		const sqliteFile = env.DB_SQLITE_DATABASE;
-		this.db = new N8nDatabase(install, sqliteFile && path.isAbsolute(sqliteFile) ? sqliteFile : path.join(this.userFolder, '.n8n', 'database.sqlite'));
+		this.db = new N8nDatabase(
+			install,
+			sqliteFile && path.isAbsolute(sqliteFile)
+				? sqliteFile
+				: path.join(this.userFolder, '.n8n', 'database.sqlite'),
+		);
 	}
 
 	/** Creates the user folder and installs the packed package into its `nodes/` folder. */
@@ -69,7 +74,9 @@ export class N8nInstance {
 		const packageDir = installCommunityPackage(userFolder, options.tarball);
 		// Where n8n 2.41 looks for community packages (and puts the ones it installs itself).
 		const expected = path.join(userFolder, '.n8n', 'nodes', 'node_modules', PACKAGE_NAME);
-		const manifest = JSON.parse(fs.readFileSync(path.join(expected, 'package.json'), 'utf8')) as { name: string };
+		const manifest = JSON.parse(fs.readFileSync(path.join(expected, 'package.json'), 'utf8')) as {
+			name: string;
+		};
 		if (packageDir !== expected || manifest.name !== PACKAGE_NAME) {
 			throw new Error(`The package was installed into ${packageDir}, expected ${expected}`);
 		}
@@ -93,7 +100,12 @@ export class N8nInstance {
 			this.install,
 			this.env,
 			this.dir,
-			credentials.map(({ id, name, apiKey, proxyUrl }) => ({ id, name, type: 'falApi', data: { apiKey, proxyUrl } })),
+			credentials.map(({ id, name, apiKey, proxyUrl }) => ({
+				id,
+				name,
+				type: 'falApi',
+				data: { apiKey, proxyUrl },
+			})),
 		);
 	}
 
@@ -104,7 +116,8 @@ export class N8nInstance {
 	/** Publishes (activates) a workflow, and checks n8n recorded it. */
 	async publish(workflowId: string): Promise<void> {
 		await publishWorkflow(this.install, this.env, workflowId);
-		if (!(await this.db.activeVersionId(workflowId))) throw new Error(`publish:workflow did not activate ${workflowId}`);
+		if (!(await this.db.activeVersionId(workflowId)))
+			throw new Error(`publish:workflow did not activate ${workflowId}`);
 	}
 
 	/** `n8n execute --id`: runs a workflow once in a fresh n8n process. */
@@ -142,11 +155,17 @@ export class N8nInstance {
 	 * after "Editor is now accessible" and the readiness check: a call before that answers
 	 * 404 and is logged at level error.
 	 */
-	async webhookRegistered(server: N8nServer, workflowId: string, webhookPath: string, method = 'POST'): Promise<void> {
+	async webhookRegistered(
+		server: N8nServer,
+		workflowId: string,
+		webhookPath: string,
+		method = 'POST',
+	): Promise<void> {
 		await waitFor(
 			`n8n to register the webhook ${method} /webhook/${webhookPath}`,
 			async () => {
-				if (server.process.hasExited()) throw new GiveUp(`${server.process.name} exited\n${tail(server.process)}`);
+				if (server.process.hasExited())
+					throw new GiveUp(`${server.process.name} exited\n${tail(server.process)}`);
 				const rows = await this.db.webhooks(workflowId);
 				return rows.some((row) => row.webhookPath === webhookPath && row.method === method);
 			},
@@ -177,7 +196,11 @@ export class N8nInstance {
 		return { process: proc, baseUrl };
 	}
 
-	private async spawn(role: string, args: string[], extraEnv: Record<string, string>): Promise<ManagedProcess> {
+	private async spawn(
+		role: string,
+		args: string[],
+		extraEnv: Record<string, string>,
+	): Promise<ManagedProcess> {
 		const env = {
 			...this.env,
 			// Each n8n process brings its own task broker; give each its own port.

@@ -21,7 +21,10 @@ interface Entry {
 
 export function registerGroup(pgid: number, label: string, command: string): void {
 	fs.mkdirSync(REGISTRY_DIR, { recursive: true });
-	fs.writeFileSync(path.join(REGISTRY_DIR, String(pgid)), JSON.stringify({ label, command } satisfies Entry));
+	fs.writeFileSync(
+		path.join(REGISTRY_DIR, String(pgid)),
+		JSON.stringify({ label, command } satisfies Entry),
+	);
 }
 
 export function unregisterGroup(pgid: number): void {

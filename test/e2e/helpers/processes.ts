@@ -46,9 +46,18 @@ export interface StartOptions {
 }
 
 /** Starts a process in its own process group and registers it for cleanup. */
-export function startProcess(name: string, command: string, args: string[], options: StartOptions): ManagedProcess {
+export function startProcess(
+	name: string,
+	command: string,
+	args: string[],
+	options: StartOptions,
+): ManagedProcess {
 	fs.mkdirSync(path.dirname(options.logFile), { recursive: true });
-	const child = spawn(command, args, { env: options.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+	const child = spawn(command, args, {
+		env: options.env,
+		stdio: ['ignore', 'pipe', 'pipe'],
+		detached: true,
+	});
 	let text = '';
 	// Without a listener, a failed spawn (ENOENT) would crash the test process.
 	child.once('error', (error) => (text += `\n[e2e] ${name} failed: ${error.message}\n`));
@@ -106,9 +115,13 @@ export async function stopProcess(proc: ManagedProcess, graceMs = 15_000): Promi
 		await proc.exited;
 	}
 	killProcessGroup(proc.pid, 'SIGKILL');
-	await waitFor(`the process group of ${proc.name} to be gone`, () => processesInGroup(proc.pid).length === 0, {
-		timeoutMs: 10_000,
-	});
+	await waitFor(
+		`the process group of ${proc.name} to be gone`,
+		() => processesInGroup(proc.pid).length === 0,
+		{
+			timeoutMs: 10_000,
+		},
+	);
 	live.delete(proc.pid);
 	unregisterGroup(proc.pid);
 }
@@ -167,7 +180,9 @@ export async function waitFor<T>(
 		}
 		if (Date.now() >= deadline) {
 			const reason = lastError instanceof Error ? ` (last error: ${lastError.message})` : '';
-			throw new Error(`Timed out after ${timeoutMs / 1000} s waiting for ${what}${reason}${detail ? `\n${detail()}` : ''}`);
+			throw new Error(
+				`Timed out after ${timeoutMs / 1000} s waiting for ${what}${reason}${detail ? `\n${detail()}` : ''}`,
+			);
 		}
 		await delay(intervalMs);
 	}

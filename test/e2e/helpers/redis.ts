@@ -9,16 +9,24 @@ import path from 'node:path';
 import { freePort } from '../../../scripts/lib/n8n';
 import { GiveUp, startProcess, stopProcess, tail, waitFor, type ManagedProcess } from './processes';
 
-export const REDIS_INSTALL_HINT = 'apt-get update && apt-get install -y --no-install-recommends redis-server';
+export const REDIS_INSTALL_HINT =
+	'apt-get update && apt-get install -y --no-install-recommends redis-server';
 
 /** Path of redis-server, or a loud error telling how to install it. */
 export function findRedisServer(): string {
-	const dirs = [...(process.env.PATH ?? '').split(path.delimiter), '/usr/bin', '/usr/sbin', '/usr/local/bin'];
+	const dirs = [
+		...(process.env.PATH ?? '').split(path.delimiter),
+		'/usr/bin',
+		'/usr/sbin',
+		'/usr/local/bin',
+	];
 	for (const dir of dirs) {
 		const candidate = path.join(dir, 'redis-server');
 		if (dir && fs.existsSync(candidate)) return candidate;
 	}
-	throw new Error(`redis-server is not installed; the queue-mode test needs it. Install it with: ${REDIS_INSTALL_HINT}`);
+	throw new Error(
+		`redis-server is not installed; the queue-mode test needs it. Install it with: ${REDIS_INSTALL_HINT}`,
+	);
 }
 
 export interface RedisServer {
@@ -36,7 +44,18 @@ export async function startRedis(redisServer: string, workDir: string): Promise<
 		'redis-server',
 		redisServer,
 		// No RDB snapshots and no AOF: nothing outlives the test.
-		['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dataDir],
+		[
+			'--port',
+			String(port),
+			'--bind',
+			'127.0.0.1',
+			'--save',
+			'',
+			'--appendonly',
+			'no',
+			'--dir',
+			dataDir,
+		],
 		{ env: process.env, logFile: path.join(workDir, 'logs', 'redis.log') },
 	);
 	await waitFor(

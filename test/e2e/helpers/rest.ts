@@ -31,18 +31,29 @@ export class N8nRestClient {
 	async setUpOwnerAndLogIn(owner: Owner = TEST_OWNER): Promise<void> {
 		await this.call('POST', '/rest/owner/setup', owner);
 		this.cookie = '';
-		await this.call('POST', '/rest/login', { emailOrLdapLoginId: owner.email, password: owner.password });
+		await this.call('POST', '/rest/login', {
+			emailOrLdapLoginId: owner.email,
+			password: owner.password,
+		});
 		if (!this.cookie) throw new Error('n8n answered the login without an auth cookie');
 	}
 
 	/** A REST call; answers n8n's `data` and throws on any non-2xx status. */
-	async call<T = unknown>(method: 'GET' | 'POST' | 'PATCH', path: string, body?: unknown): Promise<T> {
+	async call<T = unknown>(
+		method: 'GET' | 'POST' | 'PATCH',
+		path: string,
+		body?: unknown,
+	): Promise<T> {
 		const answer = await this.request<{ data: T } | undefined>(method, path, body);
 		return answer?.data as T;
 	}
 
 	/** Any authenticated call (also outside /rest, such as /types/nodes.json); answers the parsed body. */
-	async request<T = unknown>(method: 'GET' | 'POST' | 'PATCH', path: string, body?: unknown): Promise<T> {
+	async request<T = unknown>(
+		method: 'GET' | 'POST' | 'PATCH',
+		path: string,
+		body?: unknown,
+	): Promise<T> {
 		const response = await fetch(`${this.baseUrl}${path}`, {
 			method,
 			headers: {
@@ -53,10 +64,13 @@ export class N8nRestClient {
 			body: body === undefined ? undefined : JSON.stringify(body),
 			signal: AbortSignal.timeout(60_000),
 		});
-		const authCookie = response.headers.getSetCookie().find((cookie) => cookie.startsWith('n8n-auth='));
+		const authCookie = response.headers
+			.getSetCookie()
+			.find((cookie) => cookie.startsWith('n8n-auth='));
 		if (authCookie) this.cookie = authCookie.split(';')[0];
 		const text = await response.text();
-		if (!response.ok) throw new Error(`${method} ${path} answered ${response.status}: ${text.slice(0, 500)}`);
+		if (!response.ok)
+			throw new Error(`${method} ${path} answered ${response.status}: ${text.slice(0, 500)}`);
 		return (text ? JSON.parse(text) : undefined) as T;
 	}
 }

@@ -24,7 +24,10 @@ export interface WorkflowJson {
 	name: string;
 	active: boolean;
 	nodes: WorkflowNode[];
-	connections: Record<string, { main: Array<Array<{ node: string; type: 'main'; index: number }>> }>;
+	connections: Record<
+		string,
+		{ main: Array<Array<{ node: string; type: 'main'; index: number }>> }
+	>;
 	settings: Record<string, unknown>;
 	pinData: Record<string, never>;
 }
@@ -33,21 +36,40 @@ export interface WorkflowJson {
 export type Edge = [from: string, to: string, input?: number];
 
 /** Workflow ids: n8n accepts any id up to 21 characters; these are readable in logs. */
-export function workflow(id: string, name: string, nodes: WorkflowNode[], edges: Edge[]): WorkflowJson {
+export function workflow(
+	id: string,
+	name: string,
+	nodes: WorkflowNode[],
+	edges: Edge[],
+): WorkflowJson {
 	if (id.length > 21) throw new Error(`Workflow id ${id} is longer than n8n's 21 characters`);
 	nodes.forEach((node, index) => (node.position = [index * 240, 200]));
 	const connections: WorkflowJson['connections'] = {};
 	for (const [from, to, input = 0] of edges) {
 		for (const name of [from, to]) {
-			if (!nodes.some((node) => node.name === name)) throw new Error(`Edge names unknown node "${name}"`);
+			if (!nodes.some((node) => node.name === name))
+				throw new Error(`Edge names unknown node "${name}"`);
 		}
 		connections[from] ??= { main: [[]] };
 		connections[from].main[0].push({ node: to, type: 'main', index: input });
 	}
-	return { id, name, active: false, nodes, connections, settings: { executionOrder: 'v1' }, pinData: {} };
+	return {
+		id,
+		name,
+		active: false,
+		nodes,
+		connections,
+		settings: { executionOrder: 'v1' },
+		pinData: {},
+	};
 }
 
-function node(name: string, type: string, typeVersion: number, parameters: Record<string, unknown>): WorkflowNode {
+function node(
+	name: string,
+	type: string,
+	typeVersion: number,
+	parameters: Record<string, unknown>,
+): WorkflowNode {
 	return { id: randomUUID(), name, type, typeVersion, position: [0, 0], parameters };
 }
 
@@ -66,13 +88,26 @@ export function scheduleTrigger(name: string, everySeconds: number): WorkflowNod
  * first item (the first generated image), i.e. the caller waits for the whole run;
  * `respond: 'onReceived'` answers at once ("Workflow was started") and runs on.
  */
-export function webhookTrigger(name: string, path: string, respond: 'lastNode' | 'onReceived' = 'lastNode'): WorkflowNode {
+export function webhookTrigger(
+	name: string,
+	path: string,
+	respond: 'lastNode' | 'onReceived' = 'lastNode',
+): WorkflowNode {
 	const parameters =
 		respond === 'lastNode'
-			? { responseMode: 'lastNode', responseData: 'firstEntryBinary', responseBinaryPropertyName: 'data' }
+			? {
+					responseMode: 'lastNode',
+					responseData: 'firstEntryBinary',
+					responseBinaryPropertyName: 'data',
+				}
 			: { responseMode: 'onReceived' };
 	return {
-		...node(name, 'n8n-nodes-base.webhook', 2.1, { httpMethod: 'POST', path, ...parameters, options: {} }),
+		...node(name, 'n8n-nodes-base.webhook', 2.1, {
+			httpMethod: 'POST',
+			path,
+			...parameters,
+			options: {},
+		}),
 		webhookId: randomUUID(),
 	};
 }
@@ -114,7 +149,11 @@ export function writeFile(name: string, fileName: string): WorkflowNode {
 
 /** Merge v3.2 "combine by position": item i of input 1 + item i of input 2, binary fields too. */
 export function mergeByPosition(name: string): WorkflowNode {
-	return node(name, 'n8n-nodes-base.merge', 3.2, { mode: 'combine', combineBy: 'combineByPosition', options: {} });
+	return node(name, 'n8n-nodes-base.merge', 3.2, {
+		mode: 'combine',
+		combineBy: 'combineByPosition',
+		options: {},
+	});
 }
 
 export function noOp(name: string): WorkflowNode {
@@ -184,7 +223,10 @@ export function fillChain(
  * Operation Submit: uploads image and mask (binary fields `data` and `mask`), queues the
  * request at fal and returns its id at once; fal POSTs to `webhookUrl` when it ends.
  */
-export function fluxSubmit(name: string, options: FillOptions & { webhookUrl: string }): WorkflowNode {
+export function fluxSubmit(
+	name: string,
+	options: FillOptions & { webhookUrl: string },
+): WorkflowNode {
 	const submit = fluxFill(name, options);
 	submit.parameters.operation = 'submit';
 	(submit.parameters.options as Record<string, unknown>).webhookUrl = options.webhookUrl;
@@ -192,8 +234,15 @@ export function fluxSubmit(name: string, options: FillOptions & { webhookUrl: st
 }
 
 /** Operation Get Result: the images of request `requestId` (an expression), as Fill outputs them. */
-export function fluxGetResult(name: string, options: { credential: { id: string; name: string }; requestId: string }): WorkflowNode {
-	const getResult = node(name, FILL_NODE_TYPE, 1, { operation: 'getResult', requestId: options.requestId, options: {} });
+export function fluxGetResult(
+	name: string,
+	options: { credential: { id: string; name: string }; requestId: string },
+): WorkflowNode {
+	const getResult = node(name, FILL_NODE_TYPE, 1, {
+		operation: 'getResult',
+		requestId: options.requestId,
+		options: {},
+	});
 	getResult.credentials = { falApi: options.credential };
 	return getResult;
 }

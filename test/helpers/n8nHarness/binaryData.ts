@@ -25,10 +25,14 @@ export type BinaryMode = 'default' | 'filesystem';
  */
 function configFor(mode: BinaryMode, storagePath: string): BinaryDataConfig {
 	const instanceConfig = Container.get(BinaryDataConfig);
-	return Object.assign(Object.create(BinaryDataConfig.prototype) as BinaryDataConfig, instanceConfig, {
-		mode,
-		localStoragePath: storagePath,
-	});
+	return Object.assign(
+		Object.create(BinaryDataConfig.prototype) as BinaryDataConfig,
+		instanceConfig,
+		{
+			mode,
+			localStoragePath: storagePath,
+		},
+	);
 }
 
 /**

@@ -37,7 +37,10 @@ export class HarnessCredentialsHelper extends ICredentialsHelper {
 
 	/** The node entry that makes n8n look a credential up: `node.credentials[type]`. */
 	static nodeCredentialsFor(credentials: CredentialsByType): INode['credentials'] {
-		const entries = Object.keys(credentials).map((type) => [type, { id: `${type}-id`, name: type }]);
+		const entries = Object.keys(credentials).map((type) => [
+			type,
+			{ id: `${type}-id`, name: type },
+		]);
 		return entries.length ? Object.fromEntries(entries) : undefined;
 	}
 
@@ -48,7 +51,9 @@ export class HarnessCredentialsHelper extends ICredentialsHelper {
 	): Promise<ICredentialDataDecryptedObject> {
 		const data = this.data[type];
 		if (data === undefined) {
-			throw new UnexpectedError(`n8n harness: no credentials of type "${type}" were given to the run`);
+			throw new UnexpectedError(
+				`n8n harness: no credentials of type "${type}" were given to the run`,
+			);
 		}
 		// n8n decrypts a fresh object per call; mirror that.
 		return structuredClone(data);
@@ -72,7 +77,9 @@ export class HarnessCredentialsHelper extends ICredentialsHelper {
 		}
 		if (authenticate?.type !== 'generic') return requestOptions as IHttpRequestOptions;
 		if (!workflow || !node) {
-			throw new UnexpectedError('Workflow and node are required for declarative credential authentication');
+			throw new UnexpectedError(
+				'Workflow and node are required for declarative credential authentication',
+			);
 		}
 		const resolve = (value: string) => resolveCredentialValue(value, credentials, workflow, node);
 		const target = requestOptions as unknown as Record<string, Record<string, unknown>>;
@@ -103,7 +110,10 @@ export class HarnessCredentialsHelper extends ICredentialsHelper {
 		);
 		if (!type?.preAuthentication || !expirable) return undefined;
 		if (credentials[expirable.name] !== '' && !credentialsExpired) return undefined;
-		const output = (await type.preAuthentication.call(helpers, credentials)) as ICredentialDataDecryptedObject;
+		const output = (await type.preAuthentication.call(
+			helpers,
+			credentials,
+		)) as ICredentialDataDecryptedObject;
 		if (output[expirable.name] === undefined) return undefined;
 		this.data[typeName] = { ...this.data[typeName], ...output };
 		return Object.assign(credentials, output);
@@ -116,7 +126,10 @@ export class HarnessCredentialsHelper extends ICredentialsHelper {
 	): Promise<ICredentialDataDecryptedObject | undefined> {
 		const type = this.types.get(typeName);
 		if (!type?.preAuthentication) return undefined;
-		return (await type.preAuthentication.call(helpers, credentials)) as ICredentialDataDecryptedObject;
+		return (await type.preAuthentication.call(
+			helpers,
+			credentials,
+		)) as ICredentialDataDecryptedObject;
 	}
 
 	getParentTypes(name: string): string[] {
@@ -128,7 +141,10 @@ export class HarnessCredentialsHelper extends ICredentialsHelper {
 		return true;
 	}
 
-	async getCredentials(nodeCredentials: INodeCredentialsDetails, type: string): Promise<Credentials> {
+	async getCredentials(
+		nodeCredentials: INodeCredentialsDetails,
+		type: string,
+	): Promise<Credentials> {
 		return new Credentials({ id: nodeCredentials.id, name: nodeCredentials.name }, type);
 	}
 

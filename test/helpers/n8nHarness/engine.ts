@@ -131,8 +131,13 @@ function buildHooks(executionId: string, workflow: Workflow): ExecutionLifecycle
 function findStartNode(workflow: Workflow, name?: string): INode {
 	const node = name
 		? workflow.getNode(name)
-		: Object.values(workflow.nodes).find((candidate) => !workflow.connectionsByDestinationNode[candidate.name]?.main);
-	if (!node) throw new UnexpectedError(`n8n harness: start node ${name ?? '(none without inputs)'} not found`);
+		: Object.values(workflow.nodes).find(
+				(candidate) => !workflow.connectionsByDestinationNode[candidate.name]?.main,
+			);
+	if (!node)
+		throw new UnexpectedError(
+			`n8n harness: start node ${name ?? '(none without inputs)'} not found`,
+		);
 	return node;
 }
 
@@ -158,9 +163,15 @@ export async function executeWorkflow(
 	options: WorkflowRunOptions = {},
 ): Promise<WorkflowRun> {
 	const { executionId, storagePath } = allocateRun();
-	const binaryDataService = await installBinaryDataService(options.binaryMode ?? 'default', storagePath);
+	const binaryDataService = await installBinaryDataService(
+		options.binaryMode ?? 'default',
+		storagePath,
+	);
 	const workflow = buildWorkflow(definition, nodeTypes);
-	const credentialsHelper = new HarnessCredentialsHelper(options.credentials, options.credentialTypes);
+	const credentialsHelper = new HarnessCredentialsHelper(
+		options.credentials,
+		options.credentialTypes,
+	);
 	const additionalData = buildAdditionalData(
 		executionId,
 		workflow.id,

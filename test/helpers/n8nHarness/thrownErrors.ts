@@ -18,7 +18,7 @@ export class ThrownErrorRecorder {
 	 * `execute.call(context)` and, for tagged classes, `nodeType.execute(context)`.
 	 */
 	watch(nodeType: INodeType): INodeType {
-		const recorder = this;
+		const record = (error: unknown) => (this.lastThrown = error);
 		return new Proxy(nodeType, {
 			get(target, property, receiver) {
 				const value: unknown = Reflect.get(target, property, receiver);
@@ -27,7 +27,7 @@ export class ThrownErrorRecorder {
 					try {
 						return await value.apply(this, args);
 					} catch (error) {
-						recorder.lastThrown = error;
+						record(error);
 						throw error;
 					}
 				};
