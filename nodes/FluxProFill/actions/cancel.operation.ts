@@ -2,11 +2,11 @@ import { updateDisplayOptions, type IExecuteFunctions, type INodeProperties } fr
 
 import { requestIdProperty } from '../helpers/properties';
 import { parseRequestId } from '../helpers/requestSettings';
+import { quickCall } from '../helpers/quickCall';
 import type { ItemRunner } from '../helpers/runItems';
 import type { FalServices } from '../helpers/services';
 import { FAL_FILL_ENDPOINT } from '../helpers/spec';
-import { ItemDeadline } from '../transport/itemDeadline';
-import { cancelRequest, QUICK_CALL_TIMEOUT_MS } from '../transport/queueRequest';
+import { cancelRequest } from '../transport/queueRequest';
 
 export const description = updateDisplayOptions({ show: { operation: ['cancel'] } }, [
 	requestIdProperty,
@@ -16,18 +16,14 @@ export const description = updateDisplayOptions({ show: { operation: ['cancel'] 
 export function execute(ctx: IExecuteFunctions, services: FalServices): ItemRunner<string> {
 	return {
 		check: async (itemIndex) => parseRequestId(ctx.getNodeParameter('requestId', itemIndex, '')),
-		run: async (itemIndex, requestId, { atFal, stopSignal, track }) => {
-			track(requestId);
-			const deadline = new ItemDeadline(stopSignal, QUICK_CALL_TIMEOUT_MS);
-			const status = await atFal(
-				async () =>
-					await deadline.guard(
-						async () =>
-							await cancelRequest(services.client, FAL_FILL_ENDPOINT, requestId, deadline.signal),
-						requestId,
-						{ cancelled: false },
-					),
+		run: async (itemIndex, requestId, context) => {
+			const status = await quickCall(
+				context,
+				requestId,
+				async (signal) =>
+					await cancelRequest(services.client, FAL_FILL_ENDPOINT, requestId, signal),
 			);
+
 			return [{ json: { request_id: requestId, status }, pairedItem: { item: itemIndex } }];
 		},
 	};

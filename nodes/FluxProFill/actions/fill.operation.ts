@@ -2,21 +2,12 @@ import {
 	updateDisplayOptions,
 	type IExecuteFunctions,
 	type INodeExecutionData,
-	type INodeProperties,
 } from 'n8n-workflow';
 
 import { collectResult } from '../helpers/collectResult';
 import { checkFillItem, uploadInputs } from '../helpers/fillInputs';
 import type { FillSettings } from '../helpers/fillSettings';
-import {
-	byDisplayName,
-	concurrencyOption,
-	fillInputProperties,
-	optionsCollection,
-	requestOptions,
-	resultOptions,
-	timeoutOption,
-} from '../helpers/properties';
+import { fillRequestProperties, resultOptions, timeoutOption } from '../helpers/properties';
 import type { ItemRunner } from '../helpers/runItems';
 import type { FalServices } from '../helpers/services';
 import { FAL_FILL_ENDPOINT, LABELS, RETURNED_MASK_FIELD } from '../helpers/spec';
@@ -24,28 +15,19 @@ import type { Picture } from '../images/pictures';
 import { ItemDeadline } from '../transport/itemDeadline';
 import { runQueued } from '../transport/queueRequest';
 
-const properties: INodeProperties[] = [
-	...fillInputProperties,
-	optionsCollection(
-		byDisplayName([
-			concurrencyOption(
-				"How many items are sent to fal at once. fal runs 2 requests at once on a new account and up to 40 as you buy credits; requests beyond your limit just wait in fal's queue. Read from the first item.",
-			),
-			...requestOptions,
-			...resultOptions,
-			{
-				displayName: LABELS.returnMask,
-				name: 'returnMask',
-				type: 'boolean',
-				default: false,
-				description: `Whether to add the mask that was sent to fal to each output item, in binary field "${RETURNED_MASK_FIELD}", to see exactly what was repainted`,
-			},
-			timeoutOption(
-				'How long to wait for one item, from upload to the last image downloaded. When it runs out the fal request is cancelled and the item fails with its request ID.',
-			),
-		]),
+const properties = fillRequestProperties([
+	...resultOptions,
+	{
+		displayName: LABELS.returnMask,
+		name: 'returnMask',
+		type: 'boolean',
+		default: false,
+		description: `Whether to add the mask that was sent to fal to each output item, in binary field "${RETURNED_MASK_FIELD}", to see exactly what was repainted`,
+	},
+	timeoutOption(
+		'How long to wait for one item, from upload to the last image downloaded. When it runs out the fal request is cancelled and the item fails with its request ID.',
 	),
-];
+]);
 
 export const description = updateDisplayOptions({ show: { operation: ['fill'] } }, properties);
 
@@ -73,19 +55,7 @@ export function execute(ctx: IExecuteFunctions, services: FalServices): ItemRunn
 				});
 				return { deadline, result, mask };
 			});
-			const items = await collectResult(
-				ctx,
-				itemIndex,
-				result,
-				{
-					outputMode: settings.outputMode,
-					binaryProperty: settings.outputBinaryProperty,
-					dropNsfw: settings.dropNsfw,
-					requested: settings.numImages,
-					deadline,
-				},
-				services,
-			);
+			const items = await collectResult(ctx, itemIndex, result, settings, deadline, services);
 			return settings.returnMask ? await attachMask(ctx, items, mask) : items;
 		},
 	};

@@ -52,18 +52,7 @@ export function execute(ctx: IExecuteFunctions, services: FalServices): ItemRunn
 						cancelOnStop: false,
 					}),
 			);
-			return await collectResult(
-				ctx,
-				itemIndex,
-				result,
-				{
-					outputMode: settings.outputMode,
-					binaryProperty: settings.outputBinaryProperty,
-					dropNsfw: settings.dropNsfw,
-					deadline,
-				},
-				services,
-			);
+			return await collectResult(ctx, itemIndex, result, settings, deadline, services);
 		},
 	};
 }

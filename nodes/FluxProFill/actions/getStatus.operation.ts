@@ -8,11 +8,11 @@ import {
 import { readOptions } from '../helpers/itemParameters';
 import { concurrencyOption, optionsCollection, requestIdProperty } from '../helpers/properties';
 import { parseRequestId } from '../helpers/requestSettings';
+import { quickCall } from '../helpers/quickCall';
 import type { ItemRunner } from '../helpers/runItems';
 import type { FalServices } from '../helpers/services';
 import { FAL_FILL_ENDPOINT, LABELS } from '../helpers/spec';
-import { ItemDeadline } from '../transport/itemDeadline';
-import { getRequestStatus, QUICK_CALL_TIMEOUT_MS } from '../transport/queueRequest';
+import { getRequestStatus } from '../transport/queueRequest';
 
 const properties: INodeProperties[] = [
 	requestIdProperty,
@@ -40,24 +40,14 @@ export function execute(
 			requestId: parseRequestId(ctx.getNodeParameter('requestId', itemIndex, '')),
 			logs: readOptions(ctx, itemIndex).logs === true,
 		}),
-		run: async (itemIndex, { requestId, logs }, { atFal, stopSignal, track }) => {
-			track(requestId);
-			const deadline = new ItemDeadline(stopSignal, QUICK_CALL_TIMEOUT_MS);
-			const status = await atFal(
-				async () =>
-					await deadline.guard(
-						async () =>
-							await getRequestStatus(
-								services.client,
-								FAL_FILL_ENDPOINT,
-								requestId,
-								logs,
-								deadline.signal,
-							),
-						requestId,
-						{ cancelled: false },
-					),
+		run: async (itemIndex, { requestId, logs }, context) => {
+			const status = await quickCall(
+				context,
+				requestId,
+				async (signal) =>
+					await getRequestStatus(services.client, FAL_FILL_ENDPOINT, requestId, logs, signal),
 			);
+
 			return [
 				{
 					json: {

@@ -1,15 +1,9 @@
-import { updateDisplayOptions, type IExecuteFunctions, type INodeProperties } from 'n8n-workflow';
+import { updateDisplayOptions, type IExecuteFunctions } from 'n8n-workflow';
 
 import { checkFillItem, uploadInputs } from '../helpers/fillInputs';
 import { parseWebhookUrl, type FillSettings } from '../helpers/fillSettings';
 import { readOptions } from '../helpers/itemParameters';
-import {
-	byDisplayName,
-	concurrencyOption,
-	fillInputProperties,
-	optionsCollection,
-	requestOptions,
-} from '../helpers/properties';
+import { fillRequestProperties } from '../helpers/properties';
 import type { ItemRunner } from '../helpers/runItems';
 import type { FalServices } from '../helpers/services';
 import { FAL_FILL_ENDPOINT, LABELS } from '../helpers/spec';
@@ -17,26 +11,17 @@ import { estimateCostUsd } from '../output/cost';
 import { ItemDeadline } from '../transport/itemDeadline';
 import { submitRequest } from '../transport/queueRequest';
 
-const properties: INodeProperties[] = [
-	...fillInputProperties,
-	optionsCollection(
-		byDisplayName([
-			concurrencyOption(
-				"How many items are sent to fal at once. fal runs 2 requests at once on a new account and up to 40 as you buy credits; requests beyond your limit just wait in fal's queue. Read from the first item.",
-			),
-			...requestOptions,
-			{
-				displayName: LABELS.webhookUrl,
-				name: 'webhookUrl',
-				type: 'string',
-				default: '',
-				placeholder: 'e.g. {{ $execution.resumeUrl }}',
-				description:
-					"URL fal calls (POST) when the request ends. Use a Wait node's resume URL to let the workflow sleep until fal is done, then Get Result.",
-			},
-		]),
-	),
-];
+const properties = fillRequestProperties([
+	{
+		displayName: LABELS.webhookUrl,
+		name: 'webhookUrl',
+		type: 'string',
+		default: '',
+		placeholder: 'e.g. {{ $execution.resumeUrl }}',
+		description:
+			"URL fal calls (POST) when the request ends. Use a Wait node's resume URL to let the workflow sleep until fal is done, then Get Result.",
+	},
+]);
 
 export const description = updateDisplayOptions({ show: { operation: ['submit'] } }, properties);
 

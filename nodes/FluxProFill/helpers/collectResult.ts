@@ -8,13 +8,13 @@ import type { QueueRunResult } from '../transport/queueRequest';
 import type { FalServices } from './services';
 import type { OutputMode } from './spec';
 
+/** How the images come back: the result options that Fill and Get Result share. */
 export interface CollectOptions {
 	outputMode: OutputMode;
-	binaryProperty: string;
+	outputBinaryProperty: string;
 	dropNsfw: boolean;
 	/** Images asked for, to notice an answer with fewer; undefined when not known (getResult). */
-	requested?: number;
-	deadline: ItemDeadline;
+	numImages?: number;
 }
 
 /** fal's answer into output items: checked, then each image downloaded into n8n's binary data, or linked. */
@@ -23,10 +23,11 @@ export async function collectResult(
 	itemIndex: number,
 	{ requestId, data }: QueueRunResult,
 	options: CollectOptions,
+	deadline: ItemDeadline,
 	services: Pick<FalServices, 'httpGet'>,
 ): Promise<INodeExecutionData[]> {
 	const selection = selectResultImages(data, requestId, {
-		requested: options.requested ?? data.images?.length ?? 0,
+		requested: options.numImages ?? data.images?.length ?? 0,
 		dropNsfw: options.dropNsfw,
 	});
 	if (selection.warning)
@@ -35,7 +36,7 @@ export async function collectResult(
 		itemIndex,
 		requestId,
 		output: data,
-		binaryProperty: options.binaryProperty,
+		binaryProperty: options.outputBinaryProperty,
 		imagesReturned: selection.returned,
 		warning: selection.warning,
 	};
@@ -45,12 +46,12 @@ export async function collectResult(
 		ctx.helpers.prepareBinaryData(bytes, fileName, mimeType);
 	// The item fails as a whole: once one image cannot be had, its siblings stop downloading.
 	const siblings = new AbortController();
-	const signal = AbortSignal.any([options.deadline.signal, siblings.signal]);
+	const signal = AbortSignal.any([deadline.signal, siblings.signal]);
 	return await Promise.all(
 		selection.images.map(async (image) => {
 			try {
 				// fal has finished by now: a timeout here stops the download, there is nothing to cancel.
-				const downloaded = await options.deadline.guard(
+				const downloaded = await deadline.guard(
 					async () => await downloadImage(image.url, services.httpGet, signal, requestId),
 					requestId,
 					{ cancelled: false },

@@ -196,6 +196,25 @@ export function optionsCollection(options: INodeProperties[]): INodeProperties {
 	};
 }
 
+/**
+ * The parameters of an operation that sends a fill request (Fill, Submit): the inputs,
+ * then options — the endpoint's own and the operation's `extraOptions` — in one collection.
+ */
+export function fillRequestProperties(extraOptions: INodeProperties[]): INodeProperties[] {
+	return [
+		...fillInputProperties,
+		optionsCollection(
+			byDisplayName([
+				concurrencyOption(
+					"How many items are sent to fal at once. fal runs 2 requests at once on a new account and up to 40 as you buy credits; requests beyond your limit just wait in fal's queue. Read from the first item.",
+				),
+				...requestOptions,
+				...extraOptions,
+			]),
+		),
+	];
+}
+
 /** Node-level: how many items run at once, read from the first item. */
 export function concurrencyOption(description: string): INodeProperties {
 	return {

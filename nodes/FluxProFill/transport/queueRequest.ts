@@ -81,9 +81,6 @@ export interface SubmittedRequest {
 /** The submit itself is never aborted midway (see below); this bounds a hanging one. */
 const SUBMIT_CALL_TIMEOUT_MS = 60_000;
 
-/** A status or cancel call for one item: these answer at once, unlike a result. */
-export const QUICK_CALL_TIMEOUT_MS = 60_000;
-
 /**
  * Puts a request in fal's queue; with a webhook URL fal calls it when the request ends.
  * A submit is not cut off by a stop: fal might accept it without us learning its id,
