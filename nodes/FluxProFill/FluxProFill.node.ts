@@ -13,6 +13,7 @@ import * as getStatus from './actions/getStatus.operation';
 import { router } from './actions/router';
 import * as submit from './actions/submit.operation';
 import { LABELS } from './helpers/spec';
+import { falApiCredentialTest } from './methods/credentialTest';
 
 /** The node as n8n's editor shows it: operation first, then each operation's own parameters. */
 const versionDescription: INodeTypeDescription = {
@@ -36,6 +37,8 @@ const versionDescription: INodeTypeDescription = {
 		{
 			name: 'falApi',
 			required: true,
+			// The dialog's Test button runs methods/credentialTest.ts: fal's wording, free of charge.
+			testedBy: 'falApiCredentialTest',
 		},
 	],
 	usableAsTool: true,
@@ -45,18 +48,22 @@ const versionDescription: INodeTypeDescription = {
 			name: 'operation',
 			type: 'options',
 			noDataExpression: true,
+			// The main action first (the node panel highlights the first), then the Submit →
+			// Get Result path, then the rarer ones: not alphabetical.
+			// eslint-disable-next-line n8n-nodes-base/node-param-options-type-unsorted-items
 			options: [
-				{
-					name: 'Cancel',
-					value: 'cancel',
-					action: 'Cancel a submitted fill request',
-					description: 'Ask fal to stop a request made with Submit',
-				},
 				{
 					name: 'Fill',
 					value: 'fill',
 					action: 'Repaint the masked part of an image',
 					description: 'Upload image and mask, wait for fal, and return the generated images',
+				},
+				{
+					name: 'Submit',
+					value: 'submit',
+					action: 'Submit a fill request without waiting',
+					description:
+						"Put the request in fal's queue and return its ID at once; optionally fal calls a webhook when done",
 				},
 				{
 					name: 'Get Result',
@@ -72,11 +79,10 @@ const versionDescription: INodeTypeDescription = {
 					description: 'Queue position, status and logs of a request made with Submit',
 				},
 				{
-					name: 'Submit',
-					value: 'submit',
-					action: 'Submit a fill request without waiting',
-					description:
-						"Put the request in fal's queue and return its ID at once; optionally fal calls a webhook when done",
+					name: 'Cancel',
+					value: 'cancel',
+					action: 'Cancel a submitted fill request',
+					description: 'Ask fal to stop a request made with Submit',
 				},
 			],
 			default: 'fill',
@@ -91,6 +97,8 @@ const versionDescription: INodeTypeDescription = {
 
 export class FluxProFill implements INodeType {
 	description: INodeTypeDescription = versionDescription;
+
+	methods = { credentialTest: { falApiCredentialTest } };
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		return await router.call(this);

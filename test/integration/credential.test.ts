@@ -1,134 +1,117 @@
 /**
- * The falApi credential's Test button: its test request, with `$credentials`
- * expressions resolved by n8n's expression engine and the key applied by its
- * `authenticate` block, sent through n8n-core's HTTP helper to the emulator.
- * (The same check inside a real n8n is in the end-to-end suite.)
+ * The falApi credential's Test button: the node's `falApiCredentialTest` method, as n8n
+ * calls it for the credential dialog, against the emulator over real HTTP (through the
+ * credential's proxy URL). The same check inside a real n8n is in the end-to-end suite.
  */
-import {
-	Workflow,
-	type ICredentialDataDecryptedObject,
-	type IDataObject,
-	type IExecuteFunctions,
-	type IHttpRequestOptions,
-	type INode,
-	type INodeType,
-} from 'n8n-workflow';
+import net from 'node:net';
 
-import { FalApi, FAL_CREDENTIAL_TEST_URL } from '../../credentials/FalApi.credentials';
+import type { ICredentialTestFunctions, ICredentialsDecrypted } from 'n8n-workflow';
+
+import { FluxProFill } from '../../nodes/FluxProFill/FluxProFill.node';
+import { falApiCredentialTest } from '../../nodes/FluxProFill/methods/credentialTest';
 import type { FalEmulator } from '../emulator';
-import { runNode } from '../helpers/n8nHarness';
 import { KEY, LOCKED_KEY, startEmulator } from './fixtures';
 
-const falApi = new FalApi();
 let emu: FalEmulator;
 
 beforeAll(async () => (emu = await startEmulator()));
 afterAll(async () => await emu.close());
 beforeEach(() => emu.reset());
 
-/** Resolves every `={{ … }}` string of the test request with `$credentials`, as n8n does. */
-function resolveTestRequest(credentials: ICredentialDataDecryptedObject): IHttpRequestOptions {
-	const node: INode = {
-		id: '1',
-		name: 'Credential test',
-		type: 'test',
-		typeVersion: 1,
-		position: [0, 0],
-		parameters: {},
-	};
-	const workflow = new Workflow({
-		nodes: [node],
-		connections: {},
-		active: false,
-		nodeTypes: {
-			getByName: () => requester,
-			getByNameAndVersion: () => requester,
-			getKnownTypes: () => ({}),
-		},
-	});
-	return workflow.expression.getSimpleParameterValue(
-		node,
-		falApi.test.request as unknown as string,
-		'internal',
-		{ $credentials: credentials },
-	) as unknown as IHttpRequestOptions;
+const context = { logger: console, helpers: {} } as unknown as ICredentialTestFunctions;
+
+async function testCredential(data: { apiKey: string; proxyUrl: string }) {
+	const credential: ICredentialsDecrypted = { id: '1', name: 'fal', type: 'falApi', data };
+	return await falApiCredentialTest.call(context, credential);
 }
 
-/** A node that sends a request with the falApi credential applied, and reports the status. */
-const requester: INodeType = {
-	description: {
-		displayName: 'Requester',
-		name: 'requester',
-		group: ['transform'],
-		version: 1,
-		description: 'Sends one authenticated request',
-		defaults: { name: 'Requester' },
-		inputs: ['main'],
-		outputs: ['main'],
-		credentials: [{ name: 'falApi', required: true }],
-		properties: [{ displayName: 'Request', name: 'request', type: 'json', default: '{}' }],
-	},
-	async execute(this: IExecuteFunctions) {
-		const request = JSON.parse(
-			this.getNodeParameter('request', 0) as string,
-		) as IHttpRequestOptions;
-		const response = (await this.helpers.httpRequestWithAuthentication.call(this, 'falApi', {
-			...request,
-			returnFullResponse: true,
-			ignoreHttpStatusErrors: true,
-		})) as { statusCode: number; body: IDataObject };
-		return [[{ json: { statusCode: response.statusCode, body: response.body } }]];
-	},
-};
-
-async function testCredential(credentials: ICredentialDataDecryptedObject) {
-	const request = resolveTestRequest(credentials);
-	const result = await runNode({
-		nodeType: requester,
-		parameters: { request: JSON.stringify(request) },
-		credentials: { falApi: credentials },
-		credentialTypes: [falApi],
-		inputItems: [{ json: {} }],
-	});
-	expect(result.error).toBeUndefined();
-	return { request, ...(result.items[0].json as { statusCode: number; body: IDataObject }) };
+/** A port on 127.0.0.1 that nothing listens on. */
+async function closedPort(): Promise<number> {
+	const server = net.createServer();
+	await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+	const { port } = server.address() as net.AddressInfo;
+	await new Promise((resolve) => server.close(resolve));
+	return port;
 }
 
 describe('falApi credential test', () => {
-	it('goes through the proxy with the original URL in x-fal-target-url, and passes with a good key', async () => {
-		const { request, statusCode, body } = await testCredential({
-			apiKey: KEY,
-			proxyUrl: emu.proxyUrl,
+	it('is the node method that n8n calls for the credential', () => {
+		const node = new FluxProFill();
+		expect(node.description.credentials).toEqual([
+			expect.objectContaining({ name: 'falApi', testedBy: 'falApiCredentialTest' }),
+		]);
+		expect(node.methods.credentialTest.falApiCredentialTest).toBe(falApiCredentialTest);
+	});
+
+	it('passes with a good key, with one free upload-initiate call through the proxy', async () => {
+		expect(await testCredential({ apiKey: KEY, proxyUrl: emu.proxyUrl })).toEqual({
+			status: 'OK',
+			message: 'Connection tested successfully',
 		});
-		expect(request.url).toBe(emu.proxyUrl);
-		expect(request.headers?.['x-fal-target-url']).toBe(FAL_CREDENTIAL_TEST_URL);
-		expect(statusCode).toBe(200);
-		expect(body).toHaveProperty('upload_url');
 		const seen = emu.requests.filter((r) => r.kind === 'initiate');
 		expect(seen).toHaveLength(1);
 		expect(seen[0].auth).toBe('valid');
-	});
-
-	it('fails with a wrong key and with a locked account', async () => {
-		expect((await testCredential({ apiKey: 'nope:nope', proxyUrl: emu.proxyUrl })).statusCode).toBe(
-			401,
-		);
-		expect((await testCredential({ apiKey: LOCKED_KEY, proxyUrl: emu.proxyUrl })).statusCode).toBe(
-			403,
-		);
-	});
-
-	it('targets fal directly, without the proxy header, when no proxy is set', () => {
-		const request = resolveTestRequest({ apiKey: KEY, proxyUrl: '' });
-		expect(request.url).toBe(FAL_CREDENTIAL_TEST_URL);
-		expect(request.headers?.['x-fal-target-url']).toBeFalsy();
-		expect(request.method).toBe('POST');
-	});
-
-	it('never runs a model: the test only opens a storage upload', () => {
-		expect(FAL_CREDENTIAL_TEST_URL).toBe(
-			'https://rest.fal.ai/storage/upload/initiate?storage_type=fal-cdn-v3',
-		);
 		expect(emu.requests.some((r) => r.kind === 'submit' || r.kind === 'sync')).toBe(false);
+	});
+
+	it("says a wrong key in the node's words, and never shows the key", async () => {
+		const result = await testCredential({
+			apiKey: 'wrong-id:wrong-secret-value',
+			proxyUrl: emu.proxyUrl,
+		});
+		expect(result.status).toBe('Error');
+		expect(result.message).toMatch(
+			/^fal did not accept the API key\. Check the fal credential: the key must be the full "key_id:key_secret"/,
+		);
+		expect(result.message).not.toContain('wrong-secret-value');
+	});
+
+	it('says a locked or out-of-credit account, with where to top it up', async () => {
+		const result = await testCredential({ apiKey: LOCKED_KEY, proxyUrl: emu.proxyUrl });
+		expect(result.status).toBe('Error');
+		expect(result.message).toContain(
+			'Your fal account cannot run requests: it is out of credit or locked',
+		);
+		expect(result.message).toContain('https://fal.ai/dashboard/billing');
+	});
+
+	it('says which proxy is unreachable', async () => {
+		const port = await closedPort();
+		const result = await testCredential({
+			apiKey: KEY,
+			proxyUrl: `http://127.0.0.1:${port}/proxy`,
+		});
+		expect(result.status).toBe('Error');
+		expect(result.message).toBe(
+			`Could not reach the proxy at http://127.0.0.1:${port}: the connection was refused. Check that the proxy is running and reachable from n8n, or empty "Proxy URL" to call fal directly.`,
+		);
+	});
+
+	it('refuses a proxy URL with a user and password, without repeating them', async () => {
+		const result = await testCredential({
+			apiKey: KEY,
+			proxyUrl: `${emu.proxyUrl.replace('http://', 'http://user:pa55word@')}`,
+		});
+		expect(result.status).toBe('Error');
+		expect(result.message).toMatch(
+			/^The credential's "Proxy URL" contains a user name and password, which the node cannot send\./,
+		);
+		expect(result.message).not.toContain('pa55word');
+		expect(emu.requests).toHaveLength(0);
+	});
+
+	it('says fal is unreachable when there is no proxy and no way to fal (this machine has no internet)', async () => {
+		const result = await testCredential({ apiKey: KEY, proxyUrl: '' });
+		expect(result.status).toBe('Error');
+		expect(result.message).toMatch(/^Could not reach fal: /);
+		expect(result.message).toContain('can reach fal.ai over HTTPS');
+	});
+
+	it('asks for a key when there is none', async () => {
+		expect(await testCredential({ apiKey: '  ', proxyUrl: emu.proxyUrl })).toEqual({
+			status: 'Error',
+			message: 'Enter your fal API key: the whole key_id:key_secret',
+		});
+		expect(emu.requests).toHaveLength(0);
 	});
 });

@@ -189,12 +189,15 @@ describe('URL-only output and cost', () => {
 		expect(url).toMatch(/^data:image\/jpeg;base64,\/9j\//);
 	});
 
-	it('puts the estimated cost of its request on every item, and the run total in an execution hint', async () => {
+	it("puts each image's share of the cost on its item (summing gives the run's cost), its request's total beside it, and the run total in an execution hint", async () => {
 		const big = await makePictures(1200, 1000);
 		const items = [pictureItem(big), pictureItem(env.pictures)];
 		const result = await run('fill', items, { options: { numImages: 2, outputMode: 'url' } });
-		// 1.2 MP rounds up to 2 MP: 2 × $0.05 × 2 images; 0.003 MP rounds up to 1 MP: 1 × $0.05 × 2.
-		expect(result.items.map((i) => i.json.estimated_cost_usd)).toEqual([0.2, 0.2, 0.1, 0.1]);
+		// 1.2 MP rounds up to 2 MP: 2 × $0.05 per image; 0.003 MP rounds up to 1 MP: 1 × $0.05 per image.
+		expect(result.items.map((i) => i.json.estimated_cost_usd)).toEqual([0.1, 0.1, 0.05, 0.05]);
+		expect(result.items.map((i) => i.json.request_estimated_cost_usd)).toEqual([0.2, 0.2, 0.1, 0.1]);
+		const summed = result.items.reduce((sum, i) => sum + (i.json.estimated_cost_usd as number), 0);
+		expect(summed).toBeCloseTo(0.3, 10);
 		const hints = result.runData['FLUX.1 Fill']?.[0]?.hints ?? [];
 		expect(hints.map((h) => h.message)).toEqual([
 			expect.stringMatching(/^Estimated fal cost of this run: \$0\.30 for 2 requests/),

@@ -7,23 +7,24 @@ import {
 import { collectResult } from '../helpers/collectResult';
 import { checkFillItem, uploadInputs } from '../helpers/fillInputs';
 import type { FillSettings } from '../helpers/fillSettings';
-import { fillRequestProperties, resultOptions, timeoutOption } from '../helpers/properties';
+import {
+	fillRequestProperties,
+	requestConcurrencyOption,
+	resultOptions,
+	returnMaskOption,
+	timeoutOption,
+} from '../helpers/properties';
 import type { ItemRunner } from '../helpers/runItems';
 import type { FalServices } from '../helpers/services';
-import { FAL_FILL_ENDPOINT, LABELS, RETURNED_MASK_FIELD } from '../helpers/spec';
+import { FAL_FILL_ENDPOINT, RETURNED_MASK_FIELD } from '../helpers/spec';
 import type { Picture } from '../images/pictures';
 import { ItemDeadline } from '../transport/itemDeadline';
 import { runQueued } from '../transport/queueRequest';
 
 const properties = fillRequestProperties([
+	returnMaskOption,
 	...resultOptions,
-	{
-		displayName: LABELS.returnMask,
-		name: 'returnMask',
-		type: 'boolean',
-		default: false,
-		description: `Whether to add the mask that was sent to fal to each output item, in binary field "${RETURNED_MASK_FIELD}", to see exactly what was repainted`,
-	},
+	requestConcurrencyOption,
 	timeoutOption(
 		'How long to wait for one item, from upload to the last image downloaded. When it runs out the fal request is cancelled and the item fails with its request ID.',
 	),

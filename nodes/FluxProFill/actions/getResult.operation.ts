@@ -3,7 +3,6 @@ import { updateDisplayOptions, type IExecuteFunctions, type INodeProperties } fr
 import { collectResult } from '../helpers/collectResult';
 import { isToolMode, readOptions } from '../helpers/itemParameters';
 import {
-	byDisplayName,
 	concurrencyOption,
 	optionsCollection,
 	requestIdProperty,
@@ -19,15 +18,13 @@ import { awaitResult } from '../transport/queueRequest';
 
 const properties: INodeProperties[] = [
 	requestIdProperty,
-	optionsCollection(
-		byDisplayName([
-			concurrencyOption('How many items are handled at once. Read from the first item.'),
-			...resultOptions,
-			timeoutOption(
-				'How long to wait for a request that is still running. The request itself is not cancelled when this runs out.',
-			),
-		]),
-	),
+	optionsCollection([
+		...resultOptions,
+		concurrencyOption('How many items are handled at once. Read from the first item.'),
+		timeoutOption(
+			'How long to wait for a request that is still running. The request itself is not cancelled when this runs out.',
+		),
+	]),
 ];
 
 export const description = updateDisplayOptions({ show: { operation: ['getResult'] } }, properties);

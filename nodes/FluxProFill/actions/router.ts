@@ -1,5 +1,6 @@
 import { NodeOperationError, type IExecuteFunctions, type INodeExecutionData } from 'n8n-workflow';
 
+import { toNodeError } from '../errors/toNodeError';
 import { readConcurrency } from '../helpers/itemParameters';
 import { runItems } from '../helpers/runItems';
 import { createFalServices } from '../helpers/services';
@@ -27,7 +28,13 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 			description: `Choose one of: ${Object.keys(operations).join(', ')}.`,
 		});
 	}
-	const services = await createFalServices(this);
+	let services;
+	try {
+		services = await createFalServices(this);
+	} catch (error) {
+		// The credential itself is unusable (its Proxy URL): no item can run.
+		throw toNodeError(this.getNode(), error, 0, []);
+	}
 	const items = await runItems(this, operation.execute(this, services), {
 		concurrency: readConcurrency(this),
 		stop: services.stop,

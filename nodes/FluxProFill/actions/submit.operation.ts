@@ -3,7 +3,7 @@ import { updateDisplayOptions, type IExecuteFunctions } from 'n8n-workflow';
 import { checkFillItem, uploadInputs } from '../helpers/fillInputs';
 import { parseWebhookUrl, type FillSettings } from '../helpers/fillSettings';
 import { readOptions } from '../helpers/itemParameters';
-import { fillRequestProperties } from '../helpers/properties';
+import { fillRequestProperties, requestConcurrencyOption } from '../helpers/properties';
 import type { ItemRunner } from '../helpers/runItems';
 import type { FalServices } from '../helpers/services';
 import { FAL_FILL_ENDPOINT, LABELS } from '../helpers/spec';
@@ -12,6 +12,7 @@ import { ItemDeadline } from '../transport/itemDeadline';
 import { submitRequest } from '../transport/queueRequest';
 
 const properties = fillRequestProperties([
+	requestConcurrencyOption,
 	{
 		displayName: LABELS.webhookUrl,
 		name: 'webhookUrl',
@@ -56,6 +57,8 @@ export function execute(ctx: IExecuteFunctions, services: FalServices): ItemRunn
 				});
 				track(submitted.request_id);
 				const size = services.uploader.sizeOf(input.image_url);
+				// One item per request here, so its share is the request's whole estimate.
+				const cost = size ? estimateCostUsd(size.width, size.height, settings.numImages) : null;
 				return [
 					{
 						json: {
@@ -68,9 +71,8 @@ export function execute(ctx: IExecuteFunctions, services: FalServices): ItemRunn
 							webhook_url: settings.webhookUrl ?? null,
 							num_images: settings.numImages,
 							// Known only for uploaded images; fal bills by the output size, which equals the input's.
-							estimated_cost_usd: size
-								? estimateCostUsd(size.width, size.height, settings.numImages)
-								: null,
+							estimated_cost_usd: cost,
+							request_estimated_cost_usd: cost,
 						},
 						pairedItem: { item: itemIndex },
 					},

@@ -2,7 +2,7 @@
  * The rule wants literal defaults; ours come from spec.ts, the one source of defaults. */
 import type { INodeProperties } from 'n8n-workflow';
 
-import { DEFAULTS, LABELS, LIMITS, q } from './spec';
+import { DEFAULTS, LABELS, LIMITS, q, RETURNED_MASK_FIELD } from './spec';
 
 /*
  * Parameters that more than one operation shows. Each operation picks what it needs
@@ -107,13 +107,18 @@ export const fillInputProperties: INodeProperties[] = [
 			{
 				displayName: 'Rectangle',
 				name: 'rectangle',
+				// Unit first, then position, then size: the order people measure in (not alphabetical).
+				// eslint-disable-next-line n8n-nodes-base/node-param-fixed-collection-type-unsorted-items
 				values: [
 					{
-						displayName: 'Height',
-						name: 'height',
-						type: 'number',
-						default: 50,
-						description: 'Height of the rectangle',
+						displayName: 'Unit',
+						name: 'unit',
+						type: 'options',
+						options: [
+							{ name: 'Percent of the Image', value: 'percent' },
+							{ name: 'Pixels', value: 'px' },
+						],
+						default: 'percent',
 					},
 					{
 						displayName: 'Left',
@@ -130,21 +135,18 @@ export const fillInputProperties: INodeProperties[] = [
 						description: 'Distance from the top edge of the image',
 					},
 					{
-						displayName: 'Unit',
-						name: 'unit',
-						type: 'options',
-						options: [
-							{ name: 'Percent of the Image', value: 'percent' },
-							{ name: 'Pixels', value: 'px' },
-						],
-						default: 'percent',
-					},
-					{
 						displayName: 'Width',
 						name: 'width',
 						type: 'number',
 						default: 50,
 						description: 'Width of the rectangle',
+					},
+					{
+						displayName: 'Height',
+						name: 'height',
+						type: 'number',
+						default: 50,
+						description: 'Height of the rectangle',
 					},
 				],
 			},
@@ -173,6 +175,18 @@ export const fillInputProperties: INodeProperties[] = [
 	},
 ];
 
+/**
+ * Image Transparency and Rectangles make the mask from the image file itself; with an
+ * image URL the node has no file. Said in the panel, before anyone runs it.
+ */
+export const maskNeedsImageFileNotice: INodeProperties = {
+	displayName: `${q(LABELS.sourceAlpha)} and ${q(LABELS.sourceRectangles)} make the mask from the image file, so they need ${q(LABELS.imageSource)} set to ${q(LABELS.sourceBinary)}`,
+	name: 'maskNeedsImageFileNotice',
+	type: 'notice',
+	default: '',
+	displayOptions: { show: { imageSource: ['url'], maskSource: ['alpha', 'rectangles'] } },
+};
+
 /** The Request ID that Submit returned (Get Status, Get Result, Cancel). */
 export const requestIdProperty: INodeProperties = {
 	displayName: LABELS.requestId,
@@ -184,7 +198,10 @@ export const requestIdProperty: INodeProperties = {
 	description: 'The fal request ID that Submit returned. By default taken from the incoming item.',
 };
 
-/** The `options` collection of an operation. */
+/**
+ * The `options` collection of an operation, in the order given: related options
+ * together, most used first, instead of n8n's alphabetical default.
+ */
 export function optionsCollection(options: INodeProperties[]): INodeProperties {
 	return {
 		displayName: LABELS.options,
@@ -196,66 +213,137 @@ export function optionsCollection(options: INodeProperties[]): INodeProperties {
 	};
 }
 
-/**
- * The parameters of an operation that sends a fill request (Fill, Submit): the inputs,
- * then options — the endpoint's own and the operation's `extraOptions` — in one collection.
- */
-export function fillRequestProperties(extraOptions: INodeProperties[]): INodeProperties[] {
-	return [
-		...fillInputProperties,
-		optionsCollection(
-			byDisplayName([
-				concurrencyOption(
-					"How many items are sent to fal at once. fal runs 2 requests at once on a new account and up to 40 as you buy credits; requests beyond your limit just wait in fal's queue. Read from the first item.",
-				),
-				...requestOptions,
-				...extraOptions,
-			]),
-		),
-	];
-}
+/** Mask sources whose pixels the node prepares itself (a URL mask is fal's to fetch). */
+const PREPARED_MASK_SOURCES = ['binary', 'alpha', 'rectangles'];
 
-/** Node-level: how many items run at once, read from the first item. */
-export function concurrencyOption(description: string): INodeProperties {
-	return {
-		displayName: LABELS.concurrency,
-		name: 'concurrency',
-		type: 'number',
-		default: DEFAULTS.concurrency,
-		typeOptions: {
-			minValue: LIMITS.concurrency.min,
-			maxValue: LIMITS.concurrency.max,
-			numberPrecision: 0,
-		},
-		description,
-	};
-}
-
-export function timeoutOption(description: string): INodeProperties {
-	return {
-		displayName: LABELS.timeout,
-		name: 'timeout',
-		type: 'number',
-		default: DEFAULTS.timeoutSeconds,
-		typeOptions: {
-			minValue: LIMITS.timeoutSeconds.min,
-			maxValue: LIMITS.timeoutSeconds.max,
-			numberPrecision: 0,
-		},
-		description,
-	};
-}
-
-/** How fal's images come back (Fill, Get Result). */
-export const resultOptions: INodeProperties[] = [
+/** What fal generates: the endpoint's own optional inputs (Fill, Submit). */
+export const generationOptions: INodeProperties[] = [
 	{
-		displayName: LABELS.dropNsfw,
-		name: 'dropNsfw',
+		displayName: LABELS.numImages,
+		name: 'numImages',
+		type: 'number',
+		default: DEFAULTS.numImages,
+		typeOptions: {
+			minValue: LIMITS.numImages.min,
+			maxValue: LIMITS.numImages.max,
+			numberPrecision: 0,
+		},
+		description: `How many variations to generate (${LIMITS.numImages.min}–${LIMITS.numImages.max}). Each becomes its own output item, and each is billed.`,
+	},
+	{
+		displayName: LABELS.seed,
+		name: 'seed',
+		type: 'number',
+		default: 0,
+		typeOptions: { minValue: LIMITS.seed.min, maxValue: LIMITS.seed.max, numberPrecision: 0 },
+		hint: 'Remove this option for a random seed. The seed used is in the output.',
+		description: 'Same seed, prompt and inputs give the same image',
+	},
+	{
+		displayName: LABELS.outputFormat,
+		name: 'outputFormat',
+		type: 'options',
+		options: [
+			{ name: 'JPEG', value: 'jpeg', description: 'Smaller files' },
+			{ name: 'PNG', value: 'png', description: 'Lossless; the kept part stays exactly as it was' },
+		],
+		default: DEFAULTS.outputFormat,
+		description: 'File format of the generated images',
+	},
+	{
+		displayName: LABELS.safetyTolerance,
+		name: 'safetyTolerance',
+		type: 'options',
+		// Strict to permissive, as fal counts them.
+		options: [
+			{ name: '1 (Most Strict)', value: '1' },
+			{ name: '2 (Default)', value: '2' },
+			{ name: '3', value: '3' },
+			{ name: '4', value: '4' },
+			{ name: '5', value: '5' },
+			{ name: '6 (Most Permissive)', value: '6' },
+		],
+		default: DEFAULTS.safetyTolerance,
+		description: 'How strictly fal filters the generated images',
+	},
+	{
+		displayName: LABELS.enhancePrompt,
+		name: 'enhancePrompt',
+		type: 'boolean',
+		default: false,
+		description: 'Whether fal should rewrite the prompt into a more detailed one before generating',
+	},
+	{
+		displayName: LABELS.syncMode,
+		name: 'syncMode',
 		type: 'boolean',
 		default: false,
 		description:
-			'Whether to leave out images that fal flags as NSFW. When off, flagged images are returned with has_nsfw_concept set to true. If every image of an item is flagged, the item fails.',
+			'Whether fal should return the images inline as data URIs instead of links. The images are then not kept in your fal request history.',
 	},
+];
+
+/** How the node turns the mask source into fal's mask; shown only for sources they act on. */
+export const maskOptions: INodeProperties[] = [
+	{
+		displayName: LABELS.maskThreshold,
+		name: 'maskThreshold',
+		type: 'number',
+		default: DEFAULTS.maskThreshold,
+		typeOptions: {
+			minValue: LIMITS.maskThreshold.min,
+			maxValue: LIMITS.maskThreshold.max,
+			numberPrecision: 0,
+		},
+		displayOptions: { show: { '/maskSource': ['binary', 'alpha'] } },
+		description: `Grey and coloured masks become pure black and white: pixels at least this bright are repainted. For ${q(LABELS.sourceAlpha)}: pixels less opaque than this are repainted.`,
+	},
+	{
+		displayName: LABELS.invertMask,
+		name: 'invertMask',
+		type: 'boolean',
+		default: false,
+		displayOptions: { show: { '/maskSource': PREPARED_MASK_SOURCES } },
+		description:
+			'Whether to swap the mask: repaint what it marks as kept, keep what it marks for repainting',
+	},
+	{
+		displayName: LABELS.growMask,
+		name: 'growMask',
+		type: 'number',
+		default: DEFAULTS.growMask,
+		typeOptions: {
+			minValue: LIMITS.growMask.min,
+			maxValue: LIMITS.growMask.max,
+			numberPrecision: 0,
+		},
+		displayOptions: { show: { '/maskSource': PREPARED_MASK_SOURCES } },
+		description:
+			'Widen the repainted area by this many pixels on every side, which gives the model room to blend the new content in',
+	},
+	{
+		displayName: LABELS.fitMask,
+		name: 'fitMask',
+		type: 'boolean',
+		default: false,
+		displayOptions: { show: { '/maskSource': ['binary'] } },
+		description:
+			'Whether to stretch a mask of another size to the image. Off by default, because a mask of the wrong size is usually the wrong mask.',
+	},
+];
+
+/** Fill only: hand the prepared mask on with the images. */
+export const returnMaskOption: INodeProperties = {
+	displayName: LABELS.returnMask,
+	name: 'returnMask',
+	type: 'boolean',
+	default: false,
+	displayOptions: { show: { '/maskSource': PREPARED_MASK_SOURCES } },
+	description: `Whether to add the mask that was sent to fal to each output item, in binary field "${RETURNED_MASK_FIELD}", to see exactly what was repainted`,
+};
+
+/** How fal's images come back (Fill, Get Result). */
+export const resultOptions: INodeProperties[] = [
 	{
 		displayName: LABELS.outputMode,
 		name: 'outputMode',
@@ -281,118 +369,64 @@ export const resultOptions: INodeProperties[] = [
 		name: 'outputBinaryProperty',
 		type: 'string',
 		default: DEFAULTS.outputBinaryProperty,
+		displayOptions: { hide: { outputMode: ['url'] } },
 		description: 'Binary field of each output item that receives the generated image',
 	},
-];
-
-/** The endpoint's own optional inputs, and how the mask is prepared (Fill, Submit). */
-export const requestOptions: INodeProperties[] = [
 	{
-		displayName: LABELS.enhancePrompt,
-		name: 'enhancePrompt',
-		type: 'boolean',
-		default: false,
-		description: 'Whether fal should rewrite the prompt into a more detailed one before generating',
-	},
-	{
-		displayName: LABELS.fitMask,
-		name: 'fitMask',
+		displayName: LABELS.dropNsfw,
+		name: 'dropNsfw',
 		type: 'boolean',
 		default: false,
 		description:
-			'Whether to stretch a mask of another size to the image. Off by default, because a mask of the wrong size is usually the wrong mask.',
-	},
-	{
-		displayName: LABELS.growMask,
-		name: 'growMask',
-		type: 'number',
-		default: DEFAULTS.growMask,
-		typeOptions: {
-			minValue: LIMITS.growMask.min,
-			maxValue: LIMITS.growMask.max,
-			numberPrecision: 0,
-		},
-		description:
-			'Widen the repainted area by this many pixels on every side, which gives the model room to blend the new content in',
-	},
-	{
-		displayName: LABELS.invertMask,
-		name: 'invertMask',
-		type: 'boolean',
-		default: false,
-		description:
-			'Whether to swap the mask: repaint what it marks as kept, keep what it marks for repainting',
-	},
-	{
-		displayName: LABELS.maskThreshold,
-		name: 'maskThreshold',
-		type: 'number',
-		default: DEFAULTS.maskThreshold,
-		typeOptions: {
-			minValue: LIMITS.maskThreshold.min,
-			maxValue: LIMITS.maskThreshold.max,
-			numberPrecision: 0,
-		},
-		description: `Grey and coloured masks become pure black and white: pixels at least this bright are repainted. For ${q(LABELS.sourceAlpha)}: pixels less opaque than this are repainted.`,
-	},
-	{
-		displayName: LABELS.numImages,
-		name: 'numImages',
-		type: 'number',
-		default: DEFAULTS.numImages,
-		typeOptions: {
-			minValue: LIMITS.numImages.min,
-			maxValue: LIMITS.numImages.max,
-			numberPrecision: 0,
-		},
-		description: `How many variations to generate (${LIMITS.numImages.min}–${LIMITS.numImages.max}). Each becomes its own output item, and each is billed.`,
-	},
-	{
-		displayName: LABELS.outputFormat,
-		name: 'outputFormat',
-		type: 'options',
-		options: [
-			{ name: 'JPEG', value: 'jpeg', description: 'Smaller files' },
-			{ name: 'PNG', value: 'png', description: 'Lossless; the kept part stays exactly as it was' },
-		],
-		default: DEFAULTS.outputFormat,
-		description: 'File format of the generated images',
-	},
-	{
-		displayName: LABELS.syncMode,
-		name: 'syncMode',
-		type: 'boolean',
-		default: false,
-		description:
-			'Whether fal should return the images inline as data URIs instead of links. The images are then not kept in your fal request history.',
-	},
-	{
-		displayName: LABELS.safetyTolerance,
-		name: 'safetyTolerance',
-		type: 'options',
-		options: [
-			{ name: '1 (Most Strict)', value: '1' },
-			{ name: '2 (Default)', value: '2' },
-			{ name: '3', value: '3' },
-			{ name: '4', value: '4' },
-			{ name: '5', value: '5' },
-			{ name: '6 (Most Permissive)', value: '6' },
-		],
-		default: DEFAULTS.safetyTolerance,
-		description: 'How strictly fal filters the generated images',
-	},
-	{
-		displayName: LABELS.seed,
-		name: 'seed',
-		type: 'number',
-		default: 0,
-		typeOptions: { minValue: LIMITS.seed.min, maxValue: LIMITS.seed.max, numberPrecision: 0 },
-		description:
-			'Same seed, prompt and inputs give the same image. Leave the option out for a random seed; the seed used is returned in the output.',
+			'Whether to leave out images that fal flags as NSFW. When off, flagged images are returned with has_nsfw_concept set to true. If every image of an item is flagged, the item fails.',
 	},
 ];
 
-/** Options sorted by display name, as n8n's lint rule for collections wants them. */
-export function byDisplayName(options: INodeProperties[]): INodeProperties[] {
-	return [...options].sort((a, b) => a.displayName.localeCompare(b.displayName));
+/** Node-level: how many items run at once, read from the first item. */
+export function concurrencyOption(description: string): INodeProperties {
+	return {
+		displayName: LABELS.concurrency,
+		name: 'concurrency',
+		type: 'number',
+		default: DEFAULTS.concurrency,
+		typeOptions: {
+			minValue: LIMITS.concurrency.min,
+			maxValue: LIMITS.concurrency.max,
+			numberPrecision: 0,
+		},
+		description,
+	};
+}
+
+/** Concurrency as Fill and Submit describe it: how many requests are at fal at once. */
+export const requestConcurrencyOption = concurrencyOption(
+	"How many items are sent to fal at once. fal runs 2 requests at once on a new account and up to 40 as you buy credits; requests beyond your limit just wait in fal's queue. Read from the first item.",
+);
+
+export function timeoutOption(description: string): INodeProperties {
+	return {
+		displayName: LABELS.timeout,
+		name: 'timeout',
+		type: 'number',
+		default: DEFAULTS.timeoutSeconds,
+		typeOptions: {
+			minValue: LIMITS.timeoutSeconds.min,
+			maxValue: LIMITS.timeoutSeconds.max,
+			numberPrecision: 0,
+		},
+		description,
+	};
+}
+
+/**
+ * The parameters of an operation that sends a fill request (Fill, Submit): the inputs,
+ * then one options collection — what to generate, how the mask is prepared, then the
+ * operation's own options (what comes back, how it runs).
+ */
+export function fillRequestProperties(ownOptions: INodeProperties[]): INodeProperties[] {
+	return [
+		...fillInputProperties,
+		maskNeedsImageFileNotice,
+		optionsCollection([...generationOptions, ...maskOptions, ...ownOptions]),
+	];
 }

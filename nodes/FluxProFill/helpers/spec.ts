@@ -7,6 +7,10 @@
 /** fal endpoint this package wraps. */
 export const FAL_FILL_ENDPOINT = 'fal-ai/flux-pro/v1/fill';
 
+/** Opening a storage upload: needs a valid key, costs nothing. The credential test calls it. */
+export const FAL_STORAGE_INITIATE_URL =
+	'https://rest.fal.ai/storage/upload/initiate?storage_type=fal-cdn-v3';
+
 export const FAL_BILLING_URL = 'https://fal.ai/dashboard/billing';
 export const FAL_KEYS_URL = 'https://fal.ai/dashboard/keys';
 
@@ -59,6 +63,8 @@ export const RETURNED_MASK_FIELD = 'mask';
 /** Display names of the parameters, as the panel shows them and as error messages quote them. */
 export const LABELS = {
 	operation: 'Operation',
+	apiKey: 'API Key',
+	proxyUrl: 'Proxy URL',
 	prompt: 'Prompt',
 	imageSource: 'Image Source',
 	imageBinaryProperty: 'Input Binary Field',
@@ -77,7 +83,7 @@ export const LABELS = {
 	dropNsfw: 'Drop NSFW Images',
 	enhancePrompt: 'Enhance Prompt',
 	fitMask: 'Fit Mask to Image',
-	growMask: 'Grow Mask (Px)',
+	growMask: 'Grow Mask (Pixels)',
 	invertMask: 'Invert Mask',
 	maskThreshold: 'Mask Threshold',
 	numImages: 'Number of Images',

@@ -9,13 +9,13 @@ export function estimateCostUsd(width: number, height: number, count: number): n
 	return round(megapixels * PRICE_PER_MEGAPIXEL_USD * count);
 }
 
-/** Total over distinct requests: every output item of a request carries that request's cost. */
+/** Total over distinct requests: each item carries its request's total in `request_estimated_cost_usd`. */
 export function totalCostUsd(items: INodeExecutionData[]): { usd: number; requests: number } {
 	const perRequest = new Map<string, number>();
 	for (const { json } of items) {
-		if (typeof json.request_id === 'string' && typeof json.estimated_cost_usd === 'number') {
-			perRequest.set(json.request_id, json.estimated_cost_usd);
-		}
+		const cost = json.request_estimated_cost_usd ?? json.estimated_cost_usd;
+		if (typeof json.request_id === 'string' && typeof cost === 'number')
+			perRequest.set(json.request_id, cost);
 	}
 	let usd = 0;
 	for (const cost of perRequest.values()) usd += cost;

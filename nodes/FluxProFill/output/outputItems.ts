@@ -90,7 +90,13 @@ function imageJson(
 		has_nsfw_concept: image.nsfw,
 		has_nsfw_concepts: flags,
 		timings: (output.timings as IDataObject | undefined) ?? {},
-		estimated_cost_usd: estimateCostUsd(file.width ?? 0, file.height ?? 0, context.imagesReturned),
+		// This image's share, so that summing the items gives the run's cost; and its request's total.
+		estimated_cost_usd: estimateCostUsd(file.width ?? 0, file.height ?? 0, 1),
+		request_estimated_cost_usd: estimateCostUsd(
+			file.width ?? 0,
+			file.height ?? 0,
+			context.imagesReturned,
+		),
 		...(context.warning ? { warning: context.warning } : {}),
 	};
 }

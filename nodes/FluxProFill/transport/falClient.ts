@@ -1,5 +1,8 @@
 import { createFalClient, type FalClient } from '@fal-ai/client';
 
+import { InputProblem } from '../errors/InputProblem';
+import { LABELS, q } from '../helpers/spec';
+
 export interface FalCredentials {
 	apiKey: string;
 	proxyUrl?: string;
@@ -14,11 +17,43 @@ export function createFalClientForCredentials(
 	credentials: FalCredentials,
 	fetchImpl?: typeof fetch,
 ): FalClient {
-	const proxyUrl = credentials.proxyUrl?.trim();
+	const proxyUrl = checkProxyUrl(credentials.proxyUrl);
 	return createFalClient({
 		credentials: credentials.apiKey,
 		suppressLocalCredentialsWarning: true,
 		...(proxyUrl ? { proxyUrl: { url: proxyUrl, when: 'always' as const } } : {}),
 		...(fetchImpl ? { fetch: fetchImpl } : {}),
 	});
+}
+
+/**
+ * The credential's Proxy URL, checked: empty means fal directly. A user and password in
+ * it cannot work (fetch refuses such URLs, and the Authorization header carries the fal
+ * key), so they are refused with a message that never repeats them.
+ */
+export function checkProxyUrl(value: string | undefined): string | undefined {
+	const text = value?.trim();
+	if (!text) return undefined;
+	let url: URL;
+	try {
+		url = new URL(text);
+	} catch {
+		throw new InputProblem(
+			`The credential's ${q(LABELS.proxyUrl)} is not a valid URL`,
+			`Enter the full address of your fal server proxy, such as https://example.com/api/fal/proxy, or leave ${q(LABELS.proxyUrl)} empty to call fal directly.`,
+		);
+	}
+	if (url.username || url.password) {
+		throw new InputProblem(
+			`The credential's ${q(LABELS.proxyUrl)} contains a user name and password, which the node cannot send`,
+			`The node sends the fal key in the Authorization header, so a proxy cannot get other credentials from it. Remove "user:password@" from ${q(LABELS.proxyUrl)} and protect the proxy another way (its own network, or the key check of fal's server proxy).`,
+		);
+	}
+	if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+		throw new InputProblem(
+			`The credential's ${q(LABELS.proxyUrl)} uses ${url.protocol.replace(/:$/, '')}://`,
+			'A fal server proxy is reached over http(s).',
+		);
+	}
+	return text;
 }

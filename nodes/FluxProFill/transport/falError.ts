@@ -231,7 +231,7 @@ function describeAnswer(
 	};
 }
 
-function describeNetworkError(error: unknown, requestId?: string): FalFailure {
+export function describeNetworkError(error: unknown, requestId?: string): FalFailure {
 	const code = findErrorCode(error);
 	const text = error instanceof Error ? error.message : String(error);
 	return {
