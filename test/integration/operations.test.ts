@@ -195,7 +195,9 @@ describe('URL-only output and cost', () => {
 		const result = await run('fill', items, { options: { numImages: 2, outputMode: 'url' } });
 		// 1.2 MP rounds up to 2 MP: 2 × $0.05 per image; 0.003 MP rounds up to 1 MP: 1 × $0.05 per image.
 		expect(result.items.map((i) => i.json.estimated_cost_usd)).toEqual([0.1, 0.1, 0.05, 0.05]);
-		expect(result.items.map((i) => i.json.request_estimated_cost_usd)).toEqual([0.2, 0.2, 0.1, 0.1]);
+		expect(result.items.map((i) => i.json.request_estimated_cost_usd)).toEqual([
+			0.2, 0.2, 0.1, 0.1,
+		]);
 		const summed = result.items.reduce((sum, i) => sum + (i.json.estimated_cost_usd as number), 0);
 		expect(summed).toBeCloseTo(0.3, 10);
 		const hints = result.runData['FLUX.1 Fill']?.[0]?.hints ?? [];

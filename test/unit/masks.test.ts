@@ -640,7 +640,10 @@ describe('prepareMask: options and output', () => {
 		[{ threshold: 300 }, /^"Mask Threshold" is 300, but it must be a number from 0 to 255/],
 		[{ threshold: -1 }, /^"Mask Threshold" is -1/],
 		[{ threshold: Number.NaN }, /^"Mask Threshold" is NaN/],
-		[{ grow: -1 }, /^"Grow Mask \(Pixels\)" is -1, but it must be a whole number of pixels, 0 or more/],
+		[
+			{ grow: -1 },
+			/^"Grow Mask \(Pixels\)" is -1, but it must be a whole number of pixels, 0 or more/,
+		],
 		[{ grow: 1.5 }, /^"Grow Mask \(Pixels\)" is 1.5/],
 		[
 			{ fit: 'cover' as 'none' },
