@@ -100,6 +100,17 @@ function sendFault(rule, res, baseHeaders = {}) {
 	const contentType =
 		rule.contentType ?? (isText ? 'text/plain; charset=utf-8' : 'application/json');
 	const bytes = Buffer.from(isText ? body : JSON.stringify(body));
+	if (rule.cutAfterBytes !== undefined) {
+		// Promise the whole body, send the start of it, then break the connection.
+		res.writeHead(status, {
+			...baseHeaders,
+			'content-type': contentType,
+			'content-length': String(bytes.length),
+			...(rule.headers ?? {}),
+		});
+		res.write(bytes.subarray(0, rule.cutAfterBytes), () => setTimeout(() => res.destroy(), 20));
+		return;
+	}
 	send(res, status, bytes, {
 		...baseHeaders,
 		'content-type': contentType,

@@ -92,6 +92,7 @@
  * @property {Record<string, string>} [headers] extra response headers
  * @property {string} [contentType] overrides the Content-Type of the answer
  * @property {boolean} [reset] destroy the socket without answering
+ * @property {number} [cutAfterBytes] with an answer: send its head and this many bytes of its body, then destroy the socket
  * @property {number} [dropAfterEvents] 'stream' only: send N events, then destroy the socket
  * @property {number} [delayMs] answer late (alone: the normal answer, late)
  * @property {boolean} [acceptThenFail] 'submit' only: create the job, then answer the fault

@@ -162,7 +162,7 @@ describe("fal's answers", () => {
 		expectNoKeyIn(error);
 	});
 
-	it("500 on every result call: a server error with fal's detail and the request id, after bounded retries", async () => {
+	it("500 on every result call: retried until the item's timeout, then fal's detail and the request id", async () => {
 		const rule = env.emu.fail({
 			kind: 'result',
 			times: Infinity,
@@ -173,14 +173,18 @@ describe("fal's answers", () => {
 		const result = await runFill({
 			proxyUrl: env.emu.proxyUrl,
 			items: [pictureItem(env.pictures)],
+			parameters: { options: { timeout: 3 } },
 		});
 		const error = result.error as NodeApiError;
-		expect(error.message).toBe(
-			'fal had a server error (HTTP 500) (internal_error): Internal error',
+		expect(error.message).toMatch(
+			/^fal did not finish within 3 s \(fal request ID [0-9a-f-]{36}\)$/,
 		);
-		expect(error.description).toMatch(/Request ID [0-9a-f-]{36}/);
-		expect(error.description).toContain('tried 4 times');
-		expect(rule.hits).toBe(4);
+		expect(error.description).toContain(
+			'The last answer while waiting: fal had a server error (HTTP 500) (internal_error): Internal error.',
+		);
+		// fal had finished: the cancel says so, and the user is told the images are still there.
+		expect(error.description).toContain('fal had already finished the request');
+		expect(rule.hits).toBeGreaterThan(4);
 		expect(env.emu.requests.filter((r) => r.kind === 'submit')).toHaveLength(1);
 	});
 

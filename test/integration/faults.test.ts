@@ -5,7 +5,7 @@
  */
 import sharp from 'sharp';
 
-import { createFalClientForCredentials } from '../../nodes/FluxProFill/transport/falClient';
+import { createFalAccess } from '../../nodes/FluxProFill/transport/falClient';
 import { ItemDeadline } from '../../nodes/FluxProFill/transport/itemDeadline';
 import { getRequestStatus, submitRequest } from '../../nodes/FluxProFill/transport/queueRequest';
 import { createResilientFetch } from '../../nodes/FluxProFill/transport/resilientFetch';
@@ -57,13 +57,15 @@ describe('transient faults are survived', () => {
 			expect(Date.now() - started).toBeGreaterThanOrEqual(950);
 	});
 
-	it('falls back to polling when the stream keeps dropping', async () => {
+	it('notices completion by polling, within about a second, when the stream keeps dropping', async () => {
 		env.emu.configure({ latencyMs: 300 });
 		env.emu.fail({ kind: 'stream', dropAfterEvents: 0, times: Infinity });
+		const started = Date.now();
 		const result = await fill();
 		env.emu.configure({ latencyMs: 0 });
 		expect(result.error).toBeUndefined();
-		expect(count('status')).toBeGreaterThan(1);
+		expect(count('status')).toBeGreaterThanOrEqual(1);
+		expect(Date.now() - started).toBeLessThan(2500);
 	});
 });
 
@@ -135,8 +137,8 @@ describe('retries are bounded', () => {
 			body: '<html>Bad gateway</html>',
 			headers: { 'retry-after': '0' },
 		});
-		const result = await fill();
-		expect(result.error?.message).toBe(
+		const result = await fill({ options: { timeout: 2 } });
+		expect((result.error as { description?: string }).description).toContain(
 			'fal had a server error (HTTP 502): <html>Bad gateway</html>',
 		);
 	});
@@ -317,10 +319,7 @@ describe('a request that starts paid work is known by its mark, whatever the end
 		const fetchImpl = createResilientFetch({
 			policy: { attempts: 4, baseDelayMs: 1, maxDelayMs: 5, maxRetryAfterMs: 10 },
 		});
-		const client = createFalClientForCredentials(
-			{ apiKey: KEY, proxyUrl: env.emu.proxyUrl },
-			fetchImpl,
-		);
+		const client = createFalAccess({ apiKey: KEY, proxyUrl: env.emu.proxyUrl }, fetchImpl);
 		// The emulator knows no such endpoint; every call to it answers 502, as a gateway would.
 		env.emu.fail({ kind: 'other', status: 502, body: { detail: 'bad gateway' }, times: Infinity });
 		const error = await submitRequest(
@@ -346,4 +345,128 @@ describe('a request that starts paid work is known by its mark, whatever the end
 		});
 		expect(count('other')).toBe(5);
 	});
+});
+
+describe('a paid job is never abandoned while its item has time', () => {
+	const unhandled: unknown[] = [];
+	const onUnhandled = (reason: unknown) => unhandled.push(reason);
+	beforeAll(() => process.on('unhandledRejection', onUnhandled));
+	afterAll(() => process.off('unhandledRejection', onUnhandled));
+	beforeEach(() => (unhandled.length = 0));
+	afterEach(async () => {
+		// Rejections surface a tick late: give them the chance, then insist there were none.
+		await new Promise((resolve) => setTimeout(resolve, 100));
+		expect(unhandled).toEqual([]);
+	});
+
+	it('rides out 3 s of 5xx on the status stream and status while fal generates, without cancelling', async () => {
+		env.emu.configure({ latencyMs: 4000 });
+		const outageUntil = Date.now() + 3000;
+		const during = () => Date.now() < outageUntil;
+		env.emu.fail({
+			kind: 'stream',
+			status: 503,
+			times: Infinity,
+			match: during,
+			body: { detail: 'down' },
+		});
+		env.emu.fail({
+			kind: 'status',
+			status: 502,
+			times: Infinity,
+			match: during,
+			body: 'bad gateway',
+		});
+		const result = await fill();
+		env.emu.configure({ latencyMs: 0 });
+		expect(result.error).toBeUndefined();
+		expect(result.items).toHaveLength(1);
+		expect(count('submit')).toBe(1);
+		expect(count('cancel')).toBe(0);
+	}, 20_000);
+
+	it.each([
+		[
+			'JSON that is cut midway',
+			{ contentType: 'application/json', body: { status: 'IN_PROGRESS' }, cutAfterBytes: 5 },
+		],
+		[
+			'plain text that is cut midway',
+			{ contentType: 'text/plain', body: 'not a stream at all', cutAfterBytes: 3 },
+		],
+		[
+			'a whole JSON answer instead of a stream',
+			{ contentType: 'application/json', body: { status: 'IN_PROGRESS' } },
+		],
+		[
+			'an event stream cut inside an event',
+			{ contentType: 'text/event-stream', body: 'data: {"status":"IN_PR', cutAfterBytes: 10 },
+		],
+	])(
+		'notices completion within about a second of fal when the status stream is %s',
+		async (_name, shape) => {
+			env.emu.configure({ latencyMs: 500 });
+			env.emu.fail({ kind: 'stream', status: 200, times: Infinity, ...shape });
+			const started = Date.now();
+			const result = await fill();
+			env.emu.configure({ latencyMs: 0 });
+			expect(result.error).toBeUndefined();
+			// 500 ms of generation, then at most about a second to notice it.
+			expect(Date.now() - started).toBeLessThan(2300);
+		},
+	);
+
+	it('says the request may still be running when fal does not confirm the cancel', async () => {
+		env.emu.configure({ latencyMs: 5000 });
+		env.emu.fail({
+			kind: 'cancel',
+			status: 500,
+			times: Infinity,
+			body: { detail: 'cancel broke' },
+		});
+		const result = await fill({ options: { timeout: 1 } });
+		env.emu.configure({ latencyMs: 0 });
+		const error = result.error as { message: string; description?: string };
+		expect(error.message).toMatch(
+			/^fal did not finish within 1 s \(fal request ID [0-9a-f-]{36}\)$/,
+		);
+		expect(error.description).toContain(
+			'fal did not confirm the cancel, so the request may still be running',
+		);
+		expect(error.description).not.toContain('was cancelled at fal');
+		expect(count('cancel')).toBeGreaterThanOrEqual(1);
+	}, 15_000);
+
+	it('says "cancelled at fal" when fal confirmed it', async () => {
+		env.emu.configure({ latencyMs: 5000 });
+		const result = await fill({ options: { timeout: 1 } });
+		env.emu.configure({ latencyMs: 0 });
+		expect((result.error as { description?: string }).description).toContain(
+			'The request was cancelled at fal.',
+		);
+	}, 15_000);
+});
+
+describe("fal's request ids are checked before they go into a URL", () => {
+	it.each([
+		[
+			'an HTML page with 200',
+			{ contentType: 'text/html', body: '<html>welcome to the proxy</html>' },
+		],
+		['a path in the id', { body: { request_id: '../../x?y=', status: 'IN_QUEUE' } }],
+		['no id at all', { body: { status: 'IN_QUEUE' } }],
+	])(
+		'a submit answered with %s fails as "not understood", and nothing else is called',
+		async (_name, shape) => {
+			env.emu.fail({ kind: 'submit', status: 200, ...shape });
+			const result = await fill();
+			expect(result.error?.message).toBe(
+				"fal's answer to the request was not understood: it holds no valid request ID",
+			);
+			expect((result.error as { description?: string }).description).toContain('not charged twice');
+			expect(
+				env.emu.requests.filter((r) => ['status', 'stream', 'result', 'other'].includes(r.kind)),
+			).toHaveLength(0);
+		},
+	);
 });

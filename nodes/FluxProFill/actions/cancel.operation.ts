@@ -20,8 +20,7 @@ export function execute(ctx: IExecuteFunctions, services: FalServices): ItemRunn
 			const status = await quickCall(
 				context,
 				requestId,
-				async (signal) =>
-					await cancelRequest(services.client, FAL_FILL_ENDPOINT, requestId, signal),
+				async (signal) => await cancelRequest(services.fal, FAL_FILL_ENDPOINT, requestId, signal),
 			);
 
 			return [{ json: { request_id: requestId, status }, pairedItem: { item: itemIndex } }];

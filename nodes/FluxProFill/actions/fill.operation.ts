@@ -47,7 +47,7 @@ export function execute(ctx: IExecuteFunctions, services: FalServices): ItemRunn
 				const deadline = new ItemDeadline(stopSignal, settings.timeoutMs);
 				const { input, mask } = await uploadInputs(ctx, itemIndex, settings, services);
 				if (deadline.stopped) throw deadline.error();
-				const result = await runQueued(services.client, FAL_FILL_ENDPOINT, input, {
+				const result = await runQueued(services.fal, FAL_FILL_ENDPOINT, input, {
 					deadline,
 					onSubmitted: (requestId) => {
 						track(requestId);

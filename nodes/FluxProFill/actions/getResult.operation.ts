@@ -44,7 +44,7 @@ export function execute(ctx: IExecuteFunctions, services: FalServices): ItemRunn
 			// The request is someone else's to cancel: a timeout here only stops waiting.
 			const result = await atFal(
 				async () =>
-					await awaitResult(services.client, FAL_FILL_ENDPOINT, settings.requestId, {
+					await awaitResult(services.fal, FAL_FILL_ENDPOINT, settings.requestId, {
 						deadline,
 						cancelOnStop: false,
 					}),

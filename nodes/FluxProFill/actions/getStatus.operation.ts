@@ -45,7 +45,7 @@ export function execute(
 				context,
 				requestId,
 				async (signal) =>
-					await getRequestStatus(services.client, FAL_FILL_ENDPOINT, requestId, logs, signal),
+					await getRequestStatus(services.fal, FAL_FILL_ENDPOINT, requestId, logs, signal),
 			);
 
 			return [

@@ -51,7 +51,7 @@ export function execute(ctx: IExecuteFunctions, services: FalServices): ItemRunn
 					Math.min(settings.timeoutMs, UPLOAD_AND_SUBMIT_TIMEOUT_MS),
 				);
 				const { input } = await uploadInputs(ctx, itemIndex, settings, services);
-				const submitted = await submitRequest(services.client, FAL_FILL_ENDPOINT, input, {
+				const submitted = await submitRequest(services.fal, FAL_FILL_ENDPOINT, input, {
 					deadline,
 					webhookUrl: settings.webhookUrl,
 				});

@@ -54,7 +54,7 @@ export async function collectResult(
 				const downloaded = await deadline.guard(
 					async () => await downloadImage(image.url, services.httpGet, signal, requestId),
 					requestId,
-					{ cancelled: false },
+					'alreadyCompleted',
 				);
 				return await binaryOutputItem(context, image, downloaded, store);
 			} catch (error) {

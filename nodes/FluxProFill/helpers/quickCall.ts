@@ -17,9 +17,6 @@ export async function quickCall<T>(
 	track(requestId);
 	const deadline = new ItemDeadline(stopSignal, QUICK_CALL_TIMEOUT_MS);
 	return await atFal(
-		async () =>
-			await deadline.guard(async () => await work(deadline.signal), requestId, {
-				cancelled: false,
-			}),
+		async () => await deadline.guard(async () => await work(deadline.signal), requestId),
 	);
 }

@@ -1,9 +1,6 @@
 import { InputProblem } from '../errors/InputProblem';
 import { parseBoolean, parseEnum, parseFieldName, parseTimeoutSeconds } from './parse';
-import { DEFAULTS, LABELS, OUTPUT_MODES, q, type OutputMode } from './spec';
-
-/** fal request ids are UUIDs; anything with other characters would change the URL it is put in. */
-export const REQUEST_ID = /^[A-Za-z0-9][A-Za-z0-9-]{0,127}$/;
+import { DEFAULTS, FAL_REQUEST_ID, LABELS, OUTPUT_MODES, q, type OutputMode } from './spec';
 
 export function parseRequestId(value: unknown): string {
 	const text =
@@ -14,7 +11,7 @@ export function parseRequestId(value: unknown): string {
 			`Put the ID that Submit returned in ${q(LABELS.requestId)} (by default {{ $json.request_id }} of the item coming in).`,
 		);
 	}
-	if (!REQUEST_ID.test(text)) {
+	if (!FAL_REQUEST_ID.test(text)) {
 		throw new InputProblem(
 			`"${text.slice(0, 60)}" is not a fal request ID`,
 			`fal request IDs look like 764cabcf-b745-4b3e-ae38-1200304cf45b. Check the expression in ${q(LABELS.requestId)}.`,

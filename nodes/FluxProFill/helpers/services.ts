@@ -1,4 +1,3 @@
-import type { FalClient } from '@fal-ai/client';
 import type { IExecuteFunctions } from 'n8n-workflow';
 import type { Readable } from 'node:stream';
 
@@ -6,14 +5,15 @@ import { secretsOfKey } from '../errors/redact';
 import type { BinaryReader } from '../images/pictures';
 import { MaskPreparer } from '../masks/maskPreparer';
 import { MAX_OUTPUT_IMAGE_BYTES, readCapped, type HttpGet } from '../transport/downloads';
-import { createFalClientForCredentials, type FalCredentials } from '../transport/falClient';
+import { createFalAccess, type FalAccess, type FalCredentials } from '../transport/falClient';
 import { createResilientFetch } from '../transport/resilientFetch';
 import { PictureUploader } from '../transport/uploads';
 import { ExecutionStop } from './executionStop';
 
 /** Everything one execution shares across its items: one fal client, one upload cache. */
 export interface FalServices {
-	client: FalClient;
+	/** The fal client, and what the transport needs beside it. */
+	fal: FalAccess;
 	uploader: PictureUploader;
 	masks: MaskPreparer;
 	httpGet: HttpGet;
@@ -33,10 +33,10 @@ export async function createFalServices(ctx: IExecuteFunctions): Promise<FalServ
 		onRetry: ({ attempt, delayMs, reason }) =>
 			ctx.logger.warn(`fal request failed (${reason}); retry ${attempt} in ${delayMs} ms`),
 	});
-	const client = createFalClientForCredentials(credentials, fetchWithRetries);
+	const fal = createFalAccess(credentials, fetchWithRetries);
 	return {
-		client,
-		uploader: new PictureUploader(client),
+		fal,
+		uploader: new PictureUploader(fal.client),
 		masks: new MaskPreparer(),
 		httpGet: n8nHttpGet(ctx),
 		stop,

@@ -7,6 +7,9 @@
 /** fal endpoint this package wraps. */
 export const FAL_FILL_ENDPOINT = 'fal-ai/flux-pro/v1/fill';
 
+/** fal request ids are UUIDs; anything with other characters would change the URL it is put in. */
+export const FAL_REQUEST_ID = /^[A-Za-z0-9][A-Za-z0-9-]{0,127}$/;
+
 /** Opening a storage upload: needs a valid key, costs nothing. The credential test calls it. */
 export const FAL_STORAGE_INITIATE_URL =
 	'https://rest.fal.ai/storage/upload/initiate?storage_type=fal-cdn-v3';

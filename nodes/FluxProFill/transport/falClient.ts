@@ -9,6 +9,40 @@ export interface FalCredentials {
 }
 
 /**
+ * Everything the transport needs to reach fal for one execution: the client, and for
+ * the one call made without it (the status stream, whose reader in the client cannot be
+ * made safe) the same retrying fetch, key and proxy.
+ */
+export interface FalAccess {
+	client: FalClient;
+	fetch: typeof fetch;
+	apiKey: string;
+	proxyUrl?: string;
+}
+
+export function createFalAccess(credentials: FalCredentials, fetchImpl: typeof fetch): FalAccess {
+	return {
+		client: createFalClientForCredentials(credentials, fetchImpl),
+		fetch: fetchImpl,
+		apiKey: credentials.apiKey,
+		proxyUrl: checkProxyUrl(credentials.proxyUrl),
+	};
+}
+
+/** A fal API URL as the client would send it: to fal, or to the proxy with fal's URL in a header. */
+export function falRequest(
+	access: FalAccess,
+	url: string,
+	init: RequestInit = {},
+): [string, RequestInit] {
+	const headers = new Headers(init.headers);
+	headers.set('authorization', `Key ${access.apiKey}`);
+	if (!access.proxyUrl) return [url, { ...init, headers }];
+	headers.set('x-fal-target-url', url);
+	return [access.proxyUrl, { ...init, headers }];
+}
+
+/**
  * One client per execution, with the key passed explicitly. The library's global
  * configuration would be shared by every workflow in the n8n process, and without a
  * key the library silently falls back to a key from the server's environment.

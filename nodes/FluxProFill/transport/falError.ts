@@ -33,6 +33,8 @@ export interface FalErrorFields {
 	maybeAccepted?: boolean;
 	/** The network error code (ECONNRESET, …) when fal was not reached or the connection broke. */
 	networkCode?: string;
+	/** The item stopped and fal confirmed the cancel of its request. */
+	cancelledAtFal?: boolean;
 	/**
 	 * The underlying error. Not `cause`: `@fal-ai/client` walks causes to decide on its own
 	 * retries, and this error means retrying is over.
@@ -54,6 +56,7 @@ export class FalError extends Error implements FalErrorFields {
 	readonly maybeAccepted: boolean;
 	readonly networkCode?: string;
 	readonly original?: unknown;
+	readonly cancelledAtFal: boolean;
 
 	constructor(message: string, fields: FalErrorFields = {}) {
 		super(message);
@@ -66,6 +69,7 @@ export class FalError extends Error implements FalErrorFields {
 		this.maybeAccepted = fields.maybeAccepted ?? false;
 		this.networkCode = fields.networkCode;
 		this.original = fields.original;
+		this.cancelledAtFal = fields.cancelledAtFal ?? false;
 	}
 }
 

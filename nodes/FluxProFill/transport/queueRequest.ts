@@ -1,10 +1,13 @@
-import type { FalClient, QueueStatus } from '@fal-ai/client';
+import type { QueueStatus } from '@fal-ai/client';
 
-import type { OutputFormat, SafetyTolerance } from '../helpers/spec';
+import { FAL_REQUEST_ID, type OutputFormat, type SafetyTolerance } from '../helpers/spec';
 import { markCall } from './callIntent';
-import type { ItemDeadline } from './itemDeadline';
-import { networkFailure } from './resilientFetch';
+import type { FalAccess } from './falClient';
+import { describeFalError, FalError } from './falError';
+import type { CancelOutcome, ItemDeadline } from './itemDeadline';
+import { backoff, DEFAULT_RETRY_POLICY, networkFailure } from './resilientFetch';
 import { sleep } from './sleep';
+import { followStatusStream } from './statusStream';
 
 /** What the endpoint takes, with fal's field names. */
 export interface FalFillInput {
@@ -46,26 +49,21 @@ export interface QueueRunResult {
 	data: FalFillOutput;
 }
 
-const STREAM_ATTEMPTS = 3;
-/** Polling interval when the status stream is unavailable. */
-const POLL_INTERVAL_MS = 250;
-
 /**
- * Submit → wait → result through fal's queue. Waiting listens to fal's status stream,
- * so completion is seen the moment fal sends it; a dropped stream falls back to
- * polling. Once fal has accepted the request it is never submitted again (that would
- * be a second charge); a timeout or cancellation sends fal's cancel instead.
+ * Submit → wait → result through fal's queue. Once fal has accepted the request it is
+ * never submitted again (that would be a second charge); a timeout or cancellation
+ * sends fal's cancel instead.
  */
 export async function runQueued(
-	client: FalClient,
+	access: FalAccess,
 	endpoint: string,
 	input: object,
 	options: QueueRunOptions,
 ): Promise<QueueRunResult> {
 	const { deadline } = options;
-	const { request_id: requestId } = await submitRequest(client, endpoint, input, { deadline });
+	const { request_id: requestId } = await submitRequest(access, endpoint, input, { deadline });
 	options.onSubmitted?.(requestId);
-	return await awaitResult(client, endpoint, requestId, { deadline });
+	return await awaitResult(access, endpoint, requestId, { deadline });
 }
 
 /** What fal answers to a submit: the request's id and where to follow it. */
@@ -88,7 +86,7 @@ const SUBMIT_CALL_TIMEOUT_MS = 60_000;
  * comes while it is in flight cancels the request as soon as its id is known.
  */
 export async function submitRequest(
-	client: FalClient,
+	access: FalAccess,
 	endpoint: string,
 	input: object,
 	options: { deadline: ItemDeadline; webhookUrl?: string },
@@ -97,7 +95,7 @@ export async function submitRequest(
 	if (deadline.stopped) throw deadline.error();
 	let submitted: SubmittedRequest;
 	try {
-		submitted = (await client.queue.submit(endpoint, {
+		submitted = (await access.client.queue.submit(endpoint, {
 			input,
 			abortSignal: markCall('startsPaidWork', AbortSignal.timeout(SUBMIT_CALL_TIMEOUT_MS)),
 			...(webhookUrl ? { webhookUrl } : {}),
@@ -105,23 +103,37 @@ export async function submitRequest(
 	} catch (error) {
 		if (deadline.stopped) throw deadline.error();
 		// Our own time limit cut the submit: fal may have accepted it all the same.
-		if ((error as { name?: unknown })?.name === 'TimeoutError')
+		if ((error as { name?: unknown })?.name === 'TimeoutError') {
 			throw networkFailure(error, 'ETIMEDOUT', 1, true);
+		}
 		throw error;
 	}
+	const requestId = (submitted as { request_id?: unknown } | undefined)?.request_id;
+	// The id goes into every later URL: an answer without a valid one was not fal's.
+	if (typeof requestId !== 'string' || !FAL_REQUEST_ID.test(requestId)) {
+		throw new FalError(
+			"fal's answer to the request was not understood: it holds no valid request ID",
+			{
+				maybeAccepted: true,
+				description:
+					"The request was not sent again, so you are not charged twice. If the credential has a Proxy URL, check that it forwards to fal (an answer from another server looks like this); otherwise check your fal dashboard's request history.",
+			},
+		);
+	}
 	if (deadline.stopped) {
-		await cancelQuietly(client, endpoint, submitted.request_id);
-		throw deadline.error(submitted.request_id);
+		throw deadline.error(requestId, await cancelQuietly(access, endpoint, requestId));
 	}
 	return submitted;
 }
 
 /**
- * Waits for a request fal has accepted and fetches its result. If the wait is stopped
- * (timeout, cancelled execution) fal's cancel is sent, so nothing runs on unattended.
+ * Waits for a request fal has accepted and fetches its result. Transient failures of
+ * fal's status and result calls are retried until the item's deadline: a paid job is not
+ * given up while it still has time. If the wait is stopped (timeout, cancelled
+ * execution) fal's cancel is sent, and the error says whether fal confirmed it.
  */
 export async function awaitResult(
-	client: FalClient,
+	access: FalAccess,
 	endpoint: string,
 	requestId: string,
 	options: { deadline: ItemDeadline; cancelOnStop?: boolean },
@@ -129,15 +141,27 @@ export async function awaitResult(
 	const { deadline } = options;
 	const { signal } = deadline;
 	try {
-		await waitForCompletion(client, endpoint, requestId, signal);
-		const result = await client.queue.result(endpoint, { requestId, abortSignal: signal });
-		return { requestId: result.requestId || requestId, data: result.data as FalFillOutput };
+		await waitForCompletion(access, endpoint, requestId, signal);
+		const result = await untilDeadline(
+			signal,
+			async () => await access.client.queue.result(endpoint, { requestId, abortSignal: signal }),
+		);
+		return { requestId, data: result.data as FalFillOutput };
 	} catch (error) {
 		if (!deadline.stopped) throw error;
-		const cancel = options.cancelOnStop !== false;
-		if (cancel) await cancelQuietly(client, endpoint, requestId);
-		throw deadline.error(requestId, { cancelled: cancel });
+		const cancel: CancelOutcome =
+			options.cancelOnStop === false ? 'notSent' : await cancelQuietly(access, endpoint, requestId);
+		throw deadline.error(
+			requestId,
+			cancel,
+			isAbort(error) ? undefined : describeFalError(error).message,
+		);
 	}
+}
+
+function isAbort(error: unknown): boolean {
+	const name = (error as { name?: unknown } | undefined)?.name;
+	return name === 'AbortError' || name === 'TimeoutError';
 }
 
 export type RequestStatus = QueueStatus & {
@@ -148,13 +172,13 @@ export type RequestStatus = QueueStatus & {
 };
 
 export async function getRequestStatus(
-	client: FalClient,
+	access: FalAccess,
 	endpoint: string,
 	requestId: string,
 	logs: boolean,
 	signal: AbortSignal,
 ): Promise<RequestStatus> {
-	return (await client.queue.status(endpoint, {
+	return (await access.client.queue.status(endpoint, {
 		requestId,
 		logs,
 		abortSignal: signal,
@@ -166,13 +190,13 @@ export async function getRequestStatus(
  * ended; that is an answer, not a failure.
  */
 export async function cancelRequest(
-	client: FalClient,
+	access: FalAccess,
 	endpoint: string,
 	requestId: string,
 	signal: AbortSignal,
 ): Promise<'CANCELLATION_REQUESTED' | 'ALREADY_COMPLETED'> {
 	try {
-		await client.queue.cancel(endpoint, {
+		await access.client.queue.cancel(endpoint, {
 			requestId,
 			abortSignal: markCall('cancel', AbortSignal.any([signal])),
 		});
@@ -184,49 +208,89 @@ export async function cancelRequest(
 	}
 }
 
+/** How often fal's status is asked for beside the stream: completion is seen within about this. */
+const POLL_INTERVAL_MS = 1000;
+
+/**
+ * Resolves once fal reports the request COMPLETED (each watcher also returns when
+ * `signal` aborts; the caller's abort is then thrown). Two watchers race: fal's status
+ * stream (seen the moment fal sends it) and a status poll every second (for a stream
+ * that stalls, or is not a stream at all). Transient failures of either are retried
+ * until `signal` aborts; auth and not-found answers end the wait at once.
+ */
 export async function waitForCompletion(
-	client: FalClient,
+	access: FalAccess,
 	endpoint: string,
 	requestId: string,
 	signal: AbortSignal,
 ): Promise<void> {
-	for (let attempt = 0; attempt < STREAM_ATTEMPTS && !signal.aborted; attempt++) {
-		const last = await followStatusStream(client, endpoint, requestId, signal);
-		if (last?.status === 'COMPLETED') return;
-		// The stream ended without COMPLETED (dropped connection): ask directly before reconnecting.
-		const status = await client.queue.status(endpoint, { requestId, abortSignal: signal });
-		if (status.status === 'COMPLETED') return;
-	}
-	while (!signal.aborted) {
-		const status = await client.queue.status(endpoint, { requestId, abortSignal: signal });
-		if (status.status === 'COMPLETED') return;
-		await sleep(POLL_INTERVAL_MS, signal);
+	const done = new AbortController();
+	const both = AbortSignal.any([signal, done.signal]);
+	const watchers = [
+		watchStream(access, endpoint, requestId, both),
+		watchPolling(access, endpoint, requestId, both),
+	];
+	// The loser's end (an abort, or a late error) must not become an unhandled rejection.
+	for (const watcher of watchers) watcher.catch(() => undefined);
+	try {
+		await Promise.race(watchers);
+	} finally {
+		done.abort();
 	}
 	signal.throwIfAborted();
 }
 
-/** Returns the last status the stream sent, or undefined if the stream broke. */
-async function followStatusStream(
-	client: FalClient,
+async function watchStream(
+	access: FalAccess,
 	endpoint: string,
 	requestId: string,
 	signal: AbortSignal,
-): Promise<QueueStatus | undefined> {
-	const stream = await client.queue.streamStatus(endpoint, { requestId, logs: false });
-	const abort = () => stream.abort();
-	signal.addEventListener('abort', abort, { once: true });
-	if (signal.aborted) stream.abort();
-	try {
-		return (await stream.done()) as QueueStatus;
-	} catch (error) {
-		if (isPermanent(error)) throw error;
-		return undefined;
-	} finally {
-		signal.removeEventListener('abort', abort);
+) {
+	for (let attempt = 1; !signal.aborted; attempt++) {
+		try {
+			if (await followStatusStream(access, endpoint, requestId, signal)) return;
+		} catch (error) {
+			if (isPermanent(error)) throw error;
+		}
+		await sleep(backoff(DEFAULT_RETRY_POLICY, Math.min(attempt, 6)), signal);
 	}
 }
 
-/** Auth and not-found answers will not change on reconnect; everything else may. */
+async function watchPolling(
+	access: FalAccess,
+	endpoint: string,
+	requestId: string,
+	signal: AbortSignal,
+) {
+	for (;;) {
+		await sleep(POLL_INTERVAL_MS, signal);
+		if (signal.aborted) return;
+		try {
+			const status = await access.client.queue.status(endpoint, { requestId, abortSignal: signal });
+			if (status.status === 'COMPLETED') return;
+		} catch (error) {
+			if (isPermanent(error)) throw error;
+		}
+	}
+}
+
+/**
+ * Retries `call` on transient failures (after the fetch layer's own retries) until
+ * `signal` aborts; then throws the last failure, so the item's error can name it.
+ */
+async function untilDeadline<T>(signal: AbortSignal, call: () => Promise<T>): Promise<T> {
+	for (let attempt = 1; ; attempt++) {
+		try {
+			return await call();
+		} catch (error) {
+			if (signal.aborted || isPermanent(error)) throw error;
+			await sleep(backoff(DEFAULT_RETRY_POLICY, Math.min(attempt, 6)), signal);
+			if (signal.aborted) throw error;
+		}
+	}
+}
+
+/** Auth, not-found and validation answers will not change on retry; everything else may. */
 function isPermanent(error: unknown): boolean {
 	const status = (error as { status?: unknown })?.status;
 	return (
@@ -235,17 +299,16 @@ function isPermanent(error: unknown): boolean {
 }
 
 async function cancelQuietly(
-	client: FalClient,
+	access: FalAccess,
 	endpoint: string,
 	requestId: string,
-): Promise<void> {
+): Promise<CancelOutcome> {
 	try {
 		// Not tied to the aborted signal: the cancel must still go out.
-		await client.queue.cancel(endpoint, {
-			requestId,
-			abortSignal: markCall('cancel', AbortSignal.timeout(10_000)),
-		});
+		const answer = await cancelRequest(access, endpoint, requestId, AbortSignal.timeout(10_000));
+		return answer === 'CANCELLATION_REQUESTED' ? 'confirmed' : 'alreadyCompleted';
 	} catch {
-		// Best effort: fal finishes or expires the request on its own.
+		// fal finishes or expires the request on its own; the item's error says it may still run.
+		return 'failed';
 	}
 }
