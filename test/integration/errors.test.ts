@@ -304,3 +304,64 @@ async function waitFor(predicate: () => boolean, timeoutMs = 5_000) {
 		await new Promise((resolve) => setTimeout(resolve, 10));
 	}
 }
+
+describe('parameters from expressions mean what they say', () => {
+	it('uses a prompt that is a number as text', async () => {
+		const result = await runFill({
+			proxyUrl: env.emu.proxyUrl,
+			items: [pictureItem(env.pictures, { year: 1984 })],
+			parameters: { prompt: '={{ $json.year }}' },
+		});
+		expect(result.error).toBeUndefined();
+		expect([...env.emu.jobs.values()][0].input.prompt).toBe('1984');
+	});
+
+	it('takes a timeout with decimals, rounded to the millisecond', async () => {
+		const result = await runFill({
+			proxyUrl: env.emu.proxyUrl,
+			items: [pictureItem(env.pictures)],
+			parameters: { options: { timeout: '={{ 12.3456 }}' } },
+		});
+		expect(result.error).toBeUndefined();
+		expect(result.items).toHaveLength(1);
+	});
+
+	it.each([0, -3, 'abc', 2.5, 101])(
+		'refuses Concurrency %p before anything is sent, naming it and the range',
+		async (value) => {
+			const result = await runFill({
+				proxyUrl: env.emu.proxyUrl,
+				items: [pictureItem(env.pictures)],
+				parameters: { options: { concurrency: value } },
+				continueOnFail: true,
+			});
+			expect(result.error).toBeInstanceOf(NodeOperationError);
+			expect(result.error?.message).toBe(`"Concurrency" is ${value}`);
+			expect((result.error as NodeOperationError).description).toBe(
+				'Enter a whole number from 1 to 100.',
+			);
+			expect(env.emu.requests).toHaveLength(0);
+		},
+	);
+});
+
+describe('error items carry the fal request id whenever fal gave one', () => {
+	it("a submit answered 502 with fal's x-fal-request-id: the id is in json.request_id", async () => {
+		env.emu.fail({
+			kind: 'submit',
+			status: 502,
+			body: { detail: 'bad gateway' },
+			headers: { 'x-fal-request-id': '5d1c7a2e-0000-4000-8000-000000000001' },
+		});
+		const result = await runFill({
+			proxyUrl: env.emu.proxyUrl,
+			items: [pictureItem(env.pictures)],
+			continueOnFail: true,
+		});
+		expect(result.items).toHaveLength(1);
+		expect(result.items[0].json).toMatchObject({
+			request_id: '5d1c7a2e-0000-4000-8000-000000000001',
+			error: expect.stringMatching(/fal may have accepted it anyway/),
+		});
+	});
+});

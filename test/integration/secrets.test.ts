@@ -48,7 +48,7 @@ function everythingSeen(result: Awaited<ReturnType<typeof runFill>>): string {
 	].join('\n');
 }
 
-const scenarios: Array<[string, () => void, Record<string, number>?]> = [
+const scenarios: Array<[string, () => void, Record<string, number | string>?]> = [
 	['a successful run', () => {}],
 	[
 		'a 422 whose detail echoes the key',
@@ -81,6 +81,29 @@ const scenarios: Array<[string, () => void, Record<string, number>?]> = [
 			}),
 	],
 	['a timeout', () => emu.configure({ latencyMs: 5_000 }), { timeout: 1 }],
+	[
+		"a result that echoes the key in its prompt, timings and an image's link",
+		() =>
+			emu.fail({
+				kind: 'result',
+				status: 200,
+				body: {
+					images: [
+						{
+							url: `https://v3.fal.media/files/a.png?sig=${SECRET}`,
+							width: 64,
+							height: 48,
+							content_type: 'image/png',
+						},
+					],
+					prompt: `paint ${KEY}`,
+					timings: { inference: 1, [SECRET]: 2, note: `Key ${KEY}` },
+					seed: 1,
+					has_nsfw_concepts: [false],
+				},
+			}),
+		{ outputMode: 'url' },
+	],
 ];
 
 describe.each([false, true])('continueOnFail %s', (continueOnFail) => {

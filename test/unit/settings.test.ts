@@ -106,7 +106,7 @@ describe('parseFillSettings', () => {
 		});
 	});
 
-	it.each([[''], ['   '], [undefined], [42]])('rejects the prompt %p', (prompt) => {
+	it.each([[''], ['   '], [undefined], [null], [{}]])('rejects the prompt %p', (prompt) => {
 		expect(problemOf(() => parse({ prompt })).message).toBe('The prompt is empty');
 	});
 

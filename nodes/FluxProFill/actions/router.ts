@@ -29,14 +29,16 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 		});
 	}
 	let services;
+	let concurrency;
 	try {
+		// Node-level settings: a bad one (the credential's Proxy URL, Concurrency) stops every item.
+		concurrency = readConcurrency(this);
 		services = await createFalServices(this);
 	} catch (error) {
-		// The credential itself is unusable (its Proxy URL): no item can run.
 		throw toNodeError(this.getNode(), error, 0, []);
 	}
 	const items = await runItems(this, operation.execute(this, services), {
-		concurrency: readConcurrency(this),
+		concurrency,
 		stop: services.stop,
 		secrets: services.secrets,
 	});

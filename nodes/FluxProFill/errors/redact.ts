@@ -19,3 +19,23 @@ export function secretsOfKey(apiKey: string): string[] {
 	if (colon >= 0) secrets.push(apiKey.slice(colon + 1));
 	return secrets.filter((secret) => secret.length > 0);
 }
+
+/** `value` with every string in it (keys too) passed through `redactSecrets`. */
+export function redactJson<T>(value: T, secrets: string[]): T {
+	if (typeof value === 'string') return redactSecrets(value, secrets) as T;
+	if (Array.isArray(value)) return value.map((entry: unknown) => redactJson(entry, secrets)) as T;
+	// Plain objects only (fal's parsed JSON, possibly from another realm); never Buffers or dates.
+	if (
+		value &&
+		typeof value === 'object' &&
+		Object.prototype.toString.call(value) === '[object Object]'
+	) {
+		return Object.fromEntries(
+			Object.entries(value).map(([key, entry]) => [
+				redactSecrets(key, secrets),
+				redactJson(entry, secrets),
+			]),
+		) as T;
+	}
+	return value;
+}

@@ -9,7 +9,7 @@ import {
 	parseBoolean,
 	parseEnum,
 	parseFieldName,
-	parseTimeoutSeconds,
+	parseTimeoutMs,
 	parseUrl,
 	parseWholeNumber,
 	toNumber,
@@ -139,7 +139,7 @@ export function parseFillSettings(
 			LABELS.outputBinaryProperty,
 			options.outputBinaryProperty ?? DEFAULTS.outputBinaryProperty,
 		),
-		timeoutMs: parseTimeoutSeconds(options.timeout) * 1000,
+		timeoutMs: parseTimeoutMs(options.timeout),
 	};
 }
 
@@ -174,6 +174,8 @@ export function parseWebhookUrl(value: unknown): string | undefined {
 }
 
 function parsePrompt(value: unknown): string {
+	// An expression may give a number ("1984" from a sheet): that is text to paint, not nothing.
+	if (typeof value === 'number' && Number.isFinite(value)) return String(value);
 	if (typeof value !== 'string' || value.trim() === '') {
 		throw new InputProblem(
 			'The prompt is empty',

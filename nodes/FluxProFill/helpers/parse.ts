@@ -62,6 +62,11 @@ export function parseFieldName(parameter: string, value: unknown): string {
 	return text;
 }
 
+/** The timeout option in whole milliseconds: decimals from an expression are rounded, not refused. */
+export function parseTimeoutMs(value: unknown): number {
+	return Math.round(parseTimeoutSeconds(value) * 1000);
+}
+
 export function parseTimeoutSeconds(value: unknown): number {
 	if (value === undefined || value === null || value === '') return DEFAULTS.timeoutSeconds;
 	const seconds = toNumber(value);

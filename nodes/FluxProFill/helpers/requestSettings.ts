@@ -1,5 +1,5 @@
 import { InputProblem } from '../errors/InputProblem';
-import { parseBoolean, parseEnum, parseFieldName, parseTimeoutSeconds } from './parse';
+import { parseBoolean, parseEnum, parseFieldName, parseTimeoutMs } from './parse';
 import { DEFAULTS, FAL_REQUEST_ID, LABELS, OUTPUT_MODES, q, type OutputMode } from './spec';
 
 export function parseRequestId(value: unknown): string {
@@ -47,6 +47,6 @@ export function parseResultSettings(
 			options.outputBinaryProperty ?? DEFAULTS.outputBinaryProperty,
 		),
 		dropNsfw: parseBoolean(LABELS.dropNsfw, options.dropNsfw),
-		timeoutMs: parseTimeoutSeconds(options.timeout) * 1000,
+		timeoutMs: parseTimeoutMs(options.timeout),
 	};
 }

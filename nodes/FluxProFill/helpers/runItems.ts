@@ -6,7 +6,9 @@ import {
 } from 'n8n-workflow';
 import pLimit from 'p-limit';
 
+import { redactJson } from '../errors/redact';
 import { toNodeError } from '../errors/toNodeError';
+import { FalError } from '../transport/falError';
 import type { ExecutionStop } from './executionStop';
 
 /** What an operation does with one item; the loop around it is the same for all. */
@@ -74,7 +76,8 @@ export async function runItems<Checked>(
 				});
 				return { items };
 			} catch (error) {
-				const failure = { itemIndex, error, requestId };
+				// fal may have named the request only in its answer (an x-fal-request-id on a 5xx).
+				const failure = { itemIndex, error, requestId: requestId ?? requestIdOf(error) };
 				if (!continueOnFail && !firstFailure) {
 					firstFailure = failure;
 					stop.stopOthers();
@@ -86,11 +89,11 @@ export async function runItems<Checked>(
 	// n8n recognises a cancelled run by "canceled" in the error; no item output is wanted then.
 	if (stop.cancelled) {
 		throw new NodeOperationError(ctx.getNode(), 'The execution was canceled', {
-			description: 'fal requests that were still running were canceled too.',
+			description: cancelSummary(outcomes),
 		});
 	}
 	if (firstFailure) throw toError(firstFailure);
-	return outcomes.flatMap((outcome) =>
+	const items = outcomes.flatMap((outcome) =>
 		'items' in outcome
 			? outcome.items
 			: [
@@ -100,6 +103,28 @@ export async function runItems<Checked>(
 					},
 				],
 	);
+	// fal's answers are copied into items; one that echoes the key must not carry it on.
+	return items.map((item) => ({ ...item, json: redactJson(item.json, secrets) }));
+}
+
+/** What became of the requests at fal when the execution was cancelled, truthfully. */
+function cancelSummary(outcomes: Outcome[]): string {
+	const stopped = outcomes.filter(
+		(outcome): outcome is Failure => 'error' in outcome && !!outcome.requestId,
+	);
+	if (stopped.length === 0) return 'No fal request of this node was running.';
+	const unconfirmed = stopped.filter(
+		(failure) => !(failure.error instanceof FalError && failure.error.cancelledAtFal),
+	);
+	if (unconfirmed.length === 0)
+		return 'fal confirmed the cancel of the requests that were still running.';
+	const ids = unconfirmed.map((failure) => failure.requestId).join(', ');
+	return `fal did not confirm the cancel of request ${ids}: it may still be running (and be billed). Look it up in your fal dashboard, or stop it with the Cancel operation.`;
+}
+
+function requestIdOf(error: unknown): string | undefined {
+	const id = (error as { requestId?: unknown } | undefined)?.requestId;
+	return typeof id === 'string' && id !== '' ? id : undefined;
 }
 
 function errorJson(
