@@ -62,6 +62,8 @@ export interface RunNodeOptions {
 	continueOnFail?: boolean;
 	/** Aborting it cancels the execution, i.e. fires the node's `this.getExecutionCancelSignal()`. */
 	abortSignal?: AbortSignal;
+	/** Node settings such as Retry On Fail: `{ retryOnFail: true, maxTries: 2, waitBetweenTries: 0 }`. */
+	nodeSettings?: Pick<INode, 'retryOnFail' | 'maxTries' | 'waitBetweenTries'>;
 }
 
 export interface NodeRunResult {
@@ -98,6 +100,7 @@ function nodeUnderTest(o: RunNodeOptions, typeName: string): INode {
 		parameters: o.parameters,
 		credentials: HarnessCredentialsHelper.nodeCredentialsFor(o.credentials ?? {}),
 		...(o.continueOnFail && { onError: 'continueRegularOutput' as const }),
+		...o.nodeSettings,
 	};
 }
 

@@ -16,7 +16,7 @@ import {
 	readPixels,
 	type FalEmulator,
 } from '../emulator';
-import { prepareBinary, runNode, type BinaryMode } from '../helpers/n8nHarness';
+import { prepareBinary, runNode, type BinaryMode, type RunNodeOptions } from '../helpers/n8nHarness';
 
 export const KEY = 'int-test-key-id:int-test-key-secret-0123456789';
 export const LOCKED_KEY = 'locked-key-id:locked-secret-0123456789';
@@ -108,6 +108,7 @@ export interface FillRun {
 	binaryMode?: BinaryMode;
 	continueOnFail?: boolean;
 	abortSignal?: AbortSignal;
+	nodeSettings?: RunNodeOptions['nodeSettings'];
 }
 
 /** Runs the fill node once, in n8n's WorkflowExecute, after a source node that emits `items`. */
@@ -122,6 +123,7 @@ export async function runFill(run: FillRun) {
 		binaryMode: run.binaryMode,
 		continueOnFail: run.continueOnFail,
 		abortSignal: run.abortSignal,
+		nodeSettings: run.nodeSettings,
 	});
 }
 

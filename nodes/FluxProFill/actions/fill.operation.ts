@@ -5,7 +5,7 @@ import {
 } from 'n8n-workflow';
 
 import { collectResult } from '../helpers/collectResult';
-import { checkFillItem, uploadInputs } from '../helpers/fillInputs';
+import { checkFillItem, startFillRequest } from '../helpers/fillInputs';
 import type { FillSettings } from '../helpers/fillSettings';
 import {
 	fillRequestProperties,
@@ -19,7 +19,9 @@ import type { FalServices } from '../helpers/services';
 import { FAL_FILL_ENDPOINT, RETURNED_MASK_FIELD } from '../helpers/spec';
 import type { Picture } from '../images/pictures';
 import { ItemDeadline } from '../transport/itemDeadline';
-import { runQueued } from '../transport/queueRequest';
+import { FalError } from '../transport/falError';
+import { awaitResult } from '../transport/queueRequest';
+import { acceptedRequests } from '../transport/requestMemory';
 
 const properties = fillRequestProperties([
 	returnMaskOption,
@@ -45,16 +47,28 @@ export function execute(ctx: IExecuteFunctions, services: FalServices): ItemRunn
 		run: async (itemIndex, settings, { atFal, stopSignal, track }) => {
 			const { deadline, result, mask } = await atFal(async () => {
 				const deadline = new ItemDeadline(stopSignal, settings.timeoutMs);
-				const { input, mask } = await uploadInputs(ctx, itemIndex, settings, services);
-				if (deadline.stopped) throw deadline.error();
-				const result = await runQueued(services.fal, FAL_FILL_ENDPOINT, input, {
-					deadline,
-					onSubmitted: (requestId) => {
-						track(requestId);
-						ctx.logger.debug('fal accepted the fill request', { itemIndex, requestId });
-					},
-				});
-				return { deadline, result, mask };
+				const started = await startFillRequest(ctx, itemIndex, settings, services, { deadline });
+				const { requestId } = started.request;
+				track(requestId);
+				ctx.logger.debug(
+					started.pickedUp
+						? 'picking up the fal request this item started on an earlier try'
+						: 'fal accepted the fill request',
+					{ itemIndex, requestId },
+				);
+				try {
+					const result = await awaitResult(services.fal, FAL_FILL_ENDPOINT, requestId, {
+						deadline,
+						// Stopped because another item failed and n8n will retry the node: leave the
+						// paid request running, the retry picks up its images.
+						cancelOnStop: () => !(services.stop.failedFast && retriesNode(ctx)),
+					});
+					return { deadline, result, mask: started.mask };
+				} catch (error) {
+					if (error instanceof FalError && error.cancelledAtFal)
+						acceptedRequests.forget(started.key);
+					throw error;
+				}
 			});
 			const items = await collectResult(ctx, itemIndex, result, settings, deadline, services);
 			return settings.returnMask ? await attachMask(ctx, items, mask) : items;
@@ -74,4 +88,9 @@ async function attachMask(
 		...item,
 		binary: { ...item.binary, [RETURNED_MASK_FIELD]: binary },
 	}));
+}
+
+/** The node has Retry On Fail on: n8n will run it again after a failure. */
+function retriesNode(ctx: IExecuteFunctions): boolean {
+	return ctx.getNode().retryOnFail === true;
 }

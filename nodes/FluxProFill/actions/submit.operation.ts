@@ -1,15 +1,15 @@
 import { updateDisplayOptions, type IExecuteFunctions } from 'n8n-workflow';
 
-import { checkFillItem, uploadInputs } from '../helpers/fillInputs';
+import { checkFillItem, startFillRequest } from '../helpers/fillInputs';
 import { parseWebhookUrl, type FillSettings } from '../helpers/fillSettings';
 import { readOptions } from '../helpers/itemParameters';
 import { fillRequestProperties, requestConcurrencyOption } from '../helpers/properties';
 import type { ItemRunner } from '../helpers/runItems';
 import type { FalServices } from '../helpers/services';
-import { FAL_FILL_ENDPOINT, LABELS } from '../helpers/spec';
+import { LABELS } from '../helpers/spec';
 import { estimateCostUsd } from '../output/cost';
 import { ItemDeadline } from '../transport/itemDeadline';
-import { submitRequest } from '../transport/queueRequest';
+import type { SubmittedRequest } from '../transport/queueRequest';
 
 const properties = fillRequestProperties([
 	requestConcurrencyOption,
@@ -50,13 +50,13 @@ export function execute(ctx: IExecuteFunctions, services: FalServices): ItemRunn
 					stopSignal,
 					Math.min(settings.timeoutMs, UPLOAD_AND_SUBMIT_TIMEOUT_MS),
 				);
-				const { input } = await uploadInputs(ctx, itemIndex, settings, services);
-				const submitted = await submitRequest(services.fal, FAL_FILL_ENDPOINT, input, {
+				// On a retry of the node, the request this item already submitted is returned again.
+				const { request, size } = await startFillRequest(ctx, itemIndex, settings, services, {
 					deadline,
 					webhookUrl: settings.webhookUrl,
 				});
+				const submitted = request.answer as unknown as SubmittedRequest;
 				track(submitted.request_id);
-				const size = services.uploader.sizeOf(input.image_url);
 				// One item per request here, so its share is the request's whole estimate.
 				const cost = size ? estimateCostUsd(size.width, size.height, settings.numImages) : null;
 				return [

