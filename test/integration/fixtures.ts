@@ -16,7 +16,12 @@ import {
 	readPixels,
 	type FalEmulator,
 } from '../emulator';
-import { prepareBinary, runNode, type BinaryMode, type RunNodeOptions } from '../helpers/n8nHarness';
+import {
+	prepareBinary,
+	runNode,
+	type BinaryMode,
+	type RunNodeOptions,
+} from '../helpers/n8nHarness';
 
 export const KEY = 'int-test-key-id:int-test-key-secret-0123456789';
 export const LOCKED_KEY = 'locked-key-id:locked-secret-0123456789';
