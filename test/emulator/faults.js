@@ -97,9 +97,15 @@ function sendFault(rule, res, baseHeaders = {}) {
 	const status = rule.status ?? 500;
 	const body = rule.body ?? { detail: http.STATUS_CODES[status] ?? 'Injected fault' };
 	const isText = typeof body === 'string';
+	const isBytes = Buffer.isBuffer(body);
 	const contentType =
-		rule.contentType ?? (isText ? 'text/plain; charset=utf-8' : 'application/json');
-	const bytes = Buffer.from(isText ? body : JSON.stringify(body));
+		rule.contentType ??
+		(isBytes
+			? 'application/octet-stream'
+			: isText
+				? 'text/plain; charset=utf-8'
+				: 'application/json');
+	const bytes = isBytes ? body : Buffer.from(isText ? body : JSON.stringify(body));
 	if (rule.cutAfterBytes !== undefined) {
 		// Promise the whole body, send the start of it, then break the connection.
 		res.writeHead(status, {

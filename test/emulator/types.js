@@ -88,7 +88,7 @@
  * @property {FaultKind} kind
  * @property {number} [times] how many matching requests it applies to (default 1; Infinity allowed)
  * @property {number} [status] answer with this status (default 500 when `body` is given alone)
- * @property {object|string} [body] answer body: objects go out as JSON
+ * @property {object|string|Buffer} [body] answer body: objects go out as JSON, Buffers as they are
  * @property {Record<string, string>} [headers] extra response headers
  * @property {string} [contentType] overrides the Content-Type of the answer
  * @property {boolean} [reset] destroy the socket without answering

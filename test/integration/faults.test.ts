@@ -10,7 +10,7 @@ import { ItemDeadline } from '../../nodes/FluxProFill/transport/itemDeadline';
 import { getRequestStatus, submitRequest } from '../../nodes/FluxProFill/transport/queueRequest';
 import { createResilientFetch } from '../../nodes/FluxProFill/transport/resilientFetch';
 import { prepareBinary } from '../helpers/n8nHarness';
-import { KEY, pictureItem, runFill, useEmulator } from './fixtures';
+import { KEY, pictureItem, runFill, serveFiles, useEmulator } from './fixtures';
 
 const env = useEmulator();
 
@@ -199,7 +199,7 @@ describe('bad answers from fal', () => {
 			prompt: 'x',
 			timings: {},
 		});
-		expect((await fill()).error?.message).toMatch(/^Image 1 from fal is not a JPEG or PNG image/);
+		expect((await fill()).error?.message).toMatch(/^The image from fal cannot be used: it is not an image/);
 	});
 });
 
@@ -469,4 +469,131 @@ describe("fal's request ids are checked before they go into a URL", () => {
 			).toHaveLength(0);
 		},
 	);
+});
+
+describe("fal's answers are checked like user input", () => {
+	const files = serveFiles(() => ({ '/moved.png': env.pictures.image }));
+
+	it('downloads a cut image once more, and succeeds when the second copy is whole', async () => {
+		env.emu.fail({
+			kind: 'file',
+			status: 200,
+			contentType: 'image/png',
+			body: env.pictures.image.subarray(0, 200),
+		});
+		const result = await fill();
+		expect(result.error).toBeUndefined();
+		expect(result.items).toHaveLength(1);
+		expect(count('file')).toBe(2);
+	});
+
+	it('fails the item with a clear message when every copy is cut', async () => {
+		env.emu.fail({
+			kind: 'file',
+			status: 200,
+			times: Infinity,
+			contentType: 'image/png',
+			body: env.pictures.image.subarray(0, 200),
+		});
+		const result = await fill();
+		expect(result.error?.message).toMatch(
+			/^The image from fal cannot be used: the file is cut off/,
+		);
+		expect((result.error as { description?: string }).description).toContain('downloaded twice');
+	});
+
+	it.each([
+		['3 images for 1', 3],
+		['1000 images for 1', 1000],
+	])(
+		'keeps the number asked for when fal returns more (%s), with a warning',
+		async (_name, returned) => {
+			env.emu.fail({
+				kind: 'result',
+				status: 200,
+				body: {
+					images: Array.from({ length: returned }, (_, i) => ({
+						url: `https://v3.fal.media/files/x-${i}.png`,
+						width: 64,
+						height: 48,
+						content_type: 'image/png',
+					})),
+					seed: 1,
+					has_nsfw_concepts: Array.from({ length: returned }, () => false),
+					prompt: 'x',
+					timings: {},
+				},
+			});
+			const result = await fill({ options: { outputMode: 'url' } });
+			expect(result.error).toBeUndefined();
+			expect(result.items).toHaveLength(1);
+			expect(result.items[0].json.warning).toBe(
+				`fal returned ${returned} images for the 1 asked for; the ${returned - 1} extra were left out`,
+			);
+			expect((result.items[0].json.has_nsfw_concepts as unknown[]).length).toBeLessThanOrEqual(16);
+		},
+	);
+
+	it('keeps only what fal documents in the JSON, bounded', async () => {
+		env.emu.fail({
+			kind: 'result',
+			status: 200,
+			body: {
+				images: [
+					{
+						url: 'https://v3.fal.media/files/a.png',
+						width: 64,
+						height: 48,
+						content_type: 'image/png',
+					},
+				],
+				seed: 1,
+				has_nsfw_concepts: [false],
+				prompt: 'p'.repeat(50_000),
+				timings: { inference: 1.5, huge: 'x'.repeat(10_000), nested: { a: 1 } },
+				junk: 'y'.repeat(100_000),
+			},
+		});
+		const result = await fill({ options: { outputMode: 'url' } });
+		const json = result.items[0].json;
+		expect(json).not.toHaveProperty('junk');
+		expect((json.prompt as string).length).toBe(10_000);
+		expect(json.timings).toEqual({ inference: 1.5 });
+	});
+
+	it('follows a redirect of the image link to another http(s) server', async () => {
+		env.emu.fail({
+			kind: 'file',
+			status: 302,
+			body: '',
+			headers: { location: `${files.base}/moved.png` },
+		});
+		const result = await fill();
+		expect(result.error).toBeUndefined();
+		expect(result.items).toHaveLength(1);
+		expect(count('file')).toBe(1);
+	});
+
+	it('refuses redirects to other schemes and endless redirects', async () => {
+		env.emu.fail({
+			kind: 'file',
+			status: 302,
+			body: '',
+			times: 1,
+			headers: { location: 'ftp://example.com/x.png' },
+		});
+		const ftp = await fill();
+		expect(ftp.error?.message).toBe("fal's image link redirects to a ftp: address");
+		env.emu.reset();
+		env.emu.fail({
+			kind: 'file',
+			status: 302,
+			body: '',
+			times: Infinity,
+			headers: { location: '/files/again.png' },
+		});
+		const loop = await fill();
+		expect(loop.error?.message).toBe("fal's image link redirects more than 3 times");
+		expect(count('file')).toBe(4);
+	});
 });

@@ -5,6 +5,7 @@ import { secretsOfKey } from '../errors/redact';
 import type { BinaryReader } from '../images/pictures';
 import { MaskPreparer } from '../masks/maskPreparer';
 import { MAX_OUTPUT_IMAGE_BYTES, readCapped, type HttpGet } from '../transport/downloads';
+import { FalError } from '../transport/falError';
 import { createFalAccess, type FalAccess, type FalCredentials } from '../transport/falClient';
 import { createResilientFetch } from '../transport/resilientFetch';
 import { PictureUploader } from '../transport/uploads';
@@ -52,18 +53,59 @@ export function binaryReader(ctx: IExecuteFunctions, itemIndex: number): BinaryR
 	};
 }
 
-/** Downloads through n8n's HTTP helper (so n8n's proxy and TLS settings apply), streamed and capped. */
+/** fal's CDN may redirect once or twice; more, or anywhere but http(s), is not an image link. */
+const MAX_REDIRECTS = 3;
+
+/**
+ * Downloads through n8n's HTTP helper (so n8n's proxy and TLS settings apply), streamed
+ * and capped. Redirects are followed here, a few and only to http(s), instead of by the
+ * helper, which follows many and anywhere.
+ */
 function n8nHttpGet(ctx: IExecuteFunctions): HttpGet {
-	return async (url, signal) => {
-		const response = (await ctx.helpers.httpRequest({
-			method: 'GET',
-			url,
-			encoding: 'stream',
-			returnFullResponse: true,
-			abortSignal: signal,
-			timeout: 120_000,
-		})) as { body: Readable; headers: Record<string, string | undefined> };
-		const bytes = await readCapped(response.body, MAX_OUTPUT_IMAGE_BYTES, url);
-		return { bytes, contentType: response.headers['content-type'] };
+	return async (firstUrl, signal) => {
+		let url = firstUrl;
+		for (let hop = 0; ; hop++) {
+			const response = (await ctx.helpers.httpRequest({
+				method: 'GET',
+				url,
+				encoding: 'stream',
+				returnFullResponse: true,
+				disableFollowRedirect: true,
+				ignoreHttpStatusErrors: true,
+				abortSignal: signal,
+				timeout: 120_000,
+			})) as { body: Readable; headers: Record<string, string | undefined>; statusCode: number };
+			const { statusCode, headers } = response;
+			if (statusCode >= 300 && statusCode < 400 && headers.location) {
+				response.body.destroy();
+				url = nextHop(url, headers.location, hop);
+				continue;
+			}
+			if (statusCode >= 400) {
+				response.body.destroy();
+				throw new Error(`the CDN answered HTTP ${statusCode}`);
+			}
+			const bytes = await readCapped(response.body, MAX_OUTPUT_IMAGE_BYTES, firstUrl);
+			return { bytes, contentType: headers['content-type'] };
+		}
 	};
+}
+
+function nextHop(from: string, location: string, hop: number): string {
+	const next = new URL(location, from);
+	if (next.protocol !== 'https:' && next.protocol !== 'http:') {
+		throw new FalError(
+			`fal's image link redirects to a ${next.protocol.replace(/:$/, '')}: address`,
+			{
+				description: 'Only http(s) redirects are followed. Report the request to fal.',
+			},
+		);
+	}
+	if (hop + 1 > MAX_REDIRECTS) {
+		throw new FalError(`fal's image link redirects more than ${MAX_REDIRECTS} times`, {
+			description:
+				'The image was not downloaded. Try again; if it persists, report the request to fal.',
+		});
+	}
+	return next.href;
 }

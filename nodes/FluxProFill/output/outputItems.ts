@@ -77,7 +77,11 @@ function imageJson(
 	file: { url: string; mimeType: string | null; width: number | null; height: number | null },
 ): IDataObject {
 	const { output, requestId } = context;
-	const flags = Array.isArray(output.has_nsfw_concepts) ? output.has_nsfw_concepts : [];
+	// Only what fal's answer is documented to hold, each bounded: the item's JSON is saved
+	// with every execution, and an answer is not trusted to be small.
+	const flags = Array.isArray(output.has_nsfw_concepts)
+		? output.has_nsfw_concepts.slice(0, MAX_LISTED).map((flag) => flag === true)
+		: [];
 	return {
 		request_id: requestId,
 		image_index: image.index,
@@ -85,11 +89,11 @@ function imageJson(
 		content_type: file.mimeType,
 		width: file.width,
 		height: file.height,
-		seed: output.seed ?? null,
-		prompt: output.prompt ?? null,
+		seed: typeof output.seed === 'number' ? output.seed : null,
+		prompt: typeof output.prompt === 'string' ? output.prompt.slice(0, MAX_PROMPT_CHARS) : null,
 		has_nsfw_concept: image.nsfw,
 		has_nsfw_concepts: flags,
-		timings: (output.timings as IDataObject | undefined) ?? {},
+		timings: boundedTimings(output.timings),
 		// This image's share, so that summing the items gives the run's cost; and its request's total.
 		estimated_cost_usd: estimateCostUsd(file.width ?? 0, file.height ?? 0, 1),
 		request_estimated_cost_usd: estimateCostUsd(
@@ -110,4 +114,17 @@ function shortenDataUri(url: string, binaryProperty: string): string {
 	if (!url.startsWith('data:')) return url;
 	const header = url.slice(0, url.indexOf(',') + 1);
 	return `${header}(omitted: the image is in binary field "${binaryProperty}")`;
+}
+
+const MAX_LISTED = 16;
+const MAX_PROMPT_CHARS = 10_000;
+
+/** fal's timings are a few named durations: keep up to 16 numbers under short names. */
+function boundedTimings(timings: unknown): IDataObject {
+	if (!timings || typeof timings !== 'object' || Array.isArray(timings)) return {};
+	const kept: IDataObject = {};
+	for (const [name, value] of Object.entries(timings).slice(0, MAX_LISTED)) {
+		if (typeof value === 'number' && name.length <= 64) kept[name] = value;
+	}
+	return kept;
 }

@@ -26,7 +26,9 @@ export function selectResultImages(
 	requestId: string,
 	options: { requested: number; dropNsfw: boolean },
 ): ImageSelection {
-	const listed = Array.isArray(output.images) ? output.images : [];
+	const all = Array.isArray(output.images) ? output.images : [];
+	// More than asked is not what was paid for: keep what was asked, say so, download no more.
+	const listed = options.requested > 0 ? all.slice(0, options.requested) : all;
 	const flags = Array.isArray(output.has_nsfw_concepts) ? output.has_nsfw_concepts : [];
 	if (listed.length === 0) {
 		throw new FalError('fal finished the request but returned no images', {
@@ -56,6 +58,10 @@ export function selectResultImages(
 		);
 	}
 	const notes: string[] = [];
+	if (all.length > listed.length)
+		notes.push(
+			`fal returned ${all.length} images for the ${options.requested} asked for; the ${all.length - listed.length} extra were left out`,
+		);
 	if (listed.length < options.requested)
 		notes.push(`fal returned ${listed.length} of the ${options.requested} images asked for`);
 	if (kept.length < images.length)

@@ -1,5 +1,7 @@
 import type { Readable } from 'node:stream';
 
+import { readImageInfo } from '../images/imageInfo';
+import { findDamage } from '../images/integrity';
 import { FalError } from './falError';
 import { sleep } from './sleep';
 
@@ -33,6 +35,8 @@ export async function downloadImage(
 			? Buffer.from(payload, 'base64')
 			: Buffer.from(decodeURIComponent(payload));
 		if (bytes.length > MAX_OUTPUT_IMAGE_BYTES) throw tooLarge(requestId);
+		const damage = damageOf(bytes);
+		if (damage) throw damaged(damage, requestId);
 		return { bytes, contentType: dataUri[1] };
 	}
 	if (!/^https?:\/\//i.test(url)) {
@@ -47,13 +51,18 @@ export async function downloadImage(
 	let lastError: unknown;
 	for (let attempt = 1; attempt <= DOWNLOAD_ATTEMPTS; attempt++) {
 		try {
-			return await httpGet(url, signal);
+			const downloaded = await httpGet(url, signal);
+			// A cut or damaged image is downloaded once more before the item fails.
+			const damage = damageOf(downloaded.bytes);
+			if (!damage) return downloaded;
+			lastError = damaged(damage, requestId);
 		} catch (error) {
 			lastError = error;
 			if (signal.aborted || error instanceof FalError) throw error;
-			if (attempt < DOWNLOAD_ATTEMPTS) await sleep(RETRY_DELAY_MS, signal);
 		}
+		if (attempt < DOWNLOAD_ATTEMPTS) await sleep(RETRY_DELAY_MS, signal);
 	}
+	if (lastError instanceof FalError) throw lastError;
 	const reason = lastError instanceof Error ? lastError.message : String(lastError);
 	throw new FalError(`Could not download the generated image from fal: ${reason}`, {
 		description: `fal made the image but the download failed twice. Run the item again, or open the image from fal request ID ${requestId} in your fal dashboard.`,
@@ -81,6 +90,20 @@ export async function readCapped(stream: Readable, maxBytes: number, url: string
 		chunks.push(buffer);
 	}
 	return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, length);
+}
+
+/** Whether the bytes are a whole image, checked as the node checks its inputs. */
+function damageOf(bytes: Buffer): string | undefined {
+	const info = readImageInfo(bytes);
+	if (!info.ok) return info.reason;
+	return findDamage(bytes, info.info.format);
+}
+
+function damaged(reason: string, requestId: string): FalError {
+	return new FalError(`The image from fal cannot be used: ${reason}`, {
+		description: `It was downloaded twice. fal made the image; open it from fal request ID ${requestId} in your fal dashboard, or run the item again.`,
+		requestId,
+	});
 }
 
 function tooLarge(requestId: string): FalError {

@@ -1,0 +1,427 @@
+/**
+ * Compatibility matrix: the packed package in other real n8n versions than the pinned
+ * 2.41.1 of the rest of the suite (helpers/versions.ts: the latest 1.x on Node 22, a 2.x of
+ * six months before, the latest 2.x on Node 24). Each version is installed into its own
+ * cache folder by scripts/ensure-n8n.sh (NODE_VERSION, N8N_VERSION; minutes the first
+ * time, a second after), and checked for what users do with the node:
+ * - the credential's Test button (REST, as the editor calls it): good key OK, wrong key Error;
+ * - the chained Read → Merge → Fill → Write workflow with the CLI (`n8n execute --id`),
+ *   down to the pixels of the files written;
+ * - a failing item with "On Error: Continue": the error item reaches the next node;
+ * - Submit → Get Result in one workflow (Get Result's default Request ID expression);
+ * - the AI-agent tool variant (`fluxProFillTool`) in the editor's node catalogue.
+ *
+ * FAL_FILL_COMPAT=off skips it all; FAL_FILL_COMPAT=1.123.81,2.41.3 (or `<n8n>@<node>`
+ * pairs) runs a part. See docs/compat-notes.md.
+ */
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+
+import { ensureN8n, REPO_DIR } from '../../scripts/lib/n8n';
+import type { FalEmulator } from '../emulator';
+import { freshDir, suiteState, type N8nInstall } from './helpers/context';
+import { nodeOutput, type RunData } from './helpers/database';
+import { falCredential, fetchFalFile, jobsOf, sha256, startFal, WRONG_KEY } from './helpers/fal';
+import {
+	compareWithInput,
+	IMAGE_SIZE,
+	maskMismatches,
+	WRONG_MASK_SIZE,
+	writeFixtures,
+	type Fixtures,
+} from './helpers/images';
+import { N8nInstance } from './helpers/n8nInstance';
+import { leftoverProcesses, stopAllProcesses, stopProcess } from './helpers/processes';
+import { N8nRestClient } from './helpers/rest';
+import { envFor, optionalNodeApis, selectedTargets, type CompatTarget } from './helpers/versions';
+import {
+	fillChain,
+	fluxFill,
+	fluxGetResult,
+	manualTrigger,
+	mergeByPosition,
+	noOp,
+	readFile,
+	workflow,
+	writeFile,
+	type Edge,
+} from './helpers/workflows';
+
+const CHAINED = 'falCompatChained01';
+const CONTINUING = 'falCompatContinue01';
+const SUBMIT_GET = 'falCompatSubmitGet01';
+const CREDENTIAL = { id: 'falCompatCred01', name: 'fal (emulator)' };
+const WRONG = { id: 'falCompatWrong01', name: 'fal: wrong key' };
+const FILL_TYPE = 'n8n-nodes-fal-flux-fill.fluxProFill';
+const WRONG_SIZE_MESSAGE = `The mask is ${WRONG_MASK_SIZE.width}×${WRONG_MASK_SIZE.height} pixels but the image is ${IMAGE_SIZE.width}×${IMAGE_SIZE.height}`;
+/** A cold install downloads n8n and builds sqlite3 from source: about 5 minutes on 2 CPUs. */
+const INSTALL_TIMEOUT_MS = 25 * 60_000;
+
+const targets = selectedTargets();
+
+if (targets.length === 0) {
+	test.skip('compatibility matrix (FAL_FILL_COMPAT=off)', () => undefined);
+}
+
+for (const target of targets) {
+	describe(`n8n ${target.n8n} on Node ${target.node} (${target.why})`, () => {
+		compatChecks(target);
+	});
+}
+
+function compatChecks(target: CompatTarget): void {
+	let install: N8nInstall;
+	let emulator: FalEmulator;
+	let n8n: N8nInstance;
+	let fixtures: Fixtures;
+	let outputDir: string;
+	const startedAt = Date.now();
+	let readyAt = 0;
+
+	beforeAll(async () => {
+		const { tarball } = suiteState();
+		const ensureStarted = Date.now();
+		install = await ensureN8n({ n8nVersion: target.n8n, nodeVersion: target.node });
+		process.stderr.write(
+			`\n[compat] n8n ${target.n8n} on Node ${target.node}: ${install.dir}, ready in ${((Date.now() - ensureStarted) / 1000).toFixed(1)} s\n`,
+		);
+		const dir = freshDir(path.join('compat', `n8n-${target.n8n}`));
+		const filesDir = path.join(dir, 'files');
+		fixtures = await writeFixtures(filesDir);
+		outputDir = fixtures.outputDir;
+
+		emulator = await startFal();
+		n8n = N8nInstance.create({ install, tarball, dir, filesDir, env: envFor(install) });
+		await n8n.importFalCredentials([
+			falCredential(emulator, CREDENTIAL.id, CREDENTIAL.name),
+			falCredential(emulator, WRONG.id, WRONG.name, WRONG_KEY),
+		]);
+
+		const fill = {
+			credential: CREDENTIAL,
+			prompt: 'a hot-air balloon',
+			numImages: 2,
+			outputFormat: 'png' as const,
+			seed: 42,
+		};
+		const chained = fillChain(
+			manualTrigger(),
+			{ image: fixtures.image, mask: fixtures.mask },
+			fill,
+			writeFile(
+				'Write images',
+				`=${outputDir}/chained-{{ $json.image_index + 1 }}.{{ $binary.data.fileExtension }}`,
+			),
+		);
+		const continuing = fillChain(
+			manualTrigger(),
+			{ image: fixtures.image, mask: fixtures.wrongMask },
+			{ ...fill, continueOnError: true },
+			noOp('Next node'),
+		);
+		await n8n.importWorkflows([
+			workflow(CHAINED, 'compat: chained fill', chained.nodes, chained.edges),
+			workflow(CONTINUING, 'compat: wrong mask, continue', continuing.nodes, continuing.edges),
+			submitThenGetResult(fixtures, `=${outputDir}/submitted-{{ $json.image_index + 1 }}.png`),
+		]);
+		readyAt = Date.now();
+	}, INSTALL_TIMEOUT_MS);
+
+	afterAll(async () => {
+		await stopAllProcesses();
+		await emulator?.close();
+		if (readyAt) {
+			process.stderr.write(
+				`\n[compat] n8n ${target.n8n}: checks took ${((Date.now() - readyAt) / 1000).toFixed(1)} s (${((Date.now() - startedAt) / 1000).toFixed(1)} s with install and imports)\n`,
+			);
+		}
+	});
+
+	beforeEach(() => emulator.reset());
+
+	test("the cached install is that n8n on that Node, and passes ensure-n8n.sh's check at once", () => {
+		expect(install.n8nVersion).toBe(target.n8n);
+		expect(install.nodeVersion).toBe(target.node);
+		const nodeVersion = spawnSync(install.nodeBin, ['--version'], { encoding: 'utf8' });
+		expect(nodeVersion.stdout.trim()).toBe(`v${target.node}`);
+		// The check (this Node loads n8n's sqlite3 binding and queries a database) passes
+		// silently on a warm cache.
+		const started = Date.now();
+		const check = spawnSync('bash', [path.join(REPO_DIR, 'scripts', 'ensure-n8n.sh')], {
+			env: {
+				...process.env,
+				FAL_FILL_E2E_CACHE: path.dirname(install.dir),
+				N8N_VERSION: target.n8n,
+				NODE_VERSION: target.node,
+			},
+			encoding: 'utf8',
+		});
+		expect({ status: check.status, stderr: check.stderr }).toEqual({ status: 0, stderr: '' });
+		expect(check.stdout.trim()).toBe(install.dir);
+		expect(Date.now() - started).toBeLessThan(10_000);
+		// n8n's own `engines` accepts this Node.
+		const engines = (
+			JSON.parse(
+				fs.readFileSync(path.join(install.dir, 'node_modules', 'n8n', 'package.json'), 'utf8'),
+			) as { engines: { node: string } }
+		).engines.node;
+		const satisfied = spawnSync(
+			install.nodeBin,
+			[
+				'-e',
+				`const semver = require(require.resolve('semver', { paths: [${JSON.stringify(path.join(install.dir, 'node_modules', 'n8n'))}] }));
+				process.exit(semver.satisfies(process.version, ${JSON.stringify(engines)}) ? 0 : 1);`,
+			],
+			{ encoding: 'utf8' },
+		);
+		expect({ engines, satisfied: satisfied.status }).toEqual({ engines, satisfied: 0 });
+	});
+
+	test('chained: read image and mask, combine them, fill 2 images, write both files (CLI)', async () => {
+		const result = await n8n.execute(CHAINED);
+		expect({ ok: result.ok, error: result.run?.data?.resultData?.error?.message }).toEqual({
+			ok: true,
+			error: undefined,
+		});
+		const executions = await n8n.db.executions(CHAINED);
+		expect(executions).toHaveLength(1);
+		expect(executions[0]).toMatchObject({ mode: 'cli', status: 'success', finished: 1 });
+		const run = await n8n.db.runData(executions[0].id);
+
+		const merged = nodeOutput(run, 'Image + mask');
+		expect(merged).toHaveLength(1);
+		expect(Object.keys(merged[0].binary ?? {}).sort()).toEqual(['data', 'mask']);
+
+		const filled = nodeOutput(run, 'FLUX.1 Fill');
+		expect(filled).toHaveLength(2);
+		const requestId = filled[0].json.request_id;
+		filled.forEach((item, index) => {
+			expect(item.json).toMatchObject({
+				request_id: requestId,
+				image_index: index,
+				content_type: 'image/png',
+				width: IMAGE_SIZE.width,
+				height: IMAGE_SIZE.height,
+				seed: 42,
+				prompt: 'a hot-air balloon',
+				has_nsfw_concept: false,
+			});
+			expect(item.binary?.data).toMatchObject({
+				mimeType: 'image/png',
+				fileName: expect.stringMatching(/\.png$/),
+			});
+		});
+		// The cost hint needs `this.addExecutionHints`; where n8n has none, the node skips it.
+		const hints = fillHints(run);
+		if (optionalNodeApis(install).addExecutionHints) {
+			expect(hints).toEqual([
+				expect.objectContaining({ message: expect.stringMatching(/^Estimated fal cost/) }),
+			]);
+		} else {
+			expect(hints).toEqual([]);
+		}
+
+		const files = nodeOutput(run, 'Write images').map((item) => String(item.json.fileName));
+		expect(files).toEqual([
+			path.join(outputDir, 'chained-1.png'),
+			path.join(outputDir, 'chained-2.png'),
+		]);
+
+		const jobs = jobsOf(emulator);
+		expect(jobs).toHaveLength(1);
+		expect(jobs[0].id).toBe(requestId);
+		expect(jobs[0].input).toMatchObject({ num_images: 2, output_format: 'png', seed: 42 });
+		expect(
+			emulator.requests.filter((request) => request.kind === 'submit').map((r) => r.auth),
+		).toEqual(['valid']);
+		expect(emulator.uploads).toHaveLength(2);
+		const imageUpload = emulator.uploads.find(
+			(upload) => upload.sha256 === sha256(fixtures.imageBytes),
+		);
+		expect(imageUpload).toBeDefined();
+		const maskUpload = emulator.uploads.find((upload) => upload !== imageUpload);
+		expect(await maskMismatches(await fetchFalFile(String(maskUpload?.fileUrl)))).toBe(0);
+
+		const contents = files.map((file) => fs.readFileSync(file));
+		for (const [index, bytes] of contents.entries()) {
+			expect(await compareWithInput(bytes, fixtures.imageBytes)).toMatchObject({
+				format: 'png',
+				width: IMAGE_SIZE.width,
+				height: IMAGE_SIZE.height,
+				changedOutsideMask: 0,
+			});
+			expect(sha256(bytes)).toBe(sha256(await fetchFalFile(String(filled[index].json.url))));
+		}
+		expect(sha256(contents[0])).not.toBe(sha256(contents[1]));
+	});
+
+	test('a failing item with "On Error: Continue" reaches the next node as an error item (CLI)', async () => {
+		const result = await n8n.execute(CONTINUING);
+		expect({ ok: result.ok, error: result.run?.data?.resultData?.error?.message }).toEqual({
+			ok: true,
+			error: undefined,
+		});
+		const executions = await n8n.db.executions(CONTINUING);
+		expect(executions).toHaveLength(1);
+		expect(executions[0]).toMatchObject({ status: 'success' });
+		const next = nodeOutput(await n8n.db.runData(executions[0].id), 'Next node');
+		expect(next).toHaveLength(1);
+		expect(next[0].json).toMatchObject({ error: WRONG_SIZE_MESSAGE });
+		expect(next[0].binary).toBeUndefined();
+		expect(emulator.requests).toEqual([]); // refused before uploading anything
+	});
+
+	test('Submit, then Get Result with its default Request ID, in one workflow (CLI)', async () => {
+		const result = await n8n.execute(SUBMIT_GET);
+		expect({ ok: result.ok, error: result.run?.data?.resultData?.error?.message }).toEqual({
+			ok: true,
+			error: undefined,
+		});
+		const executions = await n8n.db.executions(SUBMIT_GET);
+		expect(executions).toHaveLength(1);
+		expect(executions[0]).toMatchObject({ mode: 'cli', status: 'success' });
+		const run = await n8n.db.runData(executions[0].id);
+
+		const submitted = nodeOutput(run, 'Submit');
+		expect(submitted).toHaveLength(1);
+		const requestId = submitted[0].json.request_id;
+		expect(requestId).toEqual(expect.any(String));
+		expect(submitted[0].binary).toBeUndefined();
+
+		const results = nodeOutput(run, 'Get result');
+		expect(results).toHaveLength(1);
+		expect(results[0].json).toMatchObject({
+			request_id: requestId,
+			image_index: 0,
+			width: IMAGE_SIZE.width,
+			height: IMAGE_SIZE.height,
+		});
+		// Get Result does not start paid work: no cost hint of its own.
+		expect(fillHints(run, 'Get result')).toEqual([]);
+
+		const jobs = jobsOf(emulator);
+		expect(jobs.map((job) => job.id)).toEqual([requestId]);
+		expect(jobs[0].webhookUrl).toBeUndefined();
+		expect(emulator.requests.filter((request) => request.kind === 'submit')).toHaveLength(1);
+		expect(emulator.requests.filter((request) => request.kind === 'result')).not.toHaveLength(0);
+
+		const file = path.join(outputDir, 'submitted-1.png');
+		expect(nodeOutput(run, 'Write image').map((item) => item.json.fileName)).toEqual([file]);
+		const bytes = fs.readFileSync(file);
+		expect(await compareWithInput(bytes, fixtures.imageBytes)).toMatchObject({
+			format: 'png',
+			width: IMAGE_SIZE.width,
+			height: IMAGE_SIZE.height,
+			changedOutsideMask: 0,
+		});
+		expect(sha256(bytes)).toBe(sha256(await fetchFalFile(String(results[0].json.url))));
+	});
+
+	test("n8n start: the editor lists the node and its tool variant; the credential's Test button works", async () => {
+		const server = await n8n.start();
+		try {
+			const rest = new N8nRestClient(server.baseUrl);
+			await rest.setUpOwnerAndLogIn();
+
+			const nodeTypes = await rest.request<NodeTypeEntry[]>('GET', '/types/nodes.json');
+			const fill = nodeTypes.filter((type) => type.name === FILL_TYPE);
+			expect(fill).toHaveLength(1);
+			expect(fill[0]).toMatchObject({
+				version: 1,
+				credentials: [expect.objectContaining({ name: 'falApi' })],
+			});
+			const tool = nodeTypes.filter((type) => type.name === `${FILL_TYPE}Tool`);
+			expect(tool).toHaveLength(1);
+			expect(tool[0]).toMatchObject({
+				displayName: `${fill[0].displayName} Tool`,
+				inputs: [],
+				outputs: ['ai_tool'],
+				credentials: [expect.objectContaining({ name: 'falApi' })],
+			});
+			expect(tool[0].properties?.map((property) => property.name)).toEqual(
+				expect.arrayContaining(['toolDescription', 'operation', 'prompt']),
+			);
+
+			emulator.reset();
+			await expect(pressTest(rest, CREDENTIAL)).resolves.toMatchObject({ status: 'OK' });
+			expect(emulator.requests.map((request) => request.auth)).toEqual(['valid']);
+			expect(emulator.jobs.size).toBe(0);
+
+			emulator.reset();
+			const wrong = await pressTest(rest, WRONG);
+			expect(wrong.status).toBe('Error');
+			expect(wrong.message).toMatch(/^fal did not accept the API key\. Check the fal credential/);
+			expect(new Set(emulator.requests.map((request) => request.auth))).toEqual(
+				new Set(['invalid']),
+			);
+		} finally {
+			await stopProcess(server.process);
+		}
+	});
+
+	test('leaves no process behind', async () => {
+		await stopAllProcesses();
+		expect(leftoverProcesses()).toEqual([]);
+	});
+}
+
+interface NodeTypeEntry {
+	name: string;
+	displayName: string;
+	version: number | number[];
+	inputs?: unknown;
+	outputs?: unknown;
+	credentials?: Array<{ name: string }>;
+	properties?: Array<{ name: string }>;
+}
+
+/**
+ * Manual trigger → read image and mask → Merge → Submit → Get Result (Request ID left at
+ * its default, `{{ $json.request_id }}` of the Submit item) → write the image.
+ */
+function submitThenGetResult(fixtures: Fixtures, fileName: string) {
+	const submit = fluxFill('Submit', { credential: CREDENTIAL, numImages: 1, seed: 7 });
+	submit.parameters.operation = 'submit';
+	const getResult = fluxGetResult('Get result', { credential: CREDENTIAL, requestId: '' });
+	delete getResult.parameters.requestId;
+	const nodes = [
+		manualTrigger(),
+		readFile('Read image', fixtures.image, 'data'),
+		readFile('Read mask', fixtures.mask, 'mask'),
+		mergeByPosition('Image + mask'),
+		submit,
+		getResult,
+		writeFile('Write image', fileName),
+	];
+	const edges: Edge[] = [
+		['Start', 'Read image'],
+		['Start', 'Read mask'],
+		['Read image', 'Image + mask', 0],
+		['Read mask', 'Image + mask', 1],
+		['Image + mask', 'Submit'],
+		['Submit', 'Get result'],
+		['Get result', 'Write image'],
+	];
+	return workflow(SUBMIT_GET, 'compat: submit, then get result', nodes, edges);
+}
+
+/** The execution hints n8n recorded for a node's first run. */
+function fillHints(run: RunData, nodeName = 'FLUX.1 Fill'): Array<{ message: string }> {
+	const taskData = run.resultData.runData[nodeName]?.[0] as { hints?: Array<{ message: string }> };
+	return taskData?.hints ?? [];
+}
+
+/** What the credential dialog does on "Test": load the (redacted) credential, send it back to /test. */
+async function pressTest(
+	rest: N8nRestClient,
+	credential: { id: string; name: string },
+): Promise<{ status: string; message: string }> {
+	const stored = await rest.call<{ data: Record<string, unknown> }>(
+		'GET',
+		`/rest/credentials/${credential.id}?includeData=true`,
+	);
+	return await rest.call('POST', '/rest/credentials/test', {
+		credentials: { id: credential.id, name: credential.name, type: 'falApi', data: stored.data },
+	});
+}
