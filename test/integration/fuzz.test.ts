@@ -5,6 +5,9 @@
  * in order, no request sent twice after fal accepted it, and the key never shown.
  * Seeded, so a failure names a seed that reproduces it (FUZZ_SEED=…).
  */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
 import type { IDataObject, INodeExecutionData, INodeParameters } from 'n8n-workflow';
 import sharp from 'sharp';
 
@@ -34,6 +37,9 @@ let emu: FalEmulator;
 let small: Pictures;
 let other: Pictures;
 let gif: Buffer;
+/** A server with one real image, for answers that list more images than asked. */
+let extraImages = '';
+let imageServer: Server;
 const unhandled: unknown[] = [];
 const onUnhandled = (reason: unknown) => unhandled.push(reason);
 
@@ -43,10 +49,16 @@ beforeAll(async () => {
 	small = await makePictures(48, 32, 3);
 	other = await makePictures(40, 32, 4);
 	gif = await sharp(small.image).gif().toBuffer();
+	imageServer = createServer((_req, res) =>
+		res.writeHead(200, { 'content-type': 'image/png' }).end(small.image),
+	);
+	await new Promise<void>((resolve) => imageServer.listen(0, '127.0.0.1', resolve));
+	extraImages = `http://127.0.0.1:${(imageServer.address() as AddressInfo).port}`;
 });
 afterAll(async () => {
 	process.off('unhandledRejection', onUnhandled);
 	await emu.close();
+	await new Promise((resolve) => imageServer.close(resolve));
 });
 
 type Rng = ReturnType<typeof random>;
@@ -129,7 +141,55 @@ function randomOptions(rng: Rng): IDataObject {
 
 /** At most one fault per run; Retry-After 0 keeps retries quick. */
 function randomFault(rng: Rng) {
-	if (!rng.chance(0.35)) return undefined;
+	if (!rng.chance(0.45)) return undefined;
+	if (rng.chance(0.3)) {
+		// The answers of issue 13: streams that are not SSE or are cut, cut downloads, too many images.
+		return rng.pick([
+			{
+				kind: 'stream',
+				status: 200,
+				contentType: 'application/json',
+				body: { status: 'IN_QUEUE' },
+				times: Infinity,
+			},
+			{
+				kind: 'stream',
+				status: 200,
+				contentType: 'text/plain',
+				body: 'garbage',
+				cutAfterBytes: 3,
+				times: Infinity,
+			},
+			{
+				kind: 'stream',
+				status: 200,
+				contentType: 'text/event-stream',
+				body: 'data: {"st',
+				cutAfterBytes: 8,
+				times: 2,
+			},
+			{
+				kind: 'file',
+				status: 200,
+				contentType: 'image/png',
+				body: small.image.subarray(0, 100),
+				times: rng.pick([1, Infinity]),
+			},
+			{
+				kind: 'result',
+				status: 200,
+				body: {
+					images: Array.from({ length: rng.pick([3, 50]) }, () => ({
+						url: `${extraImages}/x.png`,
+					})),
+					seed: 1,
+					has_nsfw_concepts: [],
+					timings: {},
+				},
+				times: Infinity,
+			},
+		] as const);
+	}
 	const kind = rng.pick([
 		'submit',
 		'stream',
@@ -167,18 +227,21 @@ it(`keeps its invariants over ${RUNS} random runs (seed ${SEED})`, async () => {
 		const fault = randomFault(rng);
 		if (fault) emu.fail(fault);
 		const continueOnFail = rng.chance(0.6);
-		const label = `run ${run} (seed ${SEED}), fault ${JSON.stringify(fault)}, continueOnFail ${continueOnFail}`;
+		// n8n's Retry On Fail re-runs the node: still at most one fal job per item.
+		const retry = !continueOnFail && rng.chance(0.4);
+		const label = `run ${run} (seed ${SEED}), fault ${JSON.stringify(fault)}, continueOnFail ${continueOnFail}, retry ${retry}`;
 		const started = Date.now();
 		const result = await runFill({
 			proxyUrl: emu.proxyUrl,
 			items: inputs.map((input) => input.item),
 			continueOnFail,
 			parameters: { prompt: '={{ $json.prompt }}', options: randomOptions(rng) as INodeParameters },
+			...(retry ? { nodeSettings: { retryOnFail: true, maxTries: 2, waitBetweenTries: 0 } } : {}),
 		});
 		items += count;
 
-		// No hang: bounded by the item timeout and the retry policy.
-		expect({ label, ms: Date.now() - started < 20_000 }).toEqual({ label, ms: true });
+		// No hang: bounded by the item timeout (twice with a retry) and the retry policy.
+		expect({ label, ms: Date.now() - started < 25_000 }).toEqual({ label, ms: true });
 		// Every input item accounted for, in input order.
 		const paired = result.items.map((item) => (item.pairedItem as { item: number }).item);
 		expect({ label, sorted: [...paired].sort((a, b) => a - b) }).toEqual({ label, sorted: paired });
@@ -211,7 +274,7 @@ it(`keeps its invariants over ${RUNS} random runs (seed ${SEED})`, async () => {
 			expect({ label, all: new Set(paired).size }).toEqual({ label, all: count });
 			successes += count;
 		}
-		// Never more fal jobs than items, whatever the faults: nothing submitted twice.
+		// Never more fal jobs than items, whatever the faults and n8n's retries: nothing submitted twice.
 		expect({ label, jobs: emu.jobs.size <= count }).toEqual({ label, jobs: true });
 		const seen =
 			JSON.stringify(result.items) +
