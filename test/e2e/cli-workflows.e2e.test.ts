@@ -21,11 +21,12 @@ import {
 	type Fixtures,
 } from './helpers/images';
 import { N8nInstance } from './helpers/n8nInstance';
-import { fillChain, manualTrigger, noOp, workflow, writeFile } from './helpers/workflows';
+import { code, fillChain, manualTrigger, noOp, workflow, writeFile } from './helpers/workflows';
 
 const CHAINED = 'falE2eChained01';
 const FAILING = 'falE2eWrongMask01';
 const CONTINUING = 'falE2eWrongMaskCont1';
+const RETRYING = 'falE2eRetryOnFail01';
 const CREDENTIAL = { id: 'falE2eCliCred01', name: 'fal (emulator)' };
 const WRONG_SIZE_MESSAGE = `The mask is ${WRONG_MASK_SIZE.width}×${WRONG_MASK_SIZE.height} pixels but the image is ${IMAGE_SIZE.width}×${IMAGE_SIZE.height}`;
 
@@ -73,7 +74,21 @@ beforeAll(async () => {
 		{ ...fill, continueOnError: true },
 		noOp('Next node'),
 	);
+	// Three items from one image and mask; the fill node has Retry On Fail (2 tries).
+	const retrying = fillChain(
+		manualTrigger(),
+		{ image: fixtures.image, mask: fixtures.mask },
+		{ ...fill, numImages: 1, prompt: '={{ $json.prompt }}', retryTries: 2 },
+		noOp('Next node'),
+	);
+	const threeItems = code(
+		'Three prompts',
+		"return ['first', 'second', 'third'].map((prompt) => ({ json: { prompt }, binary: $input.first().binary }));",
+	);
+	retrying.nodes.splice(4, 0, threeItems);
+	retrying.edges.splice(4, 1, ['Image + mask', 'Three prompts'], ['Three prompts', 'FLUX.1 Fill']);
 	await n8n.importWorkflows([
+		workflow(RETRYING, 'e2e: retry on fail', retrying.nodes, retrying.edges),
 		workflow(CHAINED, 'e2e: chained fill', chained.nodes, chained.edges),
 		workflow(FAILING, 'e2e: wrong mask size', failing.nodes, failing.edges),
 		workflow(CONTINUING, 'e2e: wrong mask size, continue', continuing.nodes, continuing.edges),
@@ -214,4 +229,29 @@ describe('failure: a mask of the wrong size', () => {
 		expect(next[0].binary).toBeUndefined();
 		expect(emulator.requests).toEqual([]);
 	});
+});
+
+test("n8n's Retry On Fail pays once: a failure of one item does not submit the others again", async () => {
+	// fal refuses the third item once (422, nothing accepted); n8n then runs the node again.
+	emulator.fail({
+		kind: 'submit',
+		status: 422,
+		times: 1,
+		body: { detail: [{ loc: ['body', 'prompt'], msg: 'try again', type: 'value_error' }] },
+		match: (request) => JSON.stringify(request.body ?? '').includes('third'),
+	});
+	emulator.configure({ latencyMs: 1000 });
+	const result = await n8n.execute(RETRYING);
+	emulator.configure({ latencyMs: 150 });
+	expect({ ok: result.ok, error: result.run?.data?.resultData?.error?.message }).toEqual({
+		ok: true,
+		error: undefined,
+	});
+	const [execution] = await n8n.db.executions(RETRYING);
+	const filled = nodeOutput(await n8n.db.runData(execution.id), 'FLUX.1 Fill');
+	expect(filled.map((item) => item.json.prompt)).toEqual(['first', 'second', 'third']);
+	// 3 accepted requests for 3 items: the retry picked the first two up instead of paying again.
+	expect(emulator.requests.filter((request) => request.kind === 'submit')).toHaveLength(4);
+	expect(emulator.jobs.size).toBe(3);
+	expect(emulator.requests.filter((request) => request.kind === 'cancel')).toHaveLength(0);
 });

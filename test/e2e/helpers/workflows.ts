@@ -156,6 +156,11 @@ export function mergeByPosition(name: string): WorkflowNode {
 	});
 }
 
+/** n8n's Code node, running `jsCode` once for all items. */
+export function code(name: string, jsCode: string): WorkflowNode {
+	return node(name, 'n8n-nodes-base.code', 2, { jsCode });
+}
+
 export function noOp(name: string): WorkflowNode {
 	return node(name, 'n8n-nodes-base.noOp', 1, {});
 }
@@ -168,6 +173,8 @@ export interface FillOptions {
 	seed?: number;
 	/** The node setting "On Error: Continue" (continueRegularOutput). */
 	continueOnError?: boolean;
+	/** The node setting "Retry On Fail", with this many tries and no wait between them. */
+	retryTries?: number;
 }
 
 /** The node under test, reading image and mask from binary fields `data` and `mask`. */
@@ -187,6 +194,8 @@ export function fluxFill(name: string, options: FillOptions): WorkflowNode {
 	});
 	fill.credentials = { falApi: options.credential };
 	if (options.continueOnError) fill.onError = 'continueRegularOutput';
+	if (options.retryTries)
+		Object.assign(fill, { retryOnFail: true, maxTries: options.retryTries, waitBetweenTries: 0 });
 	return fill;
 }
 
