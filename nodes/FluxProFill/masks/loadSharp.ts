@@ -13,7 +13,7 @@ export class MaskLibraryUnavailable extends InputProblem {
 		const reason = cause instanceof Error ? cause.message.split('\n')[0] : String(cause);
 		super(
 			`Cannot prepare the mask: the image library "sharp" could not be loaded on this n8n server (${process.platform}-${process.arch}, Node ${process.version}): ${reason}`,
-			'sharp ships prebuilt binaries for every platform n8n supports; on this server it is missing or broken (for example installed with --ignore-scripts or --omit=optional, or copied from another platform). Ask the n8n administrator to reinstall the community node so npm fetches the binary for this platform: https://sharp.pixelplumbing.com/install',
+			'sharp ships prebuilt binaries for every platform n8n supports; on this server it is missing or broken (for example installed with --omit=optional, or copied from another platform). Ask the n8n administrator to reinstall the community node so npm fetches the binary for this platform: https://sharp.pixelplumbing.com/install',
 		);
 		this.name = 'MaskLibraryUnavailable';
 	}
