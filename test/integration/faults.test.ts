@@ -199,7 +199,9 @@ describe('bad answers from fal', () => {
 			prompt: 'x',
 			timings: {},
 		});
-		expect((await fill()).error?.message).toMatch(/^The image from fal cannot be used: it is not an image/);
+		expect((await fill()).error?.message).toMatch(
+			/^The image from fal cannot be used: it is not an image/,
+		);
 	});
 });
 

