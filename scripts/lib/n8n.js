@@ -92,6 +92,7 @@ function n8nMajor(install) {
 /** @param {string} outDir */
 function packPackage(outDir) {
 	fs.mkdirSync(outDir, { recursive: true });
+	// npm pack runs no install scripts; an npm_config_ignore_scripts inherited from `npm run` changes nothing.
 	const out = execFileSync('npm', ['pack', '--silent', '--pack-destination', outDir], {
 		cwd: REPO_DIR,
 		encoding: 'utf8',

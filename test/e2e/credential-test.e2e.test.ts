@@ -11,22 +11,12 @@ import { freshDir, suiteState } from './helpers/context';
 import { falCredential, GOOD_KEY, LOCKED_KEY, startFal, WRONG_KEY } from './helpers/fal';
 import { N8nInstance, type N8nServer } from './helpers/n8nInstance';
 import { leftoverProcesses, stopAllProcesses, stopProcess } from './helpers/processes';
-import { N8nRestClient } from './helpers/rest';
+import { N8nRestClient, type NodeTypeEntry } from './helpers/rest';
 
 const FAL_UPLOAD_INITIATE = 'https://rest.fal.ai/storage/upload/initiate?storage_type=fal-cdn-v3';
 const GOOD = { id: 'falE2eCredGood01', name: 'fal: good key' };
 const WRONG = { id: 'falE2eCredWrong01', name: 'fal: wrong key' };
 const LOCKED = { id: 'falE2eCredLocked01', name: 'fal: locked account' };
-
-interface NodeTypeEntry {
-	name: string;
-	displayName: string;
-	version: number | number[];
-	inputs?: unknown;
-	outputs?: unknown;
-	credentials?: Array<{ name: string }>;
-	properties?: Array<{ name: string }>;
-}
 
 interface TestResult {
 	status: 'OK' | 'Error';

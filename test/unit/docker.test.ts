@@ -1,6 +1,7 @@
 /**
  * docker/: the Dockerfile and the queue-mode docker-compose.yml. No Docker engine runs in
  * the tests; they check the files' syntax, paths and the settings the setup relies on.
+ * They run no npm, so npm_config_ignore_scripts does not apply here.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';

@@ -74,3 +74,14 @@ export class N8nRestClient {
 		return (text ? JSON.parse(text) : undefined) as T;
 	}
 }
+
+/** One entry of the editor's node catalogue (`/types/nodes.json`), as far as the tests read it. */
+export interface NodeTypeEntry {
+	name: string;
+	displayName: string;
+	version: number | number[];
+	inputs?: unknown;
+	outputs?: unknown;
+	credentials?: Array<{ name: string; testedBy?: string }>;
+	properties?: Array<{ name: string }>;
+}
