@@ -21,7 +21,7 @@ import {
 	type Fixtures,
 } from './helpers/images';
 import { N8nInstance } from './helpers/n8nInstance';
-import { code, fillChain, manualTrigger, noOp, workflow, writeFile } from './helpers/workflows';
+import { cliWorkflows, code, fillChain, manualTrigger, noOp, workflow } from './helpers/workflows';
 
 const CHAINED = 'falE2eChained01';
 const FAILING = 'falE2eWrongMask01';
@@ -46,34 +46,7 @@ beforeAll(async () => {
 	n8n = N8nInstance.create({ install, tarball, dir, filesDir });
 	await n8n.importFalCredentials([falCredential(emulator, CREDENTIAL.id, CREDENTIAL.name)]);
 
-	const fill = {
-		credential: CREDENTIAL,
-		prompt: 'a hot-air balloon',
-		numImages: 2,
-		outputFormat: 'png' as const,
-		seed: 42,
-	};
-	const chained = fillChain(
-		manualTrigger(),
-		{ image: fixtures.image, mask: fixtures.mask },
-		fill,
-		writeFile(
-			'Write images',
-			`=${outputDir}/chained-{{ $json.image_index + 1 }}.{{ $binary.data.fileExtension }}`,
-		),
-	);
-	const failing = fillChain(
-		manualTrigger(),
-		{ image: fixtures.image, mask: fixtures.wrongMask },
-		fill,
-		noOp('Next node'),
-	);
-	const continuing = fillChain(
-		manualTrigger(),
-		{ image: fixtures.image, mask: fixtures.wrongMask },
-		{ ...fill, continueOnError: true },
-		noOp('Next node'),
-	);
+	const { fill, chained, failing, continuing } = cliWorkflows(CREDENTIAL, fixtures, outputDir);
 	// Three items from one image and mask; the fill node has Retry On Fail (2 tries).
 	const retrying = fillChain(
 		manualTrigger(),

@@ -44,12 +44,11 @@ import {
 	type CompatTarget,
 } from './helpers/versions';
 import {
-	fillChain,
+	cliWorkflows,
 	fluxFill,
 	fluxGetResult,
 	manualTrigger,
 	mergeByPosition,
-	noOp,
 	readFile,
 	webhookTrigger,
 	workflow,
@@ -115,28 +114,7 @@ function compatChecks(target: CompatTarget): void {
 			falCredential(emulator, WRONG.id, WRONG.name, WRONG_KEY),
 		]);
 
-		const fill = {
-			credential: CREDENTIAL,
-			prompt: 'a hot-air balloon',
-			numImages: 2,
-			outputFormat: 'png' as const,
-			seed: 42,
-		};
-		const chained = fillChain(
-			manualTrigger(),
-			{ image: fixtures.image, mask: fixtures.mask },
-			fill,
-			writeFile(
-				'Write images',
-				`=${outputDir}/chained-{{ $json.image_index + 1 }}.{{ $binary.data.fileExtension }}`,
-			),
-		);
-		const continuing = fillChain(
-			manualTrigger(),
-			{ image: fixtures.image, mask: fixtures.wrongMask },
-			{ ...fill, continueOnError: true },
-			noOp('Next node'),
-		);
+		const { fill, chained, continuing } = cliWorkflows(CREDENTIAL, fixtures, outputDir);
 		await n8n.importWorkflows([
 			workflow(CHAINED, 'compat: chained fill', chained.nodes, chained.edges),
 			workflow(CONTINUING, 'compat: wrong mask, continue', continuing.nodes, continuing.edges),

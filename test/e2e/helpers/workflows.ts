@@ -255,3 +255,42 @@ export function fluxGetResult(
 	getResult.credentials = { falApi: options.credential };
 	return getResult;
 }
+
+/**
+ * The CLI workflows the suite and the version matrix both run, on `files` (image, mask,
+ * a mask of the wrong size): the chained fill writing `chained-<n>.png` into `outputDir`,
+ * the same with the wrong mask (fails), and with "On Error: Continue" (an error item).
+ */
+export function cliWorkflows(
+	credential: { id: string; name: string },
+	files: { image: string; mask: string; wrongMask: string },
+	outputDir: string,
+) {
+	const fill: FillOptions = {
+		credential,
+		prompt: 'a hot-air balloon',
+		numImages: 2,
+		outputFormat: 'png',
+		seed: 42,
+	};
+	const wrong = { image: files.image, mask: files.wrongMask };
+	return {
+		fill,
+		chained: fillChain(
+			manualTrigger(),
+			{ image: files.image, mask: files.mask },
+			fill,
+			writeFile(
+				'Write images',
+				`=${outputDir}/chained-{{ $json.image_index + 1 }}.{{ $binary.data.fileExtension }}`,
+			),
+		),
+		failing: fillChain(manualTrigger(), wrong, fill, noOp('Next node')),
+		continuing: fillChain(
+			manualTrigger(),
+			wrong,
+			{ ...fill, continueOnError: true },
+			noOp('Next node'),
+		),
+	};
+}
