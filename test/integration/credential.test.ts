@@ -5,7 +5,8 @@
  */
 import net from 'node:net';
 
-import type { ICredentialTestFunctions, ICredentialsDecrypted } from 'n8n-workflow';
+import { CredentialTestContext } from 'n8n-core';
+import type { ICredentialsDecrypted, IWorkflowExecuteAdditionalData } from 'n8n-workflow';
 
 import { FluxProFill } from '../../nodes/FluxProFill/FluxProFill.node';
 import { falApiCredentialTest } from '../../nodes/FluxProFill/methods/credentialTest';
@@ -18,7 +19,8 @@ beforeAll(async () => (emu = await startEmulator()));
 afterAll(async () => await emu.close());
 beforeEach(() => emu.reset());
 
-const context = { logger: console, helpers: {} } as unknown as ICredentialTestFunctions;
+// n8n's own context for credential tests, so the request goes through n8n's request helper.
+const context = new CredentialTestContext({} as IWorkflowExecuteAdditionalData);
 
 async function testCredential(data: { apiKey: string; proxyUrl: string }) {
 	const credential: ICredentialsDecrypted = { id: '1', name: 'fal', type: 'falApi', data };

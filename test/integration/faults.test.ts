@@ -79,7 +79,7 @@ describe('a submit fal may have accepted is never sent again', () => {
 		[
 			'a reset connection after accepting',
 			{ kind: 'submit', acceptThenFail: true, reset: true },
-			'\\(the connection closed unexpectedly\\)',
+			'\\(the connection was reset\\)',
 		],
 	] as const)('%s', async (_name, rule, what) => {
 		env.emu.fail({ ...rule });

@@ -96,7 +96,47 @@ describe('describeFalError', () => {
 		});
 		const failure = describeFalError(error);
 		expect(failure.message).toBe('Could not reach fal: the connection was refused');
-		expect(failure.description).toContain('ECONNREFUSED: fetch failed');
+		expect(failure.description).toContain('(ECONNREFUSED: connect ECONNREFUSED)');
+		expect(failure.description).not.toContain('proxy in');
+	});
+
+	it('names the proxy variable in use, never its value', () => {
+		const saved = process.env.HTTPS_PROXY;
+		process.env.HTTPS_PROXY = 'http://user:secret@proxy.example:3128';
+		try {
+			const error = new TypeError('fetch failed', {
+				cause: Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }),
+			});
+			const failure = describeFalError(error);
+			expect(failure.description).toContain('through the proxy in HTTPS_PROXY');
+			expect(JSON.stringify(failure)).not.toContain('secret');
+		} finally {
+			if (saved === undefined) delete process.env.HTTPS_PROXY;
+			else process.env.HTTPS_PROXY = saved;
+		}
+	});
+
+	it.each([
+		['SELF_SIGNED_CERT_IN_CHAIN', 'self-signed certificate in certificate chain'],
+		['UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'unable to verify the first certificate'],
+	])('explains an untrusted certificate (%s) with NODE_EXTRA_CA_CERTS', (code, text) => {
+		const error = new TypeError('fetch failed', {
+			cause: Object.assign(new Error(text), { code }),
+		});
+		const failure = describeFalError(error);
+		expect(failure.message).toBe(
+			`Could not reach fal: the HTTPS certificate was not trusted (${text})`,
+		);
+		expect(failure.description).toContain('NODE_EXTRA_CA_CERTS=');
+		expect(failure.description).toContain(code);
+	});
+
+	it("explains a proxy's HTTP 407", () => {
+		const failure = describeFalError(new FalError('HTTP 407', { status: 407, body: '' }));
+		expect(failure.message).toBe(
+			"Your network's proxy asked for a user name and password (HTTP 407)",
+		);
+		expect(failure.description).toContain('http://user:password@');
 	});
 
 	it("keeps the transport's own errors as they are", () => {

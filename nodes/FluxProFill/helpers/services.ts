@@ -7,6 +7,7 @@ import { MaskPreparer } from '../masks/maskPreparer';
 import { MAX_OUTPUT_IMAGE_BYTES, readCapped, type HttpGet } from '../transport/downloads';
 import { FalError } from '../transport/falError';
 import { createFalAccess, type FalAccess, type FalCredentials } from '../transport/falClient';
+import { fetchThroughN8n } from '../transport/n8nFetch';
 import { createResilientFetch } from '../transport/resilientFetch';
 import { PictureUploader } from '../transport/uploads';
 import { ExecutionStop } from './executionStop';
@@ -30,6 +31,7 @@ export async function createFalServices(ctx: IExecuteFunctions): Promise<FalServ
 	// Older n8n versions have no cancel signal; the node then simply runs to the end.
 	const stop = new ExecutionStop(ctx.getExecutionCancelSignal?.());
 	const fetchWithRetries = createResilientFetch({
+		fetchImpl: fetchThroughN8n(async (options) => await ctx.helpers.httpRequest(options)),
 		signal: stop.signal,
 		onRetry: ({ attempt, delayMs, reason }) =>
 			ctx.logger.warn(`fal request failed (${reason}); retry ${attempt} in ${delayMs} ms`),

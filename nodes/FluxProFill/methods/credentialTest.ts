@@ -34,20 +34,29 @@ export async function falApiCredentialTest(
 	}
 	const clean = (text: string) => redactSecrets(text, secretsOfKey(apiKey));
 	try {
-		const response = await fetch(proxyUrl || FAL_STORAGE_INITIATE_URL, {
+		// n8n's request helper, not Node's fetch: the test must take the same way through
+		// n8n's proxy and certificate settings as the node's own requests.
+		const answer = (await this.helpers.request({
 			method: 'POST',
+			uri: proxyUrl || FAL_STORAGE_INITIATE_URL,
 			headers: {
 				authorization: `Key ${apiKey}`,
 				'content-type': 'application/json',
 				...(proxyUrl ? { 'x-fal-target-url': FAL_STORAGE_INITIATE_URL } : {}),
 			},
 			body: JSON.stringify({ content_type: 'text/plain', file_name: 'n8n-credential-test.txt' }),
-			signal: AbortSignal.timeout(TEST_TIMEOUT_MS),
-		});
-		if (response.ok) return { status: 'OK', message: 'Connection tested successfully' };
-		const text = await response.text().catch(() => '');
+			resolveWithFullResponse: true,
+			simple: false,
+			timeout: TEST_TIMEOUT_MS,
+		})) as { statusCode: number; body: unknown };
+		if (answer.statusCode >= 200 && answer.statusCode < 300) {
+			return { status: 'OK', message: 'Connection tested successfully' };
+		}
 		const failure = describeFalError(
-			new FalError(`HTTP ${response.status}`, { status: response.status, body: parseJson(text) }),
+			new FalError(`HTTP ${answer.statusCode}`, {
+				status: answer.statusCode,
+				body: parseJson(answer.body),
+			}),
 		);
 		return { status: 'Error', message: clean(`${failure.message}. ${failure.description}`) };
 	} catch (error) {
@@ -65,7 +74,9 @@ export async function falApiCredentialTest(
 	}
 }
 
-function parseJson(text: string): unknown {
+function parseJson(body: unknown): unknown {
+	const text = Buffer.isBuffer(body) ? body.toString('utf8') : body;
+	if (typeof text !== 'string') return text;
 	try {
 		return JSON.parse(text) as unknown;
 	} catch {

@@ -177,6 +177,14 @@ function describeAnswer(
 			description: `Check the fal credential: the key must be the full "key_id:key_secret" from ${FAL_KEYS_URL}, with no spaces. fal said: ${detail ?? 'Unauthorized'}`,
 		};
 	}
+	if (status === 407) {
+		return {
+			...base,
+			message: "Your network's proxy asked for a user name and password (HTTP 407)",
+			description:
+				'n8n reached the proxy set in its HTTPS_PROXY / HTTP_PROXY environment variables, but the proxy wants credentials. Put them into that variable (http://user:password@proxy.example.com:3128) and restart n8n.',
+		};
+	}
 	if (status === 403 && /balance|locked/i.test(detail ?? '')) {
 		return {
 			...base,
@@ -237,14 +245,56 @@ function describeAnswer(
 
 export function describeNetworkError(error: unknown, requestId?: string): FalFailure {
 	const code = findErrorCode(error);
-	const text = error instanceof Error ? error.message : String(error);
+	// The innermost message with a code is the network's own words; "fetch failed" says nothing.
+	const text =
+		findInCauses(error, (candidate) => {
+			const { code: own, message } = candidate as { code?: unknown; message?: unknown };
+			return typeof own === 'string' && typeof message === 'string' ? message : undefined;
+		}) ?? (error instanceof Error ? error.message : String(error));
+	const proxy = environmentProxy();
+	if (code && TLS_FAILURES.has(code)) {
+		return {
+			message: `Could not reach fal: the HTTPS certificate was not trusted (${text})`,
+			description: `A proxy or firewall between n8n and fal most likely re-signs HTTPS traffic with your organisation's own certificate, which this n8n does not trust. Give n8n that root certificate: set NODE_EXTRA_CA_CERTS=/path/to/company-root-ca.pem in n8n's environment (on every main and worker process) and restart n8n. Do not switch certificate checks off. (${code})`,
+			requestId,
+			detail: text,
+		};
+	}
+	const via = proxy
+		? ` This n8n sends its requests through the proxy in ${proxy}: check that the proxy is running and lets n8n reach *.fal.run, *.fal.ai and *.fal.media, or add those to NO_PROXY if they can be reached directly.`
+		: '';
 	return {
 		message: `Could not reach fal: ${(code && NETWORK_FAILURES[code]) ?? text}`,
-		description: `Check that this n8n server can reach fal.ai over HTTPS, and if the credential has a proxy URL, that the proxy is running. (${code ?? 'no error code'}: ${text})`,
+		description: `Check that this n8n server can reach fal.ai over HTTPS, and if the credential has a proxy URL, that the proxy is running.${via} (${code ?? 'no error code'}: ${text})`,
 		requestId,
 		detail: text,
 	};
 }
+
+/** Which of n8n's proxy variables is set, by name (never its value: it may hold a password). */
+function environmentProxy(): string | undefined {
+	const names = [
+		'https_proxy',
+		'HTTPS_PROXY',
+		'http_proxy',
+		'HTTP_PROXY',
+		'all_proxy',
+		'ALL_PROXY',
+	];
+	return names.find((name) => process.env[name]);
+}
+
+/** Certificate failures: the answer to them is a trusted root, not a retry. */
+const TLS_FAILURES = new Set([
+	'SELF_SIGNED_CERT_IN_CHAIN',
+	'DEPTH_ZERO_SELF_SIGNED_CERT',
+	'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+	'UNABLE_TO_GET_ISSUER_CERT',
+	'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+	'CERT_UNTRUSTED',
+	'CERT_HAS_EXPIRED',
+	'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
 
 /** fal puts the useful words in `detail`: a string, or pydantic's list of field errors. */
 export function formatDetail(detail: unknown): string | undefined {
