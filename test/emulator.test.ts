@@ -6,7 +6,16 @@ import crypto from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApiError, ValidationError, createFalClient } from '@fal-ai/client';
-import { makeMask, makeTestImage, readPixels, startFalEmulator } from './emulator';
+import {
+	FILL_ENDPOINT,
+	SEGMENT_ENDPOINT,
+	makeColourImage,
+	makeMask,
+	makeTestImage,
+	readPixels,
+	startFalEmulator,
+} from './emulator';
+import { PALETTE, TOLERANCE, coloursIn } from './emulator/segment-mask';
 
 type Emulator = Awaited<ReturnType<typeof startFalEmulator>>;
 type Rect = { left: number; top: number; width: number; height: number };
@@ -27,6 +36,7 @@ let side: http.Server;
 let sideUrl: string;
 let image: Buffer;
 let mask: Buffer;
+let scene: Buffer;
 const hooks: Json[] = [];
 
 /** A loopback server standing in for the rest of the internet: image hosting and webhook receivers. */
@@ -39,6 +49,8 @@ function startSideServer(): Promise<http.Server> {
 				return void res.writeHead(200, { 'content-type': 'image/png' }).end(image);
 			if (req.url === '/mask.png')
 				return void res.writeHead(200, { 'content-type': 'image/png' }).end(mask);
+			if (req.url === '/scene.png')
+				return void res.writeHead(200, { 'content-type': 'image/png' }).end(scene);
 			if (req.url === '/text')
 				return void res.writeHead(200, { 'content-type': 'text/plain' }).end('not an image');
 			if (req.url === '/hook' && req.method === 'POST') {
@@ -692,5 +704,469 @@ describe('lifecycle', () => {
 		expect(await first).toMatchObject({ status: 'IN_QUEUE', queue_position: 0 });
 		await local.close();
 		await stream.done().catch(() => undefined);
+	});
+});
+
+describe('fal-ai/evf-sam (segmentation by colour words)', () => {
+	// A plain string for the client, like ENDPOINT; SEGMENT_ENDPOINT keeps its literal type for the emulator API.
+	const SEGMENT: string = SEGMENT_ENDPOINT;
+	const SEG_QUEUE = 'https://queue.fal.run/fal-ai/evf-sam';
+	const SW = 40;
+	const SH = 30;
+	const BLUE: [number, number, number] = [0, 0, 255];
+	const GREEN: [number, number, number] = [0, 255, 0];
+	// A blue sky (rows 0–14) over green grass (rows 15–29), with a yellow sun and a patch of haze
+	// (blue within the tolerance) and one of dusk (blue off by 60 on red: no colour) in the sky,
+	// and snow (near white) in the grass.
+	const SUN: Rect = { left: 4, top: 3, width: 5, height: 4 };
+	const HAZE: Rect = { left: 20, top: 2, width: 3, height: 3 };
+	const DUSK: Rect = { left: 30, top: 2, width: 3, height: 3 };
+	const SNOW: Rect = { left: 10, top: 20, width: 6, height: 3 };
+	const inRect = (r: Rect, x: number, y: number) =>
+		x >= r.left && x < r.left + r.width && y >= r.top && y < r.top + r.height;
+	type Where = (x: number, y: number) => boolean;
+	const sky: Where = (x, y) => y < 15 && !inRect(SUN, x, y) && !inRect(DUSK, x, y);
+	const grass: Where = (x, y) => y >= 15 && !inRect(SNOW, x, y);
+	const sun: Where = (x, y) => inRect(SUN, x, y);
+	const nowhere: Where = () => false;
+
+	const segment = (input: Record<string, unknown>, options: Record<string, unknown> = {}) =>
+		client().subscribe(SEGMENT, { input, pollInterval: 10, ...options });
+	const sceneInput = (extra: Record<string, unknown> = {}) => ({
+		image_url: blob(scene, 'image/png'),
+		...extra,
+	});
+
+	/** The mask's value per pixel (it is grey: R = G = B). */
+	async function maskValues(url: string) {
+		const pixels = await readPixels(await download(url));
+		const values: number[] = [];
+		for (let i = 0; i < pixels.width * pixels.height; i++) {
+			const [r, g, b] = [0, 1, 2].map((c) => pixels.data[i * pixels.channels + c]);
+			expect([g, b]).toEqual([r, r]);
+			values.push(r);
+		}
+		return { width: pixels.width, height: pixels.height, values };
+	}
+
+	/** Pixels where the mask is not `expected` (255 where `white`, else 0); [] when it is exact. */
+	async function maskErrors(url: string, white: Where | ((x: number, y: number) => number)) {
+		const { width, height, values } = await maskValues(url);
+		expect([width, height]).toEqual([SW, SH]);
+		const errors: string[] = [];
+		for (let y = 0; y < height; y++) {
+			for (let x = 0; x < width; x++) {
+				const want = white(x, y);
+				const expected = typeof want === 'number' ? want : want ? 255 : 0;
+				const got = values[y * width + x];
+				if (got !== expected) errors.push(`(${x},${y}) ${got} instead of ${expected}`);
+			}
+		}
+		return errors.length > 5 ? [...errors.slice(0, 5), `… ${errors.length} in all`] : errors;
+	}
+
+	async function segmentDetail(input: Record<string, unknown>): Promise<Json[]> {
+		const error = await rejectionOf(segment(input));
+		expect(error).toBeInstanceOf(ValidationError);
+		expect(error.status).toBe(422);
+		return error.body.detail;
+	}
+
+	beforeAll(async () => {
+		scene = await makeColourImage({
+			width: SW,
+			height: SH,
+			background: BLUE,
+			regions: [
+				{ rect: { left: 0, top: 15, width: SW, height: 15 }, colour: GREEN },
+				{ rect: SUN, colour: [255, 255, 0] },
+				{ rect: HAZE, colour: [40, 30, 210] },
+				{ rect: DUSK, colour: [60, 0, 255] },
+				{ rect: SNOW, colour: [250, 250, 250] },
+			],
+		});
+	});
+
+	it('the rule: words name colours, whose palette cubes do not overlap', () => {
+		expect(coloursIn('The SKY over green-trees, the Sun; gray clouds')).toEqual([
+			'blue',
+			'green',
+			'yellow',
+			'grey',
+			'white',
+		]);
+		expect(coloursIn('Cat in the middle of the image')).toEqual([]);
+		const names = Object.keys(PALETTE);
+		for (const a of names)
+			for (const b of names.filter((n) => n > a))
+				expect({
+					a,
+					b,
+					apart: [0, 1, 2].some((c) => Math.abs(PALETTE[a][c] - PALETTE[b][c]) > 2 * TOLERANCE),
+				}).toEqual({ a, b, apart: true });
+	});
+
+	it('queue, polling: "the sky" masks exactly the blue pixels; a PNG File in the CDN; separate records', async () => {
+		emu.configure({ latencyMs: 40 });
+		const updates: Json[] = [];
+		const result = await segment(sceneInput({ prompt: 'the sky' }), {
+			logs: true,
+			onQueueUpdate: (u: Json) => updates.push(u),
+		});
+		const data = result.data as Json;
+		expect(data).toEqual({
+			image: {
+				url: expect.stringMatching(new RegExp(`^${emu.url}/files/\\w+\\.png$`)),
+				content_type: 'image/png',
+				file_name: expect.stringMatching(/^\w+\.png$/),
+				file_size: expect.any(Number),
+			},
+		});
+		expect(data.image.url.endsWith(`/${data.image.file_name}`)).toBe(true);
+		const response = await fetch(data.image.url);
+		expect(response.headers.get('content-type')).toBe('image/png');
+		const bytes = Buffer.from(await response.arrayBuffer());
+		expect(bytes.length).toBe(data.image.file_size);
+		expect(bytes.subarray(1, 4).toString('latin1')).toBe('PNG');
+		expect(bytes[25]).toBe(0); // IHDR colour type 0: an 8-bit grey PNG
+		expect(await maskErrors(data.image.url, sky)).toEqual([]);
+
+		const logs = updates.flatMap((u) => u.logs ?? []).map((l: Json) => l.message);
+		expect(logs).toEqual(
+			expect.arrayContaining(['Starting EVF-SAM2', `Loaded image ${SW}x${SH}`, 'Segmented blue']),
+		);
+		// Records and jobs say which endpoint they are for; emu.jobs stays fill-only.
+		expect(emu.jobs.size).toBe(0);
+		expect([...emu.jobsFor(SEGMENT_ENDPOINT).keys()]).toEqual([result.requestId]);
+		expect(emu.allJobs.get(result.requestId)).toMatchObject({
+			endpoint: 'fal-ai/evf-sam',
+			mode: 'queue',
+			status: 'COMPLETED',
+			input: { prompt: 'the sky', image_url: expect.stringMatching(`^${emu.url}/files/`) },
+		});
+		const calls = emu.requestsFor(SEGMENT_ENDPOINT);
+		expect(calls.every((r) => r.endpoint === SEGMENT_ENDPOINT)).toBe(true);
+		expect(calls.map((r) => r.kind)).toEqual([
+			'submit',
+			...calls.slice(1, -1).map(() => 'status'),
+			'result',
+		]);
+		expect(calls[0].target).toBe(SEG_QUEUE);
+		expect(calls[1].target).toBe(`${SEG_QUEUE}/requests/${result.requestId}/status?logs=1`);
+		expect(emu.requestsFor(FILL_ENDPOINT)).toEqual([]);
+		const storage = emu.requests.filter((r) => r.kind === 'initiate' || r.kind === 'upload');
+		expect(storage).toHaveLength(2);
+		expect(storage.every((r) => r.endpoint === undefined)).toBe(true);
+	});
+
+	it('streaming and sync: several colour words make a union; images from data: URIs and other hosts', async () => {
+		const streamed = await segment(
+			{ prompt: 'green grass and the sun', image_url: `${sideUrl}/scene.png` },
+			{ mode: 'streaming' },
+		);
+		const union: Where = (x, y) => grass(x, y) || sun(x, y);
+		expect(await maskErrors((streamed.data as Json).image.url, union)).toEqual([]);
+		expect(emu.requestsFor(SEGMENT_ENDPOINT).map((r) => r.kind)).toEqual([
+			'submit',
+			'stream',
+			'result',
+		]);
+
+		const sync = await client().run(SEGMENT, {
+			input: {
+				prompt: 'Sun, grass',
+				image_url: `data:image/png;base64,${scene.toString('base64')}`,
+			},
+		});
+		const syncRecord = emu.requests.find((r) => r.kind === 'sync')!;
+		expect(syncRecord).toMatchObject({
+			endpoint: SEGMENT_ENDPOINT,
+			target: 'https://fal.run/fal-ai/evf-sam',
+			requestId: sync.requestId,
+			status: 200,
+		});
+		expect(emu.jobsFor(SEGMENT_ENDPOINT).get(sync.requestId)).toMatchObject({ mode: 'sync' });
+		expect(await maskErrors((sync.data as Json).image.url, union)).toEqual([]);
+	});
+
+	it('negative_prompt removes its colours; revert, expand, fill_holes and blur shape the mask', async () => {
+		const run = async (input: Record<string, unknown>, picture = scene) =>
+			((await segment({ image_url: blob(picture, 'image/png'), ...input })).data as Json).image
+				.url as string;
+		expect(
+			await maskErrors(await run({ prompt: 'sky and trees', negative_prompt: 'the green' }), sky),
+		).toEqual([]);
+		expect(
+			await maskErrors(
+				await run({ prompt: 'sky, grass, snow', negative_prompt: 'no snow', expand_mask: 0 }),
+				(x, y) => sky(x, y) || grass(x, y),
+			),
+		).toEqual([]);
+		expect(await maskErrors(await run({ prompt: 'sky', negative_prompt: null }), sky)).toEqual([]);
+		expect(
+			await maskErrors(await run({ prompt: 'sky', revert_mask: true }), (x, y) => !sky(x, y)),
+		).toEqual([]);
+		const grown: Rect = {
+			left: SUN.left - 2,
+			top: SUN.top - 2,
+			width: SUN.width + 4,
+			height: SUN.height + 4,
+		};
+		expect(
+			await maskErrors(await run({ prompt: 'sun', expand_mask: '2' }), (x, y) =>
+				inRect(grown, x, y),
+			),
+		).toEqual([]);
+		// expand first, then invert
+		expect(
+			await maskErrors(
+				await run({ prompt: 'sun', expand_mask: 2, revert_mask: 'true' }),
+				(x, y) => !inRect(grown, x, y),
+			),
+		).toEqual([]);
+		// the sun and the dusk patch are holes in the sky; filled, the sky is the whole top half
+		expect(
+			await maskErrors(await run({ prompt: 'sky', fill_holes: true }), (_x, y) => y < 15),
+		).toEqual([]);
+
+		// blur: a box of 3 (2 is rounded up to 3) across the sky/grass edge of a plain picture
+		const plain = await makeColourImage({
+			width: SW,
+			height: SH,
+			background: BLUE,
+			regions: [{ rect: { left: 0, top: 15, width: SW, height: 15 }, colour: GREEN }],
+		});
+		const edge = (_x: number, y: number) => (y <= 13 ? 255 : y === 14 ? 170 : y === 15 ? 85 : 0);
+		expect(await maskErrors(await run({ prompt: 'sky', blur_mask: 3 }, plain), edge)).toEqual([]);
+		expect(await maskErrors(await run({ prompt: 'sky', blur_mask: 2 }, plain), edge)).toEqual([]);
+		expect(
+			await maskErrors(
+				await run({ prompt: 'sky', blur_mask: 3, revert_mask: true }, plain),
+				(x, y) => 255 - edge(x, y),
+			),
+		).toEqual([]);
+	});
+
+	it('a prompt naming no colour finds nothing: 200 with an all-black mask', async () => {
+		const result = await segment(sceneInput({ prompt: 'Cat in the middle of the image' }), {
+			logs: true,
+		});
+		expect(await maskErrors((result.data as Json).image.url, nowhere)).toEqual([]);
+		const empty = await segment(
+			sceneInput({ prompt: '', use_grounding_dino: true, semantic_type: true }),
+		);
+		expect(await maskErrors((empty.data as Json).image.url, nowhere)).toEqual([]);
+		const job = emu.jobsFor(SEGMENT_ENDPOINT).get(result.requestId)!;
+		expect(job.logs.map((l) => l.message)).toContain(
+			'Nothing in the prompt was found in the image',
+		);
+	});
+
+	it('its mask feeds the fill endpoint, and a grey mask can be segmented again', async () => {
+		const maskUrl = ((await segment(sceneInput({ prompt: 'sky' }))).data as Json).image.url;
+		const filled = (
+			await fill({
+				prompt: 'a starry sky',
+				image_url: blob(scene, 'image/png'),
+				mask_url: maskUrl,
+				output_format: 'png',
+			})
+		).data as Json;
+		const { changedInside, maxDiffOutside } = await compare(
+			scene,
+			await download(filled.images[0].url),
+			{ left: 0, top: 15, width: SW, height: SH - 15 }, // the grass: "outside" is the sky
+		);
+		expect(changedInside).toBe(0); // the grass is kept
+		expect(maxDiffOutside).toBeGreaterThan(0); // the sky was repainted
+		const again = await segment({ prompt: 'white', image_url: maskUrl });
+		expect(await maskErrors((again.data as Json).image.url, sky)).toEqual([]);
+		expect(emu.jobs.size).toBe(1);
+		expect(emu.jobsFor(SEGMENT_ENDPOINT).size).toBe(2);
+	});
+
+	it('mask_only: false gives the image with the mask laid over it in red', async () => {
+		const result = await segment(sceneInput({ prompt: 'sky', mask_only: false }));
+		const data = result.data as Json;
+		expect(data.image.content_type).toBe('image/png');
+		const pixels = await readPixels(await download(data.image.url));
+		expect([pixels.width, pixels.height]).toEqual([SW, SH]);
+		const at = (x: number, y: number) =>
+			[0, 1, 2].map((c) => pixels.data[(y * SW + x) * pixels.channels + c]);
+		expect(at(0, 0)).toEqual([128, 0, 128]); // blue, half way to red
+		expect(at(HAZE.left, HAZE.top)).toEqual([148, 15, 105]); // (40,30,210) half way to red
+		expect(at(SUN.left, SUN.top)).toEqual([255, 255, 0]); // not in the mask: unchanged
+		expect(at(0, 20)).toEqual([0, 255, 0]);
+	});
+
+	describe('validation errors come from the result call as 422', () => {
+		it('reports both missing required fields, in schema order', async () => {
+			const { request_id, status_url } = await client().queue.submit(SEGMENT, { input: {} });
+			expect(status_url).toBe(`${SEG_QUEUE}/requests/${request_id}/status`);
+			await waitFor(() => emu.jobsFor(SEGMENT_ENDPOINT).get(request_id)?.status === 'COMPLETED');
+			const error = await rejectionOf(client().queue.result(SEGMENT, { requestId: request_id }));
+			expect(error).toBeInstanceOf(ValidationError);
+			expect(error.body.detail).toEqual([
+				{ loc: ['body', 'prompt'], msg: 'Field required', type: 'missing' },
+				{ loc: ['body', 'image_url'], msg: 'Field required', type: 'missing' },
+			]);
+		});
+
+		it('reports wrong types and out-of-range expand_mask / blur_mask like pydantic', async () => {
+			const types = await segmentDetail({
+				prompt: 5,
+				image_url: blob(scene, 'image/png'),
+				fill_holes: 'maybe',
+				expand_mask: 'x',
+				mask_only: [],
+				blur_mask: 1.5,
+				negative_prompt: 3,
+			});
+			expect(types.map((d) => [d.loc[1], d.type])).toEqual([
+				['prompt', 'string_type'],
+				['fill_holes', 'bool_parsing'],
+				['expand_mask', 'int_parsing'],
+				['mask_only', 'bool_type'],
+				['blur_mask', 'int_from_float'],
+				['negative_prompt', 'string_type'],
+			]);
+			expect(
+				await segmentDetail(sceneInput({ prompt: 'sky', expand_mask: 21, blur_mask: -1 })),
+			).toEqual([
+				{
+					loc: ['body', 'expand_mask'],
+					msg: 'Input should be less than or equal to 20',
+					type: 'less_than_equal',
+					input: 21,
+					ctx: { le: 20 },
+				},
+				{
+					loc: ['body', 'blur_mask'],
+					msg: 'Input should be greater than or equal to 0',
+					type: 'greater_than_equal',
+					input: -1,
+					ctx: { ge: 0 },
+				},
+			]);
+			expect((await segmentDetail(sceneInput({ prompt: 'sky', blur_mask: 51 })))[0]).toMatchObject({
+				loc: ['body', 'blur_mask'],
+				type: 'less_than_equal',
+			});
+		});
+
+		it('reports images that cannot be loaded', async () => {
+			for (const url of [
+				`${sideUrl}/missing.png`,
+				`${sideUrl}/text`,
+				`${emu.url}/files/nope.png`,
+			]) {
+				expect(await segmentDetail({ prompt: 'sky', image_url: url })).toEqual([
+					expect.objectContaining({
+						loc: ['body', 'image_url'],
+						type: 'image_load_error',
+						msg: expect.stringMatching(/could not load image/i),
+					}),
+				]);
+			}
+		});
+	});
+
+	it('shares auth, the account concurrency, cancel and webhooks with the fill endpoint', async () => {
+		const wrong = await rejectionOf(
+			client(WRONG_KEY).queue.submit(SEGMENT, { input: { prompt: 'x' } }),
+		);
+		expect(wrong.status).toBe(401);
+		const locked = await rejectionOf(client(LOCKED_KEY).run(SEGMENT, { input: { prompt: 'x' } }));
+		expect(locked.status).toBe(403);
+		expect(emu.allJobs.size).toBe(0);
+
+		emu.configure({ concurrency: 0 });
+		const fal = client();
+		const fillJob = await fal.queue.submit(ENDPOINT, { input: baseInput() });
+		const segJob = await fal.queue.submit(SEGMENT, {
+			input: sceneInput({ prompt: 'sky' }),
+			webhookUrl: `${sideUrl}/hook`,
+		});
+		const cancelled = await fal.queue.submit(SEGMENT, { input: sceneInput({ prompt: 'sky' }) });
+		expect(segJob).toMatchObject({ status: 'IN_QUEUE', queue_position: 1 });
+		const submits = emu.requestsFor(SEGMENT_ENDPOINT).filter((r) => r.kind === 'submit');
+		expect(submits.map((r) => r.status)).toEqual([401, 200, 200]);
+		expect(submits[1].query).toEqual({
+			fal_webhook: `${sideUrl}/hook`,
+		});
+		// A request id is found only under its own app.
+		expect((await proxied('GET', `${QUEUE}/requests/${segJob.request_id}/status`)).status).toBe(
+			404,
+		);
+		expect((await proxied('GET', `${SEG_QUEUE}/requests/${fillJob.request_id}`)).status).toBe(404);
+		expect((await proxied('PUT', `${QUEUE}/requests/${segJob.request_id}/cancel`)).status).toBe(
+			404,
+		);
+
+		await fal.queue.cancel(SEGMENT, { requestId: cancelled.request_id });
+		expect(emu.jobsFor(SEGMENT_ENDPOINT).get(cancelled.request_id)).toMatchObject({
+			status: 'CANCELLED',
+			cancelled: true,
+		});
+		emu.configure({ concurrency: 1 });
+		await fal.queue.subscribeToStatus(SEGMENT, { requestId: segJob.request_id, pollInterval: 10 });
+		expect(emu.jobs.get(fillJob.request_id)).toMatchObject({
+			status: 'COMPLETED',
+			endpoint: ENDPOINT,
+		});
+		expect([...emu.jobs.values()].map((j) => j.endpoint)).toEqual([FILL_ENDPOINT]);
+		expect(emu.jobsFor(SEGMENT_ENDPOINT).size).toBe(2);
+		expect(emu.allJobs.size).toBe(3);
+
+		await waitFor(() => hooks.length === 1 && emu.webhooks[0]?.status === 200);
+		expect(hooks[0]).toMatchObject({
+			request_id: segJob.request_id,
+			status: 'OK',
+			payload: { image: expect.objectContaining({ content_type: 'image/png' }) },
+		});
+		expect(emu.webhooks[0].endpoint).toBe(SEGMENT_ENDPOINT);
+	});
+
+	it('fault rules with `endpoint` hit segmentation calls only', async () => {
+		const rule = emu.fail({
+			kind: 'result',
+			endpoint: SEGMENT_ENDPOINT,
+			times: Infinity,
+			status: 500,
+			body: { detail: 'Segmentation broke', error_type: 'internal_error' },
+		});
+		emu.fail({
+			kind: 'submit',
+			endpoint: SEGMENT_ENDPOINT,
+			status: 400,
+			body: { detail: 'Refused' },
+		});
+		const refused = await rejectionOf(segment(sceneInput({ prompt: 'sky' })));
+		expect(refused.status).toBe(400);
+		expect(emu.jobsFor(SEGMENT_ENDPOINT).size).toBe(0);
+
+		const filled = await fill(baseInput());
+		expect((filled.data as Json).images).toHaveLength(1);
+		const broken = await rejectionOf(segment(sceneInput({ prompt: 'sky' })));
+		expect(broken).toBeInstanceOf(ApiError);
+		expect(broken.status).toBe(500);
+		expect(broken.body).toEqual({ detail: 'Segmentation broke', error_type: 'internal_error' });
+		expect(rule.hits).toBe(1);
+		expect(
+			emu
+				.requestsFor(FILL_ENDPOINT)
+				.filter((r) => r.kind === 'result')
+				.map((r) => r.status),
+		).toEqual([200]);
+
+		emu.configure({ latencyMs: 300 });
+		emu.fail({ kind: 'stream', endpoint: SEGMENT_ENDPOINT, dropAfterEvents: 1 });
+		const dropped = await rejectionOf(
+			segment(sceneInput({ prompt: 'sky' }), { mode: 'streaming' }),
+		);
+		expect(dropped).toBeInstanceOf(ApiError);
+
+		expect(() => emu.fail({ kind: 'result', endpoint: 'fal-ai/nope' as never })).toThrow(TypeError);
+		expect(() => emu.fail({ kind: 'upload', endpoint: SEGMENT_ENDPOINT })).toThrow(TypeError);
 	});
 });

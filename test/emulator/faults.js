@@ -4,6 +4,7 @@
 
 const http = require('node:http');
 const { send } = require('./http-util');
+const { ENDPOINT_IDS } = require('./endpoints');
 
 /** @type {ReadonlySet<import('./types').FaultKind>} */
 const FAULT_KINDS = new Set([
@@ -45,6 +46,14 @@ class FaultBook {
 		if (rule.acceptThenFail && rule.kind !== 'submit') {
 			throw new TypeError("fail(): acceptThenFail only applies to kind 'submit'");
 		}
+		if (rule.endpoint !== undefined) {
+			if (!ENDPOINT_IDS.has(rule.endpoint)) {
+				throw new TypeError(`fail(): endpoint must be one of ${[...ENDPOINT_IDS].join(', ')}`);
+			}
+			if (rule.kind === 'initiate' || rule.kind === 'upload' || rule.kind === 'file') {
+				throw new TypeError(`fail(): kind '${rule.kind}' belongs to no endpoint`);
+			}
+		}
 		rule.hits = 0;
 		this.rules.push(rule);
 		return rule;
@@ -62,6 +71,7 @@ class FaultBook {
 	take(record) {
 		for (const rule of this.rules) {
 			if (rule.kind !== record.kind) continue;
+			if (rule.endpoint !== undefined && rule.endpoint !== record.endpoint) continue;
 			if ((rule.hits ?? 0) >= (rule.times ?? 1)) continue;
 			if (rule.match) {
 				let matched = false;

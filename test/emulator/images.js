@@ -43,6 +43,34 @@ async function makeMask({ width, height, rect, format = 'png' }) {
 }
 
 /**
+ * A picture of flat colours, for segmentation tests: `background` everywhere, then each region's
+ * rect painted with its colour (later regions over earlier ones). Lossless unless `format` is jpeg.
+ * @param {{ width: number, height: number, background?: [number, number, number], regions?: { rect: { left: number, top: number, width: number, height: number }, colour: [number, number, number] }[], format?: 'png'|'jpeg'|'webp' }} options
+ * @returns {Promise<Buffer>}
+ */
+async function makeColourImage({
+	width,
+	height,
+	background = [0, 0, 0],
+	regions = [],
+	format = 'png',
+}) {
+	const data = Buffer.alloc(width * height * 3);
+	for (let pixel = 0; pixel < width * height; pixel++) data.set(background, pixel * 3);
+	for (const { rect, colour } of regions) {
+		const right = Math.min(width, rect.left + rect.width);
+		const bottom = Math.min(height, rect.top + rect.height);
+		for (let y = Math.max(0, rect.top); y < bottom; y++) {
+			for (let x = Math.max(0, rect.left); x < right; x++) data.set(colour, (y * width + x) * 3);
+		}
+	}
+	const image = sharp(data, { raw: { width, height, channels: 3 } });
+	if (format === 'jpeg') return image.jpeg({ quality: 95 }).toBuffer();
+	if (format === 'webp') return image.webp({ lossless: true }).toBuffer();
+	return image.png().toBuffer();
+}
+
+/**
  * Decodes any supported image to 8-bit RGB raw pixels (alpha dropped).
  * @param {Buffer} buffer
  * @returns {Promise<{ width: number, height: number, channels: number, data: Buffer }>}
@@ -56,4 +84,4 @@ async function readPixels(buffer) {
 	return { width: info.width, height: info.height, channels: info.channels, data };
 }
 
-module.exports = { makeTestImage, makeMask, readPixels };
+module.exports = { makeTestImage, makeMask, makeColourImage, readPixels };

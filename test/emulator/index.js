@@ -1,7 +1,7 @@
 // @ts-check
 /**
  * fal emulator: a real HTTP server on loopback that speaks fal's queue, storage and CDN
- * protocol for fal-ai/flux-pro/v1/fill, so that tests never reach fal.ai.
+ * protocol for fal-ai/flux-pro/v1/fill and fal-ai/evf-sam, so that tests never reach fal.ai.
  *
  *   const { startFalEmulator } = require('./test/emulator');
  *   const emu = await startFalEmulator({ validKeys: ['id:secret'] });
@@ -15,8 +15,10 @@ const { JobQueue } = require('./queue');
 const { FaultBook } = require('./faults');
 const { createHandler } = require('./server');
 const { runFill } = require('./model');
+const { runSegment } = require('./segment');
+const { FILL, SEGMENT } = require('./endpoints');
 const { webhookPayload, postWebhook } = require('./webhook');
-const { makeTestImage, makeMask, readPixels } = require('./images');
+const { makeTestImage, makeMask, makeColourImage, readPixels } = require('./images');
 
 const DEFAULT_KEY = 'test-key-id:test-key-secret';
 
@@ -29,6 +31,8 @@ const DEFAULT_KEY = 'test-key-id:test-key-secret';
  * @property {number} [fetchTimeoutMs] timeout for loading image_url / mask_url from other hosts (default 5000)
  * @property {number} [maxImagePixels] bigger inputs answer 422 image_too_large (default 25 000 000)
  * @property {number} [webhookTimeoutMs] (default 5000)
+ * @property {string} [publicUrl] origin of the upload and file URLs handed out, e.g. 'https://v3.fal.media'
+ *   when a test reaches the emulator under fal's host names (default: the emulator's own `url`)
  * @property {string} [host] (default '127.0.0.1')
  * @property {number} [port] (default 0: a free port)
  */
@@ -36,9 +40,15 @@ const DEFAULT_KEY = 'test-key-id:test-key-secret';
 /**
  * @typedef {object} FalEmulator
  * @property {string} url 'http://127.0.0.1:PORT'
+ * @property {string} publicUrl origin of the upload and file URLs it hands out (`url` unless set)
  * @property {string} proxyUrl `${url}/proxy`: the client's `proxyUrl`
  * @property {import('./types').RecordedRequest[]} requests in arrival order
- * @property {Map<string, import('./types').Job>} jobs request_id → job
+ * @property {Map<string, import('./types').Job>} jobs request_id → job, fill jobs only (fal-ai/flux-pro/v1/fill)
+ * @property {Map<string, import('./types').Job>} allJobs request_id → job, every endpoint's jobs
+ * @property {(endpoint: import('./types').EndpointId) => Map<string, import('./types').Job>} jobsFor
+ *   request_id → job of one endpoint (a live map; `jobsFor('fal-ai/flux-pro/v1/fill') === jobs`)
+ * @property {(endpoint: import('./types').EndpointId) => import('./types').RecordedRequest[]} requestsFor
+ *   the recorded queue/sync calls for one endpoint (a new array each call; `requests` has them all)
  * @property {import('./types').Upload[]} uploads
  * @property {import('./types').WebhookDelivery[]} webhooks webhook POSTs made (status or error filled in when done)
  * @property {Readonly<import('./types').EmulatorConfig>} config
@@ -78,10 +88,11 @@ async function startFalEmulator(options = {}) {
 	const webhooks = [];
 	const storage = new Storage(() => baseUrl);
 	const faults = new FaultBook();
+	const models = { [FILL]: runFill, [SEGMENT]: runSegment };
 	const queue = new JobQueue({
 		config,
 		runModel: (job, log) =>
-			runFill(job.input, job.inputError, {
+			models[job.endpoint](job.input, job.inputError, {
 				storage,
 				baseUrl,
 				config,
@@ -93,7 +104,13 @@ async function startFalEmulator(options = {}) {
 			if (!job.webhookUrl) return;
 			const payload = webhookPayload(job, outcome);
 			/** @type {import('./types').WebhookDelivery} */
-			const delivery = { url: job.webhookUrl, requestId: job.id, payload, at: Date.now() };
+			const delivery = {
+				url: job.webhookUrl,
+				requestId: job.id,
+				endpoint: job.endpoint,
+				payload,
+				at: Date.now(),
+			};
 			webhooks.push(delivery);
 			void postWebhook(job.webhookUrl, payload, {
 				signal: lifetime.signal,
@@ -120,16 +137,21 @@ async function startFalEmulator(options = {}) {
 		});
 	});
 	const address = /** @type {import('node:net').AddressInfo} */ (server.address());
-	baseUrl = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+	const listenUrl = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+	baseUrl = options.publicUrl?.replace(/\/+$/, '') ?? listenUrl;
 
 	/** @type {Promise<void> | undefined} */
 	let closing;
 
 	return {
-		url: baseUrl,
-		proxyUrl: `${baseUrl}/proxy`,
+		url: listenUrl,
+		publicUrl: baseUrl,
+		proxyUrl: `${listenUrl}/proxy`,
 		requests,
-		jobs: queue.jobs,
+		jobs: queue.jobsFor(FILL),
+		allJobs: queue.jobs,
+		jobsFor: (endpoint) => queue.jobsFor(endpoint),
+		requestsFor: (endpoint) => requests.filter((record) => record.endpoint === endpoint),
 		uploads: storage.uploads,
 		webhooks,
 		config,
@@ -164,4 +186,13 @@ async function startFalEmulator(options = {}) {
 	};
 }
 
-module.exports = { startFalEmulator, makeTestImage, makeMask, readPixels, DEFAULT_KEY };
+module.exports = {
+	startFalEmulator,
+	makeTestImage,
+	makeMask,
+	makeColourImage,
+	readPixels,
+	DEFAULT_KEY,
+	FILL_ENDPOINT: FILL,
+	SEGMENT_ENDPOINT: SEGMENT,
+};

@@ -146,4 +146,5 @@ async function runFill(body, inputError, ctx) {
 	};
 }
 
-module.exports = { runFill };
+// loadImageField and unprocessable are shared with the segmentation endpoint (segment.js).
+module.exports = { runFill, loadImageField, unprocessable };

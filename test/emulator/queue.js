@@ -1,14 +1,14 @@
 // @ts-check
 /**
- * fal's request queue: jobs wait IN_QUEUE while the account's concurrency is used up,
+ * fal's request queue: jobs (of every endpoint: the concurrency is the account's, as on fal)
+ * wait IN_QUEUE while the account's concurrency is used up,
  * run IN_PROGRESS for `latencyMs` (doing the work meanwhile), then become COMPLETED. Status changes
  * are pushed to subscribers (SSE streams) synchronously, the moment they happen.
  */
 'use strict';
 
 const crypto = require('node:crypto');
-
-const APP_URL = 'https://queue.fal.run/fal-ai/flux-pro';
+const { FILL, ENDPOINTS, endpointSpec } = require('./endpoints');
 
 /**
  * @callback RunModel
@@ -31,12 +31,16 @@ const APP_URL = 'https://queue.fal.run/fal-ai/flux-pro';
  * @property {(() => void)[]} waiters
  */
 
-/** @param {string} id */
-function urlsFor(id) {
+/**
+ * @param {string} id
+ * @param {import('./types').EndpointId} [endpoint]
+ */
+function urlsFor(id, endpoint = FILL) {
+	const app = `https://queue.fal.run/${endpointSpec(endpoint).app}`;
 	return {
-		response_url: `${APP_URL}/requests/${id}`,
-		status_url: `${APP_URL}/requests/${id}/status`,
-		cancel_url: `${APP_URL}/requests/${id}/cancel`,
+		response_url: `${app}/requests/${id}`,
+		status_url: `${app}/requests/${id}/status`,
+		cancel_url: `${app}/requests/${id}/cancel`,
 	};
 }
 
@@ -57,8 +61,10 @@ class JobQueue {
 		this.config = deps.config;
 		this.runModel = deps.runModel;
 		this.onEnded = deps.onEnded;
-		/** @type {Map<string, import('./types').Job>} */
+		/** @type {Map<string, import('./types').Job>} every job, of every endpoint */
 		this.jobs = new Map();
+		/** @type {Map<import('./types').EndpointId, Map<string, import('./types').Job>>} the same jobs by endpoint (live maps, never replaced) */
+		this.byEndpoint = new Map(ENDPOINTS.map((spec) => [spec.id, new Map()]));
 		/** @type {import('./types').Job[]} FIFO of jobs waiting IN_QUEUE */
 		this.waiting = [];
 		/** @type {Set<string>} ids of jobs IN_PROGRESS */
@@ -70,14 +76,17 @@ class JobQueue {
 
 	/**
 	 * Accepts a job. Nothing is validated here: fal reports input errors from the result call.
-	 * @param {{ input: unknown, inputError?: string, mode: 'queue'|'sync', webhookUrl?: string }} request
+	 * @param {{ input: unknown, inputError?: string, mode: 'queue'|'sync', webhookUrl?: string, endpoint?: import('./types').EndpointId }} request
+	 *   endpoint: default fal-ai/flux-pro/v1/fill
 	 * @returns {{ job: import('./types').Job, answer: Record<string, unknown> }}
 	 */
 	submit(request) {
 		const id = crypto.randomUUID();
+		const endpoint = request.endpoint ?? FILL;
 		/** @type {import('./types').Job} */
 		const job = {
 			id,
+			endpoint,
 			mode: request.mode,
 			input: request.input,
 			status: 'IN_QUEUE',
@@ -88,16 +97,39 @@ class JobQueue {
 		};
 		if (request.inputError !== undefined) job.inputError = request.inputError;
 		this.jobs.set(id, job);
+		this.jobsFor(endpoint).set(id, job);
 		this.runtime.set(id, { timers: new Set(), listeners: new Set(), waiters: [] });
 		this.waiting.push(job);
 		const answer = {
 			status: 'IN_QUEUE',
 			request_id: id,
-			...urlsFor(id),
+			...urlsFor(id, endpoint),
 			queue_position: this.waiting.length - 1,
 		};
 		this.pump();
 		return { job, answer };
+	}
+
+	/**
+	 * The live map of one endpoint's jobs (request_id → job).
+	 * @param {import('./types').EndpointId} endpoint
+	 * @returns {Map<string, import('./types').Job>}
+	 */
+	jobsFor(endpoint) {
+		const jobs = this.byEndpoint.get(endpoint);
+		if (!jobs) throw new TypeError(`unknown endpoint ${endpoint}`);
+		return jobs;
+	}
+
+	/**
+	 * Looks a job up by id; with `endpoint`, only among that endpoint's jobs.
+	 * @param {string} id
+	 * @param {import('./types').EndpointId} [endpoint]
+	 * @returns {import('./types').Job | undefined}
+	 */
+	find(id, endpoint) {
+		const job = this.jobs.get(id);
+		return job && (endpoint === undefined || job.endpoint === endpoint) ? job : undefined;
 	}
 
 	/** Starts waiting jobs while the concurrency allows. */
@@ -116,11 +148,11 @@ class JobQueue {
 		job.status = 'IN_PROGRESS';
 		job.startedAt = Date.now();
 		this.running.add(job.id);
-		job.logs.push(logLine('Starting FLUX.1 [pro] Fill')); // one event for both changes
+		const spec = endpointSpec(job.endpoint);
+		job.logs.push(logLine(spec.startLog)); // one event for both changes
 		this.emit(job);
 		const latency = Math.max(0, this.config.latencyMs);
-		if (latency > 0)
-			this.later(job, latency / 2, () => this.log(job, 'Inpainting the masked region'));
+		if (latency > 0) this.later(job, latency / 2, () => this.log(job, spec.workLog));
 		// Like a real runner, the work happens inside the latency: a job takes `latencyMs`
 		// (or its work's time, if longer), not the two added up.
 		const elapsed = new Promise((resolve) => this.later(job, latency, () => resolve(undefined)));
@@ -214,7 +246,7 @@ class JobQueue {
 	 * @param {number} [fromLog] first log line to include (SSE sends only new lines)
 	 */
 	statusOf(job, withLogs, fromLog = 0) {
-		const base = { request_id: job.id, ...urlsFor(job.id) };
+		const base = { request_id: job.id, ...urlsFor(job.id, job.endpoint) };
 		if (job.status === 'IN_QUEUE') {
 			return {
 				status: 'IN_QUEUE',
@@ -320,6 +352,7 @@ class JobQueue {
 			if (!this.isDone(job)) this.cancel(job.id, { silent: true });
 		}
 		this.jobs.clear();
+		this.byEndpoint.forEach((jobs) => jobs.clear());
 		this.runtime.clear();
 		this.waiting.length = 0;
 		this.running.clear();

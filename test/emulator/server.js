@@ -11,17 +11,16 @@ const { readBody, sha256, sendJson, send, parseJson } = require('./http-util');
 const { classifyAuth, authFailure } = require('./auth');
 const { answersInstead, sendFault } = require('./faults');
 const { serveStatusStream } = require('./stream');
+const { matchEndpointPath } = require('./endpoints');
 
-const APP = '/fal-ai/flux-pro';
-const ENDPOINT = `${APP}/v1/fill`;
 const FAL_HOST = /(\.|^)fal\.(run|ai)$/;
-const REQUEST_PATH = new RegExp(`^${APP}/requests/([^/]+)(/status|/status/stream|/cancel)?$`);
 
 /**
  * @typedef {object} Route
  * @property {import('./types').RequestKind} kind
  * @property {string} name which handler answers
  * @property {string} [requestId]
+ * @property {import('./types').EndpointId} [endpoint] the fal endpoint a queue/sync route is for
  * @property {string} [token] upload token
  * @property {number} [part] multipart part number
  */
@@ -63,19 +62,20 @@ function routeFal(method, target) {
 		if (path === '/storage/upload/initiate-multipart')
 			return guard(method, 'initiate-multipart', ['POST'], 'initiate');
 	}
-	if (target.hostname === 'queue.fal.run') {
-		if (path === ENDPOINT) return guard(method, 'submit', ['POST'], 'submit');
-		const match = REQUEST_PATH.exec(path);
-		if (match) {
-			const id = decodeURIComponent(match[1]);
-			if (!match[2]) return guard(method, 'result', ['GET'], 'result', id);
-			if (match[2] === '/status') return guard(method, 'status', ['GET'], 'status', id);
-			if (match[2] === '/status/stream') return guard(method, 'stream', ['GET'], 'stream', id);
-			return guard(method, 'cancel', ['PUT'], 'cancel', id);
-		}
+	// The endpoint table (endpoints.js): which paths exist, and for which endpoint.
+	const hit = /^(queue\.)?fal\.run$/.test(target.hostname) ? matchEndpointPath(path) : undefined;
+	if (hit && target.hostname === 'queue.fal.run') {
+		const { endpoint, requestId: id, suffix } = hit;
+		if (id === undefined) return { ...guard(method, 'submit', ['POST'], 'submit'), endpoint };
+		if (!suffix) return { ...guard(method, 'result', ['GET'], 'result', id), endpoint };
+		if (suffix === '/status')
+			return { ...guard(method, 'status', ['GET'], 'status', id), endpoint };
+		if (suffix === '/status/stream')
+			return { ...guard(method, 'stream', ['GET'], 'stream', id), endpoint };
+		return { ...guard(method, 'cancel', ['PUT'], 'cancel', id), endpoint };
 	}
-	if (target.hostname === 'fal.run' && path === ENDPOINT)
-		return guard(method, 'sync', ['POST'], 'sync');
+	if (hit && hit.requestId === undefined)
+		return { ...guard(method, 'sync', ['POST'], 'sync'), endpoint: hit.endpoint };
 	return { kind: 'other', name: 'not-found' };
 }
 
@@ -160,8 +160,14 @@ function createHandler(deps) {
 	async function handle(req, res) {
 		const method = (req.method ?? 'GET').toUpperCase();
 		const url = new URL(req.url ?? '/', deps.baseUrl());
-		const proxied = url.pathname.replace(/\/+$/, '') === '/proxy';
-		const targetHeader = req.headers['x-fal-target-url'];
+		// Reached under fal's own host name (through a TLS front, as behind a company proxy):
+		// the request is for that fal URL, just as if it had come through /proxy.
+		const hostName = (req.headers.host ?? '').replace(/:\d+$/, '').toLowerCase();
+		const asFalHost = FAL_HOST.test(hostName);
+		const proxied = asFalHost || url.pathname.replace(/\/+$/, '') === '/proxy';
+		const targetHeader = asFalHost
+			? `https://${hostName}${req.url ?? '/'}`
+			: req.headers['x-fal-target-url'];
 		const targetText = Array.isArray(targetHeader) ? targetHeader[0] : targetHeader;
 
 		/** @type {Route} */
@@ -194,6 +200,7 @@ function createHandler(deps) {
 			at: Date.now(),
 		};
 		if (route.requestId) record.requestId = route.requestId;
+		if (route.endpoint) record.endpoint = route.endpoint;
 		deps.requests.push(record);
 		res.on('finish', () => {
 			record.status = res.statusCode;
@@ -257,7 +264,8 @@ function createHandler(deps) {
 		}
 		const webhookUrl =
 			mode === 'queue' ? (target?.searchParams.get('fal_webhook') ?? undefined) : undefined;
-		return deps.queue.submit({ ...parsed, mode, webhookUrl });
+		const endpoint = target ? routeFal('POST', target).endpoint : undefined;
+		return deps.queue.submit({ ...parsed, mode, webhookUrl, endpoint });
 	}
 
 	/**
@@ -272,7 +280,8 @@ function createHandler(deps) {
 	 */
 	async function dispatch(route, req, res, bytes, target, url, record, fault) {
 		const { queue, storage } = deps;
-		const job = route.requestId ? queue.jobs.get(route.requestId) : undefined;
+		// A request id is only found under its own endpoint's app (404 under another one).
+		const job = route.requestId ? queue.find(route.requestId, route.endpoint) : undefined;
 		const notFound = { detail: 'Request not found' };
 		const withLogs = ['1', 'true'].includes((target?.searchParams.get('logs') ?? '').toLowerCase());
 
@@ -313,7 +322,7 @@ function createHandler(deps) {
 				return sendJson(res, outcome.status, outcome.body, idHeader(job?.id));
 			}
 			case 'cancel': {
-				const outcome = queue.cancel(route.requestId ?? '');
+				const outcome = queue.cancel(job?.id ?? '');
 				return sendJson(res, outcome.status, outcome.body, idHeader(job?.id));
 			}
 			case 'upload': {

@@ -9,6 +9,7 @@
  * @typedef {'initiate'|'upload'|'file'|'submit'|'status'|'stream'|'result'|'cancel'|'sync'|'other'} RequestKind
  * @typedef {'valid'|'invalid'|'locked'|'missing'} AuthOutcome
  * @typedef {'IN_QUEUE'|'IN_PROGRESS'|'COMPLETED'|'CANCELLED'} JobStatus
+ * @typedef {'fal-ai/flux-pro/v1/fill'|'fal-ai/evf-sam'} EndpointId the fal endpoints the emulator speaks
  */
 
 /**
@@ -17,6 +18,8 @@
  * @property {string} method
  * @property {string} target the x-fal-target-url for proxied calls, else the path and query
  * @property {RequestKind} kind
+ * @property {EndpointId} [endpoint] the endpoint a queue/sync call (submit, status, stream, result, cancel, sync) is for;
+ *   unset for storage, CDN and unrouted calls
  * @property {string} [requestId]
  * @property {Record<string, string>} query
  * @property {Record<string, string | string[] | undefined>} headers lower-cased, minus authorization
@@ -44,6 +47,7 @@
 /**
  * @typedef {object} Job
  * @property {string} id request_id
+ * @property {EndpointId} endpoint
  * @property {'queue'|'sync'} mode
  * @property {any} input the JSON body as submitted (undefined if it was not JSON)
  * @property {JobStatus} status 'CANCELLED' is internal; the status API reports it as COMPLETED
@@ -73,6 +77,7 @@
  * @typedef {object} WebhookDelivery
  * @property {string} url
  * @property {string} requestId
+ * @property {EndpointId} endpoint the endpoint of the job that ended
  * @property {any} payload
  * @property {number} [status] HTTP status of the receiver
  * @property {string} [error] why delivery failed
@@ -86,6 +91,7 @@
 /**
  * @typedef {object} FaultRule
  * @property {FaultKind} kind
+ * @property {EndpointId} [endpoint] only requests for this endpoint (queue/sync kinds; unset: any endpoint)
  * @property {number} [times] how many matching requests it applies to (default 1; Infinity allowed)
  * @property {number} [status] answer with this status (default 500 when `body` is given alone)
  * @property {object|string|Buffer} [body] answer body: objects go out as JSON, Buffers as they are
@@ -104,9 +110,9 @@
 /**
  * @typedef {object} EmulatorConfig
  * @property {number} latencyMs processing time of each job once it starts
- * @property {number} concurrency jobs allowed IN_PROGRESS at once; the rest wait IN_QUEUE
+ * @property {number} concurrency jobs allowed IN_PROGRESS at once, all endpoints together (the account's limit); the rest wait IN_QUEUE
  * @property {number} fetchTimeoutMs timeout for fetching image_url / mask_url from other hosts
- * @property {number} maxImagePixels larger inputs answer 422 image_too_large
+ * @property {number} maxImagePixels larger inputs answer 422 image_too_large (both endpoints)
  */
 
 module.exports = {};

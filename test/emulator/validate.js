@@ -244,4 +244,5 @@ function jsonInvalid(message) {
 	];
 }
 
-module.exports = { validateFillInput, jsonInvalid };
+// fieldError, toInt and toBool are shared with the other endpoints' validation (segment-validate.js).
+module.exports = { validateFillInput, jsonInvalid, fieldError, toInt, toBool };
