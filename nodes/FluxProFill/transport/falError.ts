@@ -285,7 +285,7 @@ function environmentProxy(): string | undefined {
 }
 
 /** Certificate failures: the answer to them is a trusted root, not a retry. */
-const TLS_FAILURES = new Set([
+export const TLS_FAILURES = new Set([
 	'SELF_SIGNED_CERT_IN_CHAIN',
 	'DEPTH_ZERO_SELF_SIGNED_CERT',
 	'UNABLE_TO_VERIFY_LEAF_SIGNATURE',

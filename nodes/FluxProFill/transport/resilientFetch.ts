@@ -1,5 +1,5 @@
 import { intentOf } from './callIntent';
-import { FalError, findInCauses } from './falError';
+import { FalError, findErrorCode, findInCauses, TLS_FAILURES } from './falError';
 import { sleep } from './sleep';
 
 /**
@@ -87,11 +87,16 @@ export function createResilientFetch(options: ResilientFetchOptions = {}): typeo
 					code !== undefined && (isSubmit ? NOT_SENT_CODES.has(code) : TRANSPORT_CODES.has(code));
 				if (signal?.aborted || !retryable || attempt >= policy.attempts) {
 					if (isAbort(error)) throw error;
+					// A certificate that is not trusted fails the handshake, before anything is sent.
+					const certificate = findErrorCode(error);
+					const refusedCertificate = certificate !== undefined && TLS_FAILURES.has(certificate);
 					// After any failure but one that happened before sending, a submit may have been
 					// accepted: never let the client's own retry send it again.
-					if (isSubmit && !(code && NOT_SENT_CODES.has(code))) {
+					if (isSubmit && !(code && NOT_SENT_CODES.has(code)) && !refusedCertificate) {
 						throw networkFailure(error, code, attempt, true);
 					}
+					// Retrying will not make a certificate trusted: keep the client from trying.
+					if (refusedCertificate) throw networkFailure(error, certificate, attempt, false);
 					if (code === undefined) throw error;
 					throw networkFailure(error, code, attempt, false);
 				}
