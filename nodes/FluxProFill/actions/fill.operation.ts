@@ -18,6 +18,7 @@ import type { ItemRunner } from '../helpers/runItems';
 import type { FalServices } from '../helpers/services';
 import { FAL_FILL_ENDPOINT, RETURNED_MASK_FIELD } from '../helpers/spec';
 import type { Picture } from '../images/pictures';
+import { addSegmentationCost } from '../output/cost';
 import { ItemDeadline } from '../transport/itemDeadline';
 import { FalError } from '../transport/falError';
 import { awaitResult } from '../transport/queueRequest';
@@ -45,9 +46,15 @@ export function execute(ctx: IExecuteFunctions, services: FalServices): ItemRunn
 	return {
 		check: async (itemIndex) => await checkFillItem(ctx, itemIndex, services),
 		run: async (itemIndex, settings, { atFal, stopSignal, track }) => {
-			const { deadline, result, mask } = await atFal(async () => {
+			const { deadline, result, mask, segmentation } = await atFal(async () => {
 				const deadline = new ItemDeadline(stopSignal, settings.timeoutMs);
-				const started = await startFillRequest(ctx, itemIndex, settings, services, { deadline });
+				// Stopped because another item failed and n8n will retry the node: leave paid
+				// requests running, the retry picks them up.
+				const cancelOnStop = () => !(services.stop.failedFast && retriesNode(ctx));
+				const started = await startFillRequest(ctx, itemIndex, settings, services, {
+					deadline,
+					cancelOnStop,
+				});
 				const { requestId } = started.request;
 				track(requestId);
 				ctx.logger.debug(
@@ -59,18 +66,17 @@ export function execute(ctx: IExecuteFunctions, services: FalServices): ItemRunn
 				try {
 					const result = await awaitResult(services.fal, FAL_FILL_ENDPOINT, requestId, {
 						deadline,
-						// Stopped because another item failed and n8n will retry the node: leave the
-						// paid request running, the retry picks up its images.
-						cancelOnStop: () => !(services.stop.failedFast && retriesNode(ctx)),
+						cancelOnStop,
 					});
-					return { deadline, result, mask: started.mask };
+					return { deadline, result, mask: started.mask, segmentation: started.segmentation };
 				} catch (error) {
 					if (error instanceof FalError && error.cancelledAtFal)
 						acceptedRequests.forget(started.key);
 					throw error;
 				}
 			});
-			const items = await collectResult(ctx, itemIndex, result, settings, deadline, services);
+			const collected = await collectResult(ctx, itemIndex, result, settings, deadline, services);
+			const items = segmentation ? addSegmentationCost(collected, segmentation) : collected;
 			return settings.returnMask ? await attachMask(ctx, items, mask) : items;
 		},
 	};

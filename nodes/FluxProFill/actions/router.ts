@@ -4,8 +4,8 @@ import { toNodeError } from '../errors/toNodeError';
 import { readConcurrency } from '../helpers/itemParameters';
 import { runItems } from '../helpers/runItems';
 import { createFalServices } from '../helpers/services';
-import { PRICE_PER_MEGAPIXEL_USD } from '../helpers/spec';
-import { totalCostUsd } from '../output/cost';
+import { PRICE_PER_MEGAPIXEL_USD, SEGMENT_PRICE_USD } from '../helpers/spec';
+import { segmentationsPaid, totalCostUsd } from '../output/cost';
 import * as cancel from './cancel.operation';
 import * as fill from './fill.operation';
 import * as getResult from './getResult.operation';
@@ -50,9 +50,14 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 function addCostHint(ctx: IExecuteFunctions, items: INodeExecutionData[]): void {
 	const cost = totalCostUsd(items);
 	if (cost.requests === 0) return;
+	const segmentations = segmentationsPaid(items);
+	const described =
+		segmentations > 0
+			? `, including ${segmentations} Describe It segmentation${segmentations === 1 ? '' : 's'} ($${SEGMENT_PRICE_USD} each, twice with words to keep)`
+			: '';
 	// Older n8n versions have no execution hints; the estimate stays in the items' JSON.
 	ctx.addExecutionHints?.({
-		message: `Estimated fal cost of this run: $${cost.usd.toFixed(2)} for ${cost.requests} request${cost.requests === 1 ? '' : 's'} ($${PRICE_PER_MEGAPIXEL_USD} per megapixel, rounded up, per image; fal's invoice is what counts)`,
+		message: `Estimated fal cost of this run: $${cost.usd.toFixed(cost.usd < 0.1 ? 3 : 2)} for ${cost.requests} request${cost.requests === 1 ? '' : 's'}${described} ($${PRICE_PER_MEGAPIXEL_USD} per megapixel, rounded up, per image; fal's invoice is what counts)`,
 		location: 'outputPane',
 	});
 }

@@ -7,7 +7,7 @@ import { fillRequestProperties, requestConcurrencyOption } from '../helpers/prop
 import type { ItemRunner } from '../helpers/runItems';
 import type { FalServices } from '../helpers/services';
 import { LABELS } from '../helpers/spec';
-import { estimateCostUsd } from '../output/cost';
+import { addSegmentationCost, estimateCostUsd } from '../output/cost';
 import { ItemDeadline } from '../transport/itemDeadline';
 import type { SubmittedRequest } from '../transport/queueRequest';
 
@@ -48,18 +48,29 @@ export function execute(ctx: IExecuteFunctions, services: FalServices): ItemRunn
 			await atFal(async () => {
 				const deadline = new ItemDeadline(
 					stopSignal,
-					Math.min(settings.timeoutMs, UPLOAD_AND_SUBMIT_TIMEOUT_MS),
+					// Describe It waits for fal's segmentation before submitting: the item's own time limit.
+					settings.mask.kind === 'text'
+						? settings.timeoutMs
+						: Math.min(settings.timeoutMs, UPLOAD_AND_SUBMIT_TIMEOUT_MS),
 				);
 				// On a retry of the node, the request this item already submitted is returned again.
-				const { request, size } = await startFillRequest(ctx, itemIndex, settings, services, {
-					deadline,
-					webhookUrl: settings.webhookUrl,
-				});
+				const { request, size, segmentation } = await startFillRequest(
+					ctx,
+					itemIndex,
+					settings,
+					services,
+					{
+						deadline,
+						webhookUrl: settings.webhookUrl,
+						// A stopped execution cancels a segmentation still running: nothing uses it.
+						cancelOnStop: () => true,
+					},
+				);
 				const submitted = request.answer as unknown as SubmittedRequest;
 				track(submitted.request_id);
 				// One item per request here, so its share is the request's whole estimate.
 				const cost = size ? estimateCostUsd(size.width, size.height, settings.numImages) : null;
-				return [
+				const items = [
 					{
 						json: {
 							request_id: submitted.request_id,
@@ -77,6 +88,7 @@ export function execute(ctx: IExecuteFunctions, services: FalServices): ItemRunn
 						pairedItem: { item: itemIndex },
 					},
 				];
+				return segmentation ? addSegmentationCost(items, segmentation) : items;
 			}),
 	};
 }

@@ -25,7 +25,12 @@ export async function checkFillItem(
 	const settings = parseFillSettings(readRawFillParameters(ctx, itemIndex), {
 		tool: isToolMode(ctx),
 	});
-	await loadPictures(ctx, itemIndex, settings, services);
+	const reader = binaryReader(ctx, itemIndex);
+	const image = await loadPicture('image', settings.image, reader);
+	const { mask } = settings;
+	if (mask.kind === 'expand') services.canvas.plan(mask, image);
+	// Describe It's mask comes from fal, at a price: it is made when the item runs.
+	else if (mask.kind !== 'text') await picturesOf(ctx, itemIndex, settings, services);
 	return settings;
 }
 
@@ -38,24 +43,39 @@ export interface StartedRequest {
 	key: string;
 	/** The mask sent to fal, for Return Mask. */
 	mask: Picture;
-	/** The image's size when the node read it (for the cost estimate), else undefined. */
+	/** The size of the image sent (for the cost estimate); undefined for an image URL. */
 	size?: { width: number; height: number };
+	/** Describe It: the segmentation that made the mask. */
+	segmentation?: { requestId: string; costUsd: number };
+}
+
+interface StartOptions {
+	deadline: ItemDeadline;
+	webhookUrl?: string;
+	/** Whether a stop cancels a paid request (see the operations). */
+	cancelOnStop: () => boolean;
 }
 
 /**
  * Gets one item's request to fal: reads its pictures again (one item's files in memory at
  * a time), and unless this item's request with the same inputs was accepted on an earlier
  * try of the node in this execution, uploads them and submits. Never pays twice for one
- * item across n8n's retries.
+ * item across n8n's retries. With Describe It, fal's segmentation makes the mask first.
  */
 export async function startFillRequest(
 	ctx: IExecuteFunctions,
 	itemIndex: number,
 	settings: FillSettings,
 	services: FalServices,
-	options: { deadline: ItemDeadline; webhookUrl?: string },
+	options: StartOptions,
 ): Promise<StartedRequest> {
-	const { image, mask } = await loadPictures(ctx, itemIndex, settings, services);
+	const { image, mask, segmentation } = await picturesOf(
+		ctx,
+		itemIndex,
+		settings,
+		services,
+		options,
+	);
 	const size =
 		image.kind === 'bytes' ? { width: image.info.width, height: image.info.height } : undefined;
 	const key = requestKey(
@@ -66,8 +86,9 @@ export async function startFillRequest(
 			input: toFalInput(settings, contentRef(image), contentRef(mask)),
 		},
 	);
+	const started = { key, mask, size, ...(segmentation ? { segmentation } : {}) };
 	const earlier = acceptedRequests.recall(key);
-	if (earlier) return { request: earlier, pickedUp: true, key, mask, size };
+	if (earlier) return { ...started, request: earlier, pickedUp: true };
 	const [imageUrl, maskUrl] = await Promise.all([
 		services.uploader.urlFor(image),
 		services.uploader.urlFor(mask),
@@ -85,26 +106,53 @@ export async function startFillRequest(
 		answer: { ...answer },
 	};
 	acceptedRequests.remember(key, request);
-	return { request, pickedUp: false, key, mask, size };
+	return { ...started, request, pickedUp: false };
+}
+
+/**
+ * The image and mask fal gets. Without `run` (the check pass) nothing is paid for, so
+ * Describe It cannot be asked for its mask.
+ */
+async function picturesOf(
+	ctx: IExecuteFunctions,
+	itemIndex: number,
+	settings: FillSettings,
+	services: FalServices,
+	run?: StartOptions,
+): Promise<{
+	image: Picture;
+	mask: Picture;
+	segmentation?: { requestId: string; costUsd: number };
+}> {
+	const reader = binaryReader(ctx, itemIndex);
+	const image = await loadPicture('image', settings.image, reader);
+	const source = settings.mask;
+	if (source.kind === 'expand') return await services.canvas.expand(source, image);
+	if (source.kind === 'text') {
+		if (!run) throw new Error('Describe It makes its mask only when the item runs');
+		const url = await services.uploader.urlFor(image);
+		const found = await services.segmenter.segment({ ref: contentRef(image), url }, source, run);
+		const mask = await services.canvas.fromSegmentation(
+			found.mask,
+			image,
+			source,
+			settings.maskOptions,
+		);
+		return {
+			image,
+			mask,
+			segmentation: { requestId: found.requestId, costUsd: found.costUsd },
+		};
+	}
+	const mask = await services.masks.maskFor(source, image, reader, settings.maskOptions);
+	checkSameSize(image, mask);
+	return { image, mask };
 }
 
 /** A picture by its content: the same file uploaded again gets another URL, but not another ref. */
 function contentRef(picture: Picture): string {
 	if (picture.kind === 'url') return picture.url;
 	return `sha256:${createHash('sha256').update(picture.bytes).digest('hex')}`;
-}
-
-async function loadPictures(
-	ctx: IExecuteFunctions,
-	itemIndex: number,
-	settings: FillSettings,
-	services: FalServices,
-) {
-	const reader = binaryReader(ctx, itemIndex);
-	const image = await loadPicture('image', settings.image, reader);
-	const mask = await services.masks.maskFor(settings.mask, image, reader, settings.maskOptions);
-	checkSameSize(image, mask);
-	return { image, mask };
 }
 
 /** The endpoint's inputs, named as fal names them; defaults are sent explicitly so runs are reproducible. */

@@ -17,6 +17,10 @@ import {
 } from './parse';
 import {
 	DEFAULTS,
+	EXPAND_ANCHORS,
+	EXPAND_DEFAULTS,
+	EXPAND_LABELS,
+	EXPAND_MODES,
 	LABELS,
 	LIMITS,
 	OUTPUT_FORMATS,
@@ -26,6 +30,7 @@ import {
 	type OutputFormat,
 	type OutputMode,
 	type SafetyTolerance,
+	TEXT_MASK_GROW_DEFAULT,
 } from './spec';
 
 /** The node parameters of one item, as n8n resolved them (expressions may yield anything). */
@@ -38,6 +43,9 @@ export interface RawFillParameters {
 	maskBinaryProperty: unknown;
 	maskUrl: unknown;
 	maskRectangles?: unknown;
+	maskPrompt?: unknown;
+	maskNegativePrompt?: unknown;
+	expand?: Record<string, unknown>;
 	options: Record<string, unknown>;
 }
 
@@ -63,7 +71,26 @@ export function readRawFillParameters(
 			maskSource === 'binary' ? get('maskBinaryProperty', DEFAULTS.maskBinaryProperty) : undefined,
 		maskUrl: maskSource === 'url' ? get('maskUrl', '') : undefined,
 		maskRectangles: maskSource === 'rectangles' ? get('maskRectangles', {}) : undefined,
+		maskPrompt: maskSource === 'text' ? get('maskPrompt', '') : undefined,
+		maskNegativePrompt: maskSource === 'text' ? get('maskNegativePrompt', '') : undefined,
+		expand: maskSource === 'expand' ? readExpandParameters(get) : undefined,
 		options: readOptions(ctx, itemIndex),
+	};
+}
+
+/** The Expand Canvas parameters the chosen way of sizing shows (n8n refuses to read hidden ones). */
+function readExpandParameters(
+	get: (name: string, fallback?: unknown) => unknown,
+): Record<string, unknown> {
+	const expandBy = get('expandBy', EXPAND_DEFAULTS.mode);
+	const shown =
+		expandBy === 'aspectRatio'
+			? (['expandAspectRatio', 'expandAnchor'] as const)
+			: (['expandTop', 'expandRight', 'expandBottom', 'expandLeft'] as const);
+	return {
+		expandBy,
+		expandOverlap: get('expandOverlap', EXPAND_DEFAULTS.overlap),
+		...Object.fromEntries(shown.map((name) => [name, get(name, undefined)])),
 	};
 }
 
@@ -114,7 +141,12 @@ export function parseFillSettings(
 				DEFAULTS.maskThreshold,
 				LIMITS.maskThreshold,
 			),
-			grow: parseWholeNumber(LABELS.growMask, options.growMask, DEFAULTS.growMask, LIMITS.growMask),
+			grow: parseWholeNumber(
+				LABELS.growMask,
+				options.growMask,
+				raw.maskSource === 'text' ? TEXT_MASK_GROW_DEFAULT : DEFAULTS.growMask,
+				LIMITS.growMask,
+			),
 		},
 		returnMask: parseBoolean(LABELS.returnMask, options.returnMask),
 		seed: parseSeed(options.seed),
@@ -149,10 +181,11 @@ function toolOverrides(raw: RawFillParameters): Partial<FillSettings> {
 		['mask', raw.maskSource, LABELS.maskSource, LABELS.maskUrl],
 	] as const;
 	for (const [what, source, sourceLabel, urlLabel] of sources) {
-		if (source !== 'url') {
+		// Describe It needs no file: the agent gives the words, fal makes the mask.
+		if (source !== 'url' && !(what === 'mask' && source === 'text')) {
 			throw new InputProblem(
 				`As an AI agent's tool this node needs the ${what} as a URL`,
-				`Set ${q(sourceLabel)} to ${q(LABELS.sourceUrl)} and fill ${q(urlLabel)} with {{ $fromAI('${what}_url', 'public link to the ${what}') }}; agents cannot pass binary files.`,
+				`Set ${q(sourceLabel)} to ${q(LABELS.sourceUrl)} and fill ${q(urlLabel)} with {{ $fromAI('${what}_url', 'public link to the ${what}') }}; agents cannot pass binary files.${what === 'mask' ? ` Or set it to ${q(LABELS.sourceText)} and fill ${q(LABELS.maskPrompt)} with {{ $fromAI('mask_prompt', 'what to repaint, e.g. the sky') }}.` : ''}`,
 			);
 		}
 	}
@@ -186,17 +219,86 @@ function parsePrompt(value: unknown): string {
 }
 
 function parseMaskSource(raw: RawFillParameters): MaskSource {
-	if (raw.maskSource === 'alpha' || raw.maskSource === 'rectangles') {
+	if (raw.maskSource === 'text') {
+		const negative = optionalText(raw.maskNegativePrompt);
+		return {
+			kind: 'text',
+			words: requiredText(
+				raw.maskPrompt,
+				LABELS.maskPrompt,
+				'Describe what to repaint in a few words, such as "the sky" or "the shirt"; fal finds it in the image and makes the mask.',
+			),
+			...(negative ? { negative } : {}),
+		};
+	}
+	if (
+		raw.maskSource === 'alpha' ||
+		raw.maskSource === 'rectangles' ||
+		raw.maskSource === 'expand'
+	) {
 		if (raw.imageSource === 'url') {
+			const label = {
+				alpha: LABELS.sourceAlpha,
+				rectangles: LABELS.sourceRectangles,
+				expand: LABELS.sourceExpand,
+			}[raw.maskSource];
 			throw new InputProblem(
-				`${q(LABELS.maskSource)} ${q(raw.maskSource === 'alpha' ? LABELS.sourceAlpha : LABELS.sourceRectangles)} needs the image as a binary field`,
+				`${q(LABELS.maskSource)} ${q(label)} needs the image as a binary field`,
 				`The mask is made from the image itself, so the node must have its file. Read the image in an earlier node (for example "HTTP Request" with response format File) and set ${q(LABELS.imageSource)} to ${q(LABELS.sourceBinary)}.`,
 			);
 		}
 		if (raw.maskSource === 'alpha') return { kind: 'alpha' };
+		if (raw.maskSource === 'expand') return parseExpand(raw.expand ?? {});
 		return { kind: 'rectangles', rectangles: parseRectangles(raw.maskRectangles) };
 	}
 	return parsePictureSource('mask', raw.maskSource, raw.maskBinaryProperty, raw.maskUrl);
+}
+
+/** Expand Canvas: the arithmetic and its checks are planExpansion's, once the image's size is known. */
+function parseExpand(values: Record<string, unknown>): MaskSource {
+	const mode = parseEnum(EXPAND_LABELS.mode, values.expandBy, EXPAND_MODES, EXPAND_DEFAULTS.mode);
+	const overlap = toNumber(values.expandOverlap ?? EXPAND_DEFAULTS.overlap) ?? Number.NaN;
+	if (mode === 'aspectRatio') {
+		return {
+			kind: 'expand',
+			overlap,
+			sizing: {
+				mode,
+				ratio: String(values.expandAspectRatio ?? EXPAND_DEFAULTS.aspectRatio),
+				anchor: parseEnum(
+					EXPAND_LABELS.anchor,
+					values.expandAnchor,
+					EXPAND_ANCHORS,
+					EXPAND_DEFAULTS.anchor,
+				),
+			},
+		};
+	}
+	const side = (name: string) => toNumber(values[name] ?? 0) ?? Number.NaN;
+	return {
+		kind: 'expand',
+		overlap,
+		sizing: {
+			mode,
+			top: side('expandTop'),
+			right: side('expandRight'),
+			bottom: side('expandBottom'),
+			left: side('expandLeft'),
+		},
+	};
+}
+
+function requiredText(value: unknown, label: string, howTo: string): string {
+	const text = optionalText(value);
+	if (text === undefined) throw new InputProblem(`${q(label)} is empty`, howTo);
+	return text;
+}
+
+/** Text from a parameter or an expression; a number from a sheet is text too. */
+function optionalText(value: unknown): string | undefined {
+	if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+	if (typeof value !== 'string' || value.trim() === '') return undefined;
+	return value.trim();
 }
 
 /** The fixedCollection's `{ rectangle: [...] }`; the mask library checks them (none, or out of the image). */

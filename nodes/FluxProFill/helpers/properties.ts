@@ -2,7 +2,19 @@
  * The rule wants literal defaults; ours come from spec.ts, the one source of defaults. */
 import type { INodeProperties } from 'n8n-workflow';
 
-import { DEFAULTS, LABELS, LIMITS, q, RETURNED_MASK_FIELD } from './spec';
+import {
+	DEFAULTS,
+	EXPAND_ANCHORS,
+	EXPAND_ASPECT_RATIOS,
+	EXPAND_DEFAULTS,
+	EXPAND_LABELS,
+	EXPAND_LIMITS,
+	LABELS,
+	LIMITS,
+	q,
+	RETURNED_MASK_FIELD,
+	TEXT_MASK_GROW_DEFAULT,
+} from './spec';
 
 /*
  * Parameters that more than one operation shows. Each operation picks what it needs
@@ -11,7 +23,13 @@ import { DEFAULTS, LABELS, LIMITS, q, RETURNED_MASK_FIELD } from './spec';
  */
 
 /** What to paint, and where the picture to repaint and its mask come from (Fill, Submit). */
-export const fillInputProperties: INodeProperties[] = [
+export const fillInputProperties = (): INodeProperties[] => [
+	...baseInputProperties,
+	...describeItProperties,
+	...expandCanvasProperties,
+];
+
+const baseInputProperties: INodeProperties[] = [
 	{
 		displayName: LABELS.prompt,
 		name: 'prompt',
@@ -79,6 +97,18 @@ export const fillInputProperties: INodeProperties[] = [
 				value: 'alpha',
 				description:
 					'Repaint the transparent part of the image itself (a PNG or WebP with a hole erased); no mask file needed',
+			},
+			{
+				name: LABELS.sourceText,
+				value: 'text',
+				description:
+					'Say what to repaint in words ("the sky"); fal finds it in the image and makes the mask ($0.005 more per image and words)',
+			},
+			{
+				name: LABELS.sourceExpand,
+				value: 'expand',
+				description:
+					'Outpainting: make the canvas larger (to an aspect ratio, or by pixels or percent) and paint the new part',
 			},
 			{
 				name: LABELS.sourceRectangles,
@@ -175,16 +205,131 @@ export const fillInputProperties: INodeProperties[] = [
 	},
 ];
 
+/** Describe It: the words fal's segmentation looks for. */
+const describeItProperties: INodeProperties[] = [
+	{
+		displayName: LABELS.maskPrompt,
+		name: 'maskPrompt',
+		type: 'string',
+		required: true,
+		default: '',
+		placeholder: 'e.g. the sky',
+		displayOptions: { show: { maskSource: ['text'] } },
+		hint: 'A few words naming what to repaint. fal-ai/evf-sam finds it and makes the mask.',
+		description:
+			'What in the image to repaint, in a few words. "Prompt" then says what to paint there.',
+	},
+	{
+		displayName: `${LABELS.maskNegativePrompt} (Optional)`,
+		name: 'maskNegativePrompt',
+		type: 'string',
+		default: '',
+		placeholder: 'e.g. the tree',
+		displayOptions: { show: { maskSource: ['text'] } },
+		description:
+			'Something the words above might also catch that must stay as it is. Counted as a second segmentation.',
+	},
+];
+
+const SIDES = [
+	['expandTop', 'Top'],
+	['expandRight', 'Right'],
+	['expandBottom', 'Bottom'],
+	['expandLeft', 'Left'],
+] as const;
+
+/** The panel's words for the anchors. */
+const ANCHOR_NAMES: Record<(typeof EXPAND_ANCHORS)[number], string> = {
+	center: 'Center',
+	top: 'Top',
+	bottom: 'Bottom',
+	left: 'Left',
+	right: 'Right',
+	topLeft: 'Top Left',
+	topRight: 'Top Right',
+	bottomLeft: 'Bottom Left',
+	bottomRight: 'Bottom Right',
+};
+
+/** Expand Canvas: how much larger, and where the original sits. */
+const expandCanvasProperties: INodeProperties[] = [
+	{
+		displayName: EXPAND_LABELS.mode,
+		name: 'expandBy',
+		type: 'options',
+		options: [
+			{
+				name: 'Aspect Ratio',
+				value: 'aspectRatio',
+				description: 'Grow the canvas to a shape, such as 16:9 for a banner',
+			},
+			{ name: 'Pixels', value: 'pixels', description: 'Add this many pixels on each side' },
+			{
+				name: 'Percent',
+				value: 'percent',
+				description: "Add a percentage of the image's width or height on each side",
+			},
+		],
+		default: EXPAND_DEFAULTS.mode,
+		displayOptions: { show: { maskSource: ['expand'] } },
+	},
+	{
+		displayName: EXPAND_LABELS.aspectRatio,
+		name: 'expandAspectRatio',
+		type: 'options',
+		options: EXPAND_ASPECT_RATIOS.map((ratio) => ({ name: ratio, value: ratio })),
+		default: EXPAND_DEFAULTS.aspectRatio,
+		displayOptions: { show: { maskSource: ['expand'], expandBy: ['aspectRatio'] } },
+		description:
+			'The shape of the new canvas. The image only grows, never cropped. An expression may give any ratio, such as 2:1 or 1.91.',
+	},
+	{
+		displayName: EXPAND_LABELS.anchor,
+		name: 'expandAnchor',
+		type: 'options',
+		options: EXPAND_ANCHORS.map((anchor) => ({
+			name: ANCHOR_NAMES[anchor],
+			value: anchor,
+		})),
+		default: EXPAND_DEFAULTS.anchor,
+		displayOptions: { show: { maskSource: ['expand'], expandBy: ['aspectRatio'] } },
+		description: 'Where the original image sits on the new canvas',
+	},
+	...SIDES.map(([name, side]): INodeProperties => ({
+		displayName: `${LABELS.expandSide} ${side}`,
+		name,
+		type: 'number',
+		default: 0,
+		typeOptions: { minValue: 0 },
+		displayOptions: { show: { maskSource: ['expand'], expandBy: ['pixels', 'percent'] } },
+		description: `How much to add at the ${side.toLowerCase()}: pixels, or percent of the image's ${side === 'Top' || side === 'Bottom' ? 'height' : 'width'}`,
+	})),
+	{
+		displayName: EXPAND_LABELS.overlap,
+		name: 'expandOverlap',
+		type: 'number',
+		default: EXPAND_DEFAULTS.overlap,
+		typeOptions: {
+			minValue: EXPAND_LIMITS.overlap.min,
+			maxValue: EXPAND_LIMITS.overlap.max,
+			numberPrecision: 0,
+		},
+		displayOptions: { show: { maskSource: ['expand'] } },
+		description:
+			'Pixels of the original, along each side that grows, that may be repainted so the seam blends in. 0 keeps the original untouched.',
+	},
+];
+
 /**
  * Image Transparency and Rectangles make the mask from the image file itself; with an
  * image URL the node has no file. Said in the panel, before anyone runs it.
  */
 export const maskNeedsImageFileNotice: INodeProperties = {
-	displayName: `${q(LABELS.sourceAlpha)} and ${q(LABELS.sourceRectangles)} make the mask from the image file, so they need ${q(LABELS.imageSource)} set to ${q(LABELS.sourceBinary)}`,
+	displayName: `${q(LABELS.sourceAlpha)}, ${q(LABELS.sourceRectangles)} and ${q(LABELS.sourceExpand)} work on the image file, so they need ${q(LABELS.imageSource)} set to ${q(LABELS.sourceBinary)}`,
 	name: 'maskNeedsImageFileNotice',
 	type: 'notice',
 	default: '',
-	displayOptions: { show: { imageSource: ['url'], maskSource: ['alpha', 'rectangles'] } },
+	displayOptions: { show: { imageSource: ['url'], maskSource: ['alpha', 'rectangles', 'expand'] } },
 };
 
 /** The Request ID that Submit returned (Get Status, Get Result, Cancel). */
@@ -214,7 +359,9 @@ export function optionsCollection(options: INodeProperties[]): INodeProperties {
 }
 
 /** Mask sources whose pixels the node prepares itself (a URL mask is fal's to fetch). */
-const PREPARED_MASK_SOURCES = ['binary', 'alpha', 'rectangles'];
+const PREPARED_MASK_SOURCES = ['binary', 'alpha', 'rectangles', 'text', 'expand'];
+/** Sources whose mask the options below change (Expand Canvas makes an exact one). */
+const ADJUSTABLE_MASK_SOURCES = ['binary', 'alpha', 'rectangles', 'text'];
 
 /** What fal generates: the endpoint's own optional inputs (Fill, Submit). */
 export const generationOptions: INodeProperties[] = [
@@ -303,7 +450,7 @@ export const maskOptions: INodeProperties[] = [
 		name: 'invertMask',
 		type: 'boolean',
 		default: false,
-		displayOptions: { show: { '/maskSource': PREPARED_MASK_SOURCES } },
+		displayOptions: { show: { '/maskSource': ADJUSTABLE_MASK_SOURCES } },
 		description:
 			'Whether to swap the mask: repaint what it marks as kept, keep what it marks for repainting',
 	},
@@ -317,9 +464,8 @@ export const maskOptions: INodeProperties[] = [
 			maxValue: LIMITS.growMask.max,
 			numberPrecision: 0,
 		},
-		displayOptions: { show: { '/maskSource': PREPARED_MASK_SOURCES } },
-		description:
-			'Widen the repainted area by this many pixels on every side, which gives the model room to blend the new content in',
+		displayOptions: { show: { '/maskSource': ADJUSTABLE_MASK_SOURCES } },
+		description: `Widen the repainted area by this many pixels on every side, which gives the model room to blend the new content in. ${q(LABELS.sourceText)} grows by ${TEXT_MASK_GROW_DEFAULT} unless set.`,
 	},
 	{
 		displayName: LABELS.fitMask,
@@ -425,7 +571,7 @@ export function timeoutOption(description: string): INodeProperties {
  */
 export function fillRequestProperties(ownOptions: INodeProperties[]): INodeProperties[] {
 	return [
-		...fillInputProperties,
+		...fillInputProperties(),
 		maskNeedsImageFileNotice,
 		optionsCollection([...generationOptions, ...maskOptions, ...ownOptions]),
 	];

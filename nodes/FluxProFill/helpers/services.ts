@@ -3,7 +3,7 @@ import type { Readable } from 'node:stream';
 
 import { secretsOfKey } from '../errors/redact';
 import type { BinaryReader } from '../images/pictures';
-import { MaskPreparer } from '../masks/maskPreparer';
+import { CanvasPreparer, MaskPreparer } from '../masks/maskPreparer';
 import { MAX_OUTPUT_IMAGE_BYTES, readCapped, type HttpGet } from '../transport/downloads';
 import { FalError } from '../transport/falError';
 import { createFalAccess, type FalAccess, type FalCredentials } from '../transport/falClient';
@@ -11,6 +11,7 @@ import { fetchThroughN8n } from '../transport/n8nFetch';
 import { createResilientFetch } from '../transport/resilientFetch';
 import { PictureUploader } from '../transport/uploads';
 import { ExecutionStop } from './executionStop';
+import { Segmenter } from './segmenter';
 
 /** Everything one execution shares across its items: one fal client, one upload cache. */
 export interface FalServices {
@@ -18,6 +19,9 @@ export interface FalServices {
 	fal: FalAccess;
 	uploader: PictureUploader;
 	masks: MaskPreparer;
+	/** Describe It and Expand Canvas: masks that need more than a mask file. */
+	canvas: CanvasPreparer;
+	segmenter: Segmenter;
 	httpGet: HttpGet;
 	stop: ExecutionStop;
 	/** Strings that must never appear in output: the key and its secret half. */
@@ -37,11 +41,17 @@ export async function createFalServices(ctx: IExecuteFunctions): Promise<FalServ
 			ctx.logger.warn(`fal request failed (${reason}); retry ${attempt} in ${delayMs} ms`),
 	});
 	const fal = createFalAccess(credentials, fetchWithRetries);
+	const httpGet = n8nHttpGet(ctx);
 	return {
 		fal,
 		uploader: new PictureUploader(fal.client),
 		masks: new MaskPreparer(),
-		httpGet: n8nHttpGet(ctx),
+		canvas: new CanvasPreparer(),
+		segmenter: new Segmenter(fal, httpGet, {
+			executionId: ctx.getExecutionId(),
+			nodeId: ctx.getNode().id,
+		}),
+		httpGet,
 		stop,
 		secrets: secretsOfKey(credentials.apiKey),
 	};

@@ -63,6 +63,71 @@ export const DEFAULTS = {
 /** Binary field of the output items that gets the mask sent to fal, when asked for. */
 export const RETURNED_MASK_FIELD = 'mask';
 
+/** fal's text-prompted segmentation (Describe It): the mask of what the words name. */
+export const FAL_SEGMENT_ENDPOINT = 'fal-ai/evf-sam';
+
+/** fal's published price for fal-ai/evf-sam, per request (docs/evf-sam.md). */
+export const SEGMENT_PRICE_USD = 0.005;
+
+/** Describe It: a few pixels of margin let the model blend the repainted edge. */
+export const TEXT_MASK_GROW_DEFAULT = 8;
+
+// Expand Canvas (outpainting): choices, limits, defaults and labels.
+
+/** Where the original sits in the new canvas when growing to an aspect ratio. */
+export const EXPAND_ANCHORS = [
+	'center',
+	'top',
+	'bottom',
+	'left',
+	'right',
+	'topLeft',
+	'topRight',
+	'bottomLeft',
+	'bottomRight',
+] as const;
+export type Anchor = (typeof EXPAND_ANCHORS)[number];
+
+/** Offered in the panel; any "W:H", "W/H" or decimal ratio typed in works too. */
+export const EXPAND_ASPECT_RATIOS = [
+	'16:9',
+	'3:2',
+	'4:3',
+	'1:1',
+	'3:4',
+	'2:3',
+	'9:16',
+	'21:9',
+] as const;
+
+export const EXPAND_MODES = ['pixels', 'percent', 'aspectRatio'] as const;
+export type ExpandMode = (typeof EXPAND_MODES)[number];
+
+export const EXPAND_LIMITS = {
+	/** 400% a side makes a canvas 9× the original's width: far past where the model keeps context. */
+	percent: { min: 0, max: 400 },
+	/** A seam to blend, not a region to repaint: for more, draw a mask. */
+	overlap: { min: 0, max: 256 },
+} as const;
+
+export const EXPAND_DEFAULTS = {
+	mode: 'aspectRatio' as ExpandMode,
+	aspectRatio: '16:9',
+	anchor: 'center' as Anchor,
+	/** Enough for the model to blend the seam without redrawing much of the original. */
+	overlap: 16,
+} as const;
+
+/** Display names of the Expand Canvas parameters, as error messages quote them. */
+export const EXPAND_LABELS = {
+	mode: 'Expand By',
+	pixels: 'Pixels to Add',
+	percent: 'Percent to Add',
+	aspectRatio: 'Aspect Ratio',
+	anchor: 'Position of the Original',
+	overlap: 'Overlap (Pixels)',
+} as const;
+
 /** Display names of the parameters, as the panel shows them and as error messages quote them. */
 export const LABELS = {
 	operation: 'Operation',
@@ -80,6 +145,11 @@ export const LABELS = {
 	sourceUrl: 'URL',
 	sourceAlpha: 'Image Transparency',
 	sourceRectangles: 'Rectangles',
+	sourceText: 'Describe It',
+	sourceExpand: 'Expand Canvas',
+	maskPrompt: 'What to Repaint',
+	maskNegativePrompt: 'What to Keep',
+	expandSide: 'Add at',
 	requestId: 'Request ID',
 	options: 'Options',
 	concurrency: 'Concurrency',
