@@ -34,6 +34,10 @@ async function main() {
 		.png()
 		.toBuffer();
 
+	const sky = await sharp(path.join(__dirname, '..', 'examples', 'sky.png'))
+		.resize({ width: WIDTH })
+		.png()
+		.toBuffer();
 	const cases = {
 		binary: { binary: { data: image, mask }, parameters: {} },
 		alpha: { binary: { data: withHole }, parameters: { maskSource: 'alpha' } },
@@ -50,9 +54,23 @@ async function main() {
 			binary: { data: image, mask },
 			parameters: { options: { invertMask: true, growMask: 6 } },
 		},
+		text: {
+			binary: { data: sky },
+			parameters: { maskSource: 'text', maskPrompt: 'the sky' },
+		},
+		expand: {
+			binary: { data: image },
+			parameters: {
+				maskSource: 'expand',
+				expandBy: 'aspectRatio',
+				expandAspectRatio: '16:9',
+				expandAnchor: 'center',
+			},
+		},
 	};
 	fs.writeFileSync(path.join(OUT, 'image.png'), image);
 	fs.writeFileSync(path.join(OUT, 'image-with-hole.png'), withHole);
+	fs.writeFileSync(path.join(OUT, 'sky.png'), sky);
 	for (const [name, { binary, parameters }] of Object.entries(cases)) {
 		const result = await runNode({
 			nodeType: new FluxProFill(),

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // @ts-check
-// `npm run demo`: runs examples/flux-fill-demo.workflow.json in a real n8n with this
+// `npm run demo`: runs the example workflows (examples/*.workflow.json) in a real n8n with this
 // package installed as a community package. Without FAL_KEY it talks to the embedded
 // fal emulator (free, offline); with FAL_KEY it calls fal.ai and is billed.
 'use strict';
@@ -14,6 +14,22 @@ const { startReaper, exitOnSignals } = require('./lib/reaper');
 const DEFAULT_DEMO_DIR = '/tmp/n8n-fal-fill-demo';
 const demoDir = path.resolve(process.env.FAL_FILL_DEMO_DIR || DEFAULT_DEMO_DIR);
 const workDir = path.join(n8n.REPO_DIR, '.e2e-work', 'demo');
+
+/** The example workflows the demo runs, and the node whose output it reports. */
+const DEMOS = [
+	{
+		file: 'flux-fill-demo.workflow.json',
+		id: 'falFillDemo01',
+		node: 'FLUX.1 Fill',
+		title: 'repaint part of a picture',
+	},
+	{
+		file: 'replace-the-sky.workflow.json',
+		id: 'falFillSky01',
+		node: 'Replace the sky',
+		title: 'replace the sky (Describe It)',
+	},
+];
 
 async function main() {
 	// Ctrl-C or a SIGTERM ends the n8n processes this demo starts, not only the demo.
@@ -36,26 +52,27 @@ async function main() {
 		await n8n.importCredentials(install, env, workDir, [
 			{ id: 'falDemoCredential', name: 'fal account', type: 'falApi', data: fal.credential },
 		]);
-		await n8n.importWorkflow(install, env, workDir, loadWorkflow());
+		for (const demo of DEMOS) await n8n.importWorkflow(install, env, workDir, loadWorkflow(demo));
 
-		console.log(`Running the demo workflow against ${fal.label}…`);
-		const result = await n8n.executeWorkflow(install, env, 'falFillDemo01');
-		const fillRun = result.run?.data?.resultData?.runData?.['FLUX.1 Fill']?.[0];
-		if (!result.ok || !fillRun || fillRun.error) {
-			const error = result.run?.data?.resultData?.error ?? fillRun?.error;
-			throw new Error(
-				`The workflow failed: ${error?.message ?? 'see n8n output'}${error?.description ? `\n${error.description}` : ''}\n${(result.stdout + result.stderr).slice(-3000)}`,
-			);
+		for (const demo of DEMOS) {
+			console.log(`Running "${demo.title}" against ${fal.label}…`);
+			const result = await n8n.executeWorkflow(install, env, demo.id);
+			const fillRun = result.run?.data?.resultData?.runData?.[demo.node]?.[0];
+			if (!result.ok || !fillRun || fillRun.error) {
+				const error = result.run?.data?.resultData?.error ?? fillRun?.error;
+				throw new Error(
+					`The workflow "${demo.title}" failed: ${error?.message ?? 'see n8n output'}${error?.description ? `\n${error.description}` : ''}\n${(result.stdout + result.stderr).slice(-3000)}`,
+				);
+			}
+			console.log(`  FLUX.1 Fill made ${fillRun.data.main[0].length} image(s).`);
 		}
 		const written = fs
 			.readdirSync(path.join(demoDir, 'output'))
 			.map((file) => path.join(demoDir, 'output', file));
-		console.log(
-			`\nDone. FLUX.1 Fill made ${fillRun.data.main[0].length} image(s); the workflow wrote:`,
-		);
+		console.log('\nDone. The workflows wrote:');
 		for (const file of written) console.log(`  ${file}  (${fs.statSync(file).size} bytes)`);
 		console.log(
-			`\nInputs: ${path.join(demoDir, 'image.png')} and ${path.join(demoDir, 'mask.png')} (white = repainted).`,
+			`\nInputs: ${path.join(demoDir, 'image.png')} with ${path.join(demoDir, 'mask.png')} (white = repainted), and ${path.join(demoDir, 'sky.png')} whose sky Describe It finds from the words "the sky".`,
 		);
 	} finally {
 		await fal.close();
@@ -66,17 +83,14 @@ function prepareDemoDir() {
 	fs.mkdirSync(path.join(demoDir, 'output'), { recursive: true });
 	for (const file of fs.readdirSync(path.join(demoDir, 'output')))
 		fs.rmSync(path.join(demoDir, 'output', file));
-	for (const file of ['image.png', 'mask.png']) {
+	for (const file of ['image.png', 'mask.png', 'sky.png']) {
 		fs.copyFileSync(path.join(n8n.REPO_DIR, 'examples', file), path.join(demoDir, file));
 	}
 }
 
-/** The example workflow, with its paths moved when FAL_FILL_DEMO_DIR is set. */
-function loadWorkflow() {
-	const text = fs.readFileSync(
-		path.join(n8n.REPO_DIR, 'examples', 'flux-fill-demo.workflow.json'),
-		'utf8',
-	);
+/** An example workflow, with its paths moved when FAL_FILL_DEMO_DIR is set. */
+function loadWorkflow(demo) {
+	const text = fs.readFileSync(path.join(n8n.REPO_DIR, 'examples', demo.file), 'utf8');
 	return JSON.parse(text.split(DEFAULT_DEMO_DIR).join(demoDir));
 }
 

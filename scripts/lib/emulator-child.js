@@ -18,7 +18,8 @@ async function main() {
 				type: 'stats',
 				uploads: emu.uploads.map((u) => ({ bytes: u.bytes, sha256: u.sha256 })),
 				jobs: emu.jobs.size,
-				requests: emu.requests.map((r) => ({ kind: r.kind, at: r.at })),
+				segmentations: emu.jobsFor('fal-ai/evf-sam').size,
+				requests: emu.requests.map((r) => ({ kind: r.kind, endpoint: r.endpoint, at: r.at })),
 			});
 			return;
 		}
