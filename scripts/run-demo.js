@@ -88,7 +88,10 @@ function prepareDemoDir() {
 	}
 }
 
-/** An example workflow, with its paths moved when FAL_FILL_DEMO_DIR is set. */
+/**
+ * An example workflow, with its paths moved when FAL_FILL_DEMO_DIR is set.
+ * @param {{ file: string }} demo
+ */
 function loadWorkflow(demo) {
 	const text = fs.readFileSync(path.join(n8n.REPO_DIR, 'examples', demo.file), 'utf8');
 	return JSON.parse(text.split(DEFAULT_DEMO_DIR).join(demoDir));

@@ -168,3 +168,85 @@ describe('parseFillSettings', () => {
 		expect(problemOf(() => parse({}, { timeout: 10 ** 9 })).description).toContain('86400');
 	});
 });
+
+describe('Describe It and Expand Canvas settings', () => {
+	it('Describe It takes the words, trims them, and grows its mask by 8 unless told', () => {
+		const settings = parse({
+			maskSource: 'text',
+			maskPrompt: '  the sky ',
+			maskNegativePrompt: '',
+		});
+		expect(settings.mask).toEqual({ kind: 'text', words: 'the sky' });
+		expect(settings.maskOptions.grow).toBe(8);
+		expect(
+			parse({ maskSource: 'text', maskPrompt: 'the sky' }, { growMask: 0 }).maskOptions.grow,
+		).toBe(0);
+		expect(
+			parse({ maskSource: 'text', maskPrompt: 'the sky', maskNegativePrompt: 'the tree' }).mask,
+		).toEqual({ kind: 'text', words: 'the sky', negative: 'the tree' });
+	});
+
+	it('Describe It refuses empty words, naming the parameter', () => {
+		const problem = problemOf(() => parse({ maskSource: 'text', maskPrompt: '   ' }));
+		expect(problem.message).toBe('"What to Repaint" is empty');
+	});
+
+	it('Describe It works with an image URL, also as an agent tool', () => {
+		const raw = {
+			...base,
+			imageSource: 'url',
+			imageUrl: 'https://x.test/i.png',
+			maskSource: 'text',
+			maskPrompt: 'the sky',
+		};
+		expect(parseFillSettings(raw, { tool: true }).mask).toEqual({ kind: 'text', words: 'the sky' });
+		const asTool = problemOf(() =>
+			parseFillSettings({ ...raw, maskSource: 'binary', maskPrompt: undefined }, { tool: true }),
+		);
+		expect(asTool.description).toContain('"Describe It"');
+	});
+
+	it('Expand Canvas reads the way of sizing it shows', () => {
+		expect(
+			parse({
+				maskSource: 'expand',
+				expand: {
+					expandBy: 'aspectRatio',
+					expandAspectRatio: '16:9',
+					expandAnchor: 'topLeft',
+					expandOverlap: 8,
+				},
+			}).mask,
+		).toEqual({
+			kind: 'expand',
+			overlap: 8,
+			sizing: { mode: 'aspectRatio', ratio: '16:9', anchor: 'topLeft' },
+		});
+		expect(
+			parse({
+				maskSource: 'expand',
+				expand: { expandBy: 'percent', expandTop: '10', expandLeft: 5, expandOverlap: 16 },
+			}).mask,
+		).toEqual({
+			kind: 'expand',
+			overlap: 16,
+			sizing: { mode: 'percent', top: 10, right: 0, bottom: 0, left: 5 },
+		});
+	});
+
+	it('Expand Canvas refuses an image URL and an unknown anchor', () => {
+		const url = problemOf(() =>
+			parse({
+				imageSource: 'url',
+				imageUrl: 'https://x.test/i.png',
+				maskSource: 'expand',
+				expand: { expandBy: 'pixels' },
+			}),
+		);
+		expect(url.message).toBe('"Mask Source" "Expand Canvas" needs the image as a binary field');
+		const anchor = problemOf(() =>
+			parse({ maskSource: 'expand', expand: { expandBy: 'aspectRatio', expandAnchor: 'middle' } }),
+		);
+		expect(anchor.message).toContain('Position of the Original');
+	});
+});
