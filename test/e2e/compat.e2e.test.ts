@@ -46,14 +46,9 @@ import {
 import {
 	cliWorkflows,
 	fluxFill,
-	fluxGetResult,
-	manualTrigger,
-	mergeByPosition,
-	readFile,
+	submitThenGetResult,
 	webhookTrigger,
 	workflow,
-	writeFile,
-	type Edge,
 } from './helpers/workflows';
 
 const CHAINED = 'falCompatChained01';
@@ -118,7 +113,13 @@ function compatChecks(target: CompatTarget): void {
 		await n8n.importWorkflows([
 			workflow(CHAINED, 'compat: chained fill', chained.nodes, chained.edges),
 			workflow(CONTINUING, 'compat: wrong mask, continue', continuing.nodes, continuing.edges),
-			submitThenGetResult(fixtures, `=${outputDir}/submitted-{{ $json.image_index + 1 }}.png`),
+			submitThenGetResult(
+				SUBMIT_GET,
+				'compat: submit, then get result',
+				CREDENTIAL,
+				fixtures,
+				`=${outputDir}/submitted-{{ $json.image_index + 1 }}.png`,
+			),
 			// Answers the caller with the first generated image.
 			workflow(
 				WEBHOOK,
@@ -414,36 +415,6 @@ function compatChecks(target: CompatTarget): void {
 			expect(leftoverProcesses()).toEqual([]);
 		});
 	});
-}
-
-/**
- * Manual trigger → read image and mask → Merge → Submit → Get Result (Request ID left at
- * its default, `{{ $json.request_id }}` of the Submit item) → write the image.
- */
-function submitThenGetResult(fixtures: Fixtures, fileName: string) {
-	const submit = fluxFill('Submit', { credential: CREDENTIAL, numImages: 1, seed: 7 });
-	submit.parameters.operation = 'submit';
-	const getResult = fluxGetResult('Get result', { credential: CREDENTIAL, requestId: '' });
-	delete getResult.parameters.requestId;
-	const nodes = [
-		manualTrigger(),
-		readFile('Read image', fixtures.image, 'data'),
-		readFile('Read mask', fixtures.mask, 'mask'),
-		mergeByPosition('Image + mask'),
-		submit,
-		getResult,
-		writeFile('Write image', fileName),
-	];
-	const edges: Edge[] = [
-		['Start', 'Read image'],
-		['Start', 'Read mask'],
-		['Read image', 'Image + mask', 0],
-		['Read mask', 'Image + mask', 1],
-		['Image + mask', 'Submit'],
-		['Submit', 'Get result'],
-		['Get result', 'Write image'],
-	];
-	return workflow(SUBMIT_GET, 'compat: submit, then get result', nodes, edges);
 }
 
 /** The execution hints n8n recorded for a node's first run. */

@@ -11,11 +11,19 @@ export const GOOD_KEY = 'e2e-key-id:e2e-key-secret';
 export const WRONG_KEY = 'e2e-key-id:not-the-secret';
 export const LOCKED_KEY = 'e2e-locked-id:e2e-locked-secret';
 
-export async function startFal(options: { latencyMs?: number } = {}): Promise<FalEmulator> {
+/**
+ * `publicUrl`: the origin of the upload and file URLs it hands out, e.g. fal's own
+ * 'https://v3.fal.media' when n8n reaches it under fal's host names through a proxy
+ * (proxy.e2e.test.ts); by default its own http://127.0.0.1:PORT.
+ */
+export async function startFal(
+	options: { latencyMs?: number; publicUrl?: string } = {},
+): Promise<FalEmulator> {
 	return await startFalEmulator({
 		validKeys: [GOOD_KEY],
 		lockedKeys: [LOCKED_KEY],
 		latencyMs: options.latencyMs ?? 150,
+		...(options.publicUrl ? { publicUrl: options.publicUrl } : {}),
 	});
 }
 

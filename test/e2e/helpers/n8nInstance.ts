@@ -120,9 +120,12 @@ export class N8nInstance {
 			throw new Error(`publish:workflow did not activate ${workflowId}`);
 	}
 
-	/** `n8n execute --id`: runs a workflow once in a fresh n8n process. */
-	async execute(workflowId: string) {
-		return await executeWorkflow(this.install, this.env, workflowId);
+	/**
+	 * `n8n execute --id`: runs a workflow once in a fresh n8n process, with `extraEnv` on top
+	 * of the instance's environment (proxy variables, NODE_EXTRA_CA_CERTS, …).
+	 */
+	async execute(workflowId: string, extraEnv: Record<string, string> = {}) {
+		return await executeWorkflow(this.install, { ...this.env, ...extraEnv }, workflowId);
 	}
 
 	/**

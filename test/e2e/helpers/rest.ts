@@ -30,6 +30,11 @@ export class N8nRestClient {
 	/** The first start has no owner: create it (as the setup screen does), then log in. */
 	async setUpOwnerAndLogIn(owner: Owner = TEST_OWNER): Promise<void> {
 		await this.call('POST', '/rest/owner/setup', owner);
+		await this.logIn(owner);
+	}
+
+	/** Logs in as an existing user (an n8n started again on the same database). */
+	async logIn(owner: Owner = TEST_OWNER): Promise<void> {
 		this.cookie = '';
 		await this.call('POST', '/rest/login', {
 			emailOrLdapLoginId: owner.email,

@@ -294,3 +294,40 @@ export function cliWorkflows(
 		),
 	};
 }
+
+/**
+ * Manual trigger → read image and mask → Merge → Submit → Get Result (Request ID left at
+ * its default, `{{ $json.request_id }}` of the Submit item) → write the image to
+ * `fileName` (an expression).
+ */
+export function submitThenGetResult(
+	id: string,
+	name: string,
+	credential: { id: string; name: string },
+	files: { image: string; mask: string },
+	fileName: string,
+): WorkflowJson {
+	const submit = fluxFill('Submit', { credential, numImages: 1, seed: 7 });
+	submit.parameters.operation = 'submit';
+	const getResult = fluxGetResult('Get result', { credential, requestId: '' });
+	delete getResult.parameters.requestId;
+	const nodes = [
+		manualTrigger(),
+		readFile('Read image', files.image, 'data'),
+		readFile('Read mask', files.mask, 'mask'),
+		mergeByPosition('Image + mask'),
+		submit,
+		getResult,
+		writeFile('Write image', fileName),
+	];
+	const edges: Edge[] = [
+		['Start', 'Read image'],
+		['Start', 'Read mask'],
+		['Read image', 'Image + mask', 0],
+		['Read mask', 'Image + mask', 1],
+		['Image + mask', 'Submit'],
+		['Submit', 'Get result'],
+		['Get result', 'Write image'],
+	];
+	return workflow(id, name, nodes, edges);
+}

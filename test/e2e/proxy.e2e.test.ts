@@ -1,0 +1,396 @@
+/**
+ * n8n's proxy and certificate settings in a real n8n 2.41.1, with the packed package
+ * installed as a community package and a credential as a user has it (no Proxy URL):
+ * - `n8n execute` with `https_proxy` (lower case, winning over an `HTTPS_PROXY` that
+ *   points nowhere) and NODE_EXTRA_CA_CERTS: Read → Merge → Fill (2 images) → Write;
+ * - `HTTPS_PROXY` alone: Submit → Get Result → Write;
+ * - the credential's Proxy URL (fal's server proxy, on 127.0.0.1) listed in NO_PROXY:
+ *   the proxy never sees 127.0.0.1, the CDN still goes through it;
+ * - the credential's Test button in `n8n start` through the proxy: OK with the company
+ *   root, and an answer that names NODE_EXTRA_CA_CERTS without it.
+ *
+ * The company network is test/helpers/proxyLab.js: a recording forward proxy that takes
+ * fal's host names (CONNECT …:443) to a TLS front with a certificate from a throwaway
+ * root CA, in front of the fal emulator; anything else is refused and recorded as such.
+ * The emulator hands out fal's CDN origin (https://v3.fal.media) for its files. This
+ * machine has no internet and no DNS for fal's names: a request that skipped the proxy
+ * fails, so a passing run means every fal request took it.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+
+import type { FalEmulator } from '../emulator';
+import { FAL_HOST, startProxyLab, type ProxyLab } from '../helpers/proxyLab';
+import { freshDir, suiteState } from './helpers/context';
+import { nodeOutput } from './helpers/database';
+import { falCredential, fetchFalFile, GOOD_KEY, jobsOf, sha256, startFal } from './helpers/fal';
+import {
+	compareWithInput,
+	IMAGE_SIZE,
+	maskMismatches,
+	writeFixtures,
+	type Fixtures,
+} from './helpers/images';
+import { N8nInstance } from './helpers/n8nInstance';
+import { leftoverProcesses, stopAllProcesses, stopProcess } from './helpers/processes';
+import { N8nRestClient } from './helpers/rest';
+import {
+	cliWorkflows,
+	fillChain,
+	manualTrigger,
+	submitThenGetResult,
+	workflow,
+	writeFile,
+} from './helpers/workflows';
+
+const FAL_CDN = 'https://v3.fal.media';
+const FAL_UPLOAD_INITIATE = 'https://rest.fal.ai/storage/upload/initiate?storage_type=fal-cdn-v3';
+const FILL = 'falProxyFill01';
+const SUBMIT_GET = 'falProxySubmitGet01';
+const VIA_SERVER_PROXY = 'falProxyServerPx01';
+/** As a user has it: the key, no Proxy URL. */
+const CREDENTIAL = { id: 'falProxyCred01', name: 'fal (no Proxy URL)' };
+/** With fal's server proxy (the emulator's /proxy on 127.0.0.1) as its Proxy URL. */
+const SERVER_PROXY_CREDENTIAL = { id: 'falProxyCredSrv01', name: "fal via fal's server proxy" };
+
+/** n8n's network variables: none is inherited from the shell that runs the tests. */
+const NETWORK_VARIABLES = [
+	'HTTP_PROXY',
+	'HTTPS_PROXY',
+	'ALL_PROXY',
+	'NO_PROXY',
+	'http_proxy',
+	'https_proxy',
+	'all_proxy',
+	'no_proxy',
+	'NODE_EXTRA_CA_CERTS',
+	'N8N_OUTBOUND_PROXY_MODE',
+];
+
+let emu: FalEmulator;
+let lab: ProxyLab;
+let n8n: N8nInstance;
+let fixtures: Fixtures;
+let outputDir: string;
+
+beforeAll(async () => {
+	const { install, tarball } = suiteState();
+	const dir = freshDir('proxy');
+	const filesDir = path.join(dir, 'files');
+	fixtures = await writeFixtures(filesDir);
+	outputDir = fixtures.outputDir;
+
+	emu = await startFal({ publicUrl: FAL_CDN });
+	lab = await startProxyLab({ emulatorUrl: emu.url });
+	n8n = N8nInstance.create({ install, tarball, dir, filesDir, env: { N8N_LOG_FORMAT: 'json' } });
+	for (const name of NETWORK_VARIABLES) delete n8n.env[name];
+
+	await n8n.importFalCredentials([
+		{ ...CREDENTIAL, apiKey: GOOD_KEY, proxyUrl: '' },
+		falCredential(emu, SERVER_PROXY_CREDENTIAL.id, SERVER_PROXY_CREDENTIAL.name),
+	]);
+	const { fill, chained } = cliWorkflows(CREDENTIAL, fixtures, outputDir);
+	const viaServerProxy = fillChain(
+		manualTrigger(),
+		fixtures,
+		{ ...fill, credential: SERVER_PROXY_CREDENTIAL, numImages: 1 },
+		writeFile('Write images', `=${outputDir}/server-proxy-{{ $json.image_index + 1 }}.png`),
+	);
+	await n8n.importWorkflows([
+		workflow(FILL, 'proxy: chained fill', chained.nodes, chained.edges),
+		submitThenGetResult(
+			SUBMIT_GET,
+			'proxy: submit, then get result',
+			CREDENTIAL,
+			fixtures,
+			`=${outputDir}/submitted-{{ $json.image_index + 1 }}.png`,
+		),
+		workflow(
+			VIA_SERVER_PROXY,
+			"proxy: fal's server proxy",
+			viaServerProxy.nodes,
+			viaServerProxy.edges,
+		),
+	]);
+}, 120_000);
+
+afterAll(async () => {
+	await stopAllProcesses();
+	await lab?.close();
+	await emu?.close();
+});
+
+beforeEach(() => {
+	emu.reset();
+	lab.reset();
+});
+
+/** A file of fal's CDN (the emulator), fetched by the test itself, not through the lab. */
+async function cdnFile(url: unknown): Promise<Buffer> {
+	return await fetchFalFile(String(url).replace(FAL_CDN, emu.url));
+}
+
+/** Tunnel targets ("connect host:port") and plain-HTTP URLs ("http URL") the proxy received. */
+function proxyTargets(): string[] {
+	return [...new Set(lab.records.map((record) => `${record.via} ${record.target}`))].sort();
+}
+
+/**
+ * Everything the proxy received was a CONNECT to one of fal's host names on port 443, and
+ * it refused nothing. This covers n8n's own outbound calls too, from the process's start:
+ * with the suite's settings (scripts/lib/n8n.js: N8N_DIAGNOSTICS_ENABLED,
+ * N8N_VERSION_NOTIFICATIONS_ENABLED, N8N_TEMPLATES_ENABLED, N8N_PERSONALIZATION_ENABLED all
+ * false; N8nInstance: N8N_DISABLED_MODULES=mcp-registry) n8n 2.41.1 makes none (watched for
+ * 45 s after start). With n8n's defaults for those (telemetry still off), `n8n start` sends
+ * one within seconds: its mcp-registry module fetches
+ * https://api.n8n.io/api/mcp-servers, through the proxy (CONNECT api.n8n.io:443, refused
+ * here, logged by n8n at level error). No host is filtered out of this check.
+ */
+function expectOnlyFalTunnels(): void {
+	expect(lab.records.filter((record) => record.refused)).toEqual([]);
+	const notFal = lab.records.filter((record) => {
+		const [host, port] = record.target.split(':');
+		return record.via !== 'connect' || !FAL_HOST.test(host) || port !== '443';
+	});
+	expect(notFal).toEqual([]);
+}
+
+/**
+ * What the emulator saw arrived through the proxy and the TLS front, every request:
+ * taken right after the run, before the test fetches files from the emulator itself.
+ */
+function throughTheFront() {
+	return { frontRequests: lab.frontRequests, emulatorRequests: emu.requests.length };
+}
+
+describe("n8n's proxy variables, credential without Proxy URL (n8n execute)", () => {
+	test('Fill (2 images) and Write Files: every fal request through the proxy named by https_proxy, which wins over HTTPS_PROXY, trusting the root in NODE_EXTRA_CA_CERTS', async () => {
+		const result = await n8n.execute(FILL, {
+			https_proxy: lab.proxyUrl,
+			// Upper case points at a port nothing listens on: n8n reads the lower-case one first.
+			HTTPS_PROXY: lab.deadProxyUrl,
+			NODE_EXTRA_CA_CERTS: lab.caFile,
+		});
+		const counts = throughTheFront();
+		expect({ ok: result.ok, error: result.run?.data?.resultData?.error?.message }).toEqual({
+			ok: true,
+			error: undefined,
+		});
+
+		// The company network: all of the emulator's requests came through the front, in
+		// tunnels to fal's API, storage and CDN names, and nothing else went through the proxy.
+		expect(counts.emulatorRequests).toBeGreaterThan(0);
+		expect(counts.frontRequests).toBe(counts.emulatorRequests);
+		expectOnlyFalTunnels();
+		// For docs/proxy-design.md: n8n's helper opens a connection (here: a tunnel) per request.
+		process.stderr.write(
+			`\n[proxy] Fill, 2 images: ${counts.emulatorRequests} fal requests in ${lab.records.length} CONNECT tunnels\n`,
+		);
+		expect(proxyTargets()).toEqual(
+			expect.arrayContaining([
+				'connect queue.fal.run:443',
+				'connect rest.fal.ai:443',
+				'connect v3.fal.media:443',
+			]),
+		);
+		const kinds = new Set<string>(emu.requests.map((request) => request.kind));
+		for (const kind of ['initiate', 'upload', 'submit', 'result', 'file'])
+			expect({ kind, seen: kinds.has(kind) }).toEqual({ kind, seen: true });
+		expect(kinds.has('status') || kinds.has('stream')).toBe(true);
+		// Under fal's own names, with the key.
+		expect(
+			emu.requests.filter((request) => request.kind === 'submit').map((request) => request.auth),
+		).toEqual(['valid']);
+		expect(
+			new Set(emu.requests.map((request) => String(request.headers.host).replace(/:\d+$/, ''))),
+		).toEqual(new Set(['rest.fal.ai', 'v3.fal.media', 'queue.fal.run']));
+
+		// What n8n recorded and wrote.
+		const [execution] = await n8n.db.executions(FILL);
+		expect(execution).toMatchObject({ mode: 'cli', status: 'success' });
+		const run = await n8n.db.runData(execution.id);
+		const filled = nodeOutput(run, 'FLUX.1 Fill');
+		expect(filled).toHaveLength(2);
+		filled.forEach((item) =>
+			expect(item.json).toMatchObject({
+				url: expect.stringMatching(/^https:\/\/v3\.fal\.media\/files\//),
+				content_type: 'image/png',
+				...IMAGE_SIZE,
+				seed: 42,
+			}),
+		);
+		const jobs = jobsOf(emu);
+		expect(jobs).toHaveLength(1);
+		expect(jobs[0].input).toMatchObject({ num_images: 2, output_format: 'png', seed: 42 });
+		expect(jobs[0].id).toBe(filled[0].json.request_id);
+
+		const files = nodeOutput(run, 'Write images').map((item) => String(item.json.fileName));
+		expect(files).toEqual([
+			path.join(outputDir, 'chained-1.png'),
+			path.join(outputDir, 'chained-2.png'),
+		]);
+		const contents = files.map((file) => fs.readFileSync(file));
+		for (const [index, bytes] of contents.entries()) {
+			const comparison = await compareWithInput(bytes, fixtures.imageBytes);
+			expect(comparison).toMatchObject({
+				format: 'png',
+				...IMAGE_SIZE,
+				changedOutsideMask: 0,
+			});
+			expect(comparison.changedInsideMask).toBeGreaterThan(0.5);
+			expect(sha256(bytes)).toBe(sha256(await cdnFile(filled[index].json.url)));
+		}
+		expect(sha256(contents[0])).not.toBe(sha256(contents[1]));
+		// The uploads arrived whole through the tunnel: the image byte for byte, the mask's region.
+		const imageUpload = emu.uploads.find((upload) => upload.sha256 === sha256(fixtures.imageBytes));
+		expect(imageUpload).toBeDefined();
+		const maskUpload = emu.uploads.find((upload) => upload !== imageUpload);
+		expect(await maskMismatches(await cdnFile(maskUpload?.fileUrl))).toBe(0);
+	});
+
+	test('Submit → Get Result → Write Files with HTTPS_PROXY alone', async () => {
+		const result = await n8n.execute(SUBMIT_GET, {
+			HTTPS_PROXY: lab.proxyUrl,
+			NODE_EXTRA_CA_CERTS: lab.caFile,
+		});
+		const counts = throughTheFront();
+		expect({ ok: result.ok, error: result.run?.data?.resultData?.error?.message }).toEqual({
+			ok: true,
+			error: undefined,
+		});
+		expect(counts.emulatorRequests).toBeGreaterThan(0);
+		expect(counts.frontRequests).toBe(counts.emulatorRequests);
+		expectOnlyFalTunnels();
+
+		const run = await n8n.db.runData((await n8n.db.executions(SUBMIT_GET))[0].id);
+		const [submitted] = nodeOutput(run, 'Submit');
+		const results = nodeOutput(run, 'Get result');
+		expect(results).toHaveLength(1);
+		expect(results[0].json).toMatchObject({ request_id: submitted.json.request_id, ...IMAGE_SIZE });
+		expect(jobsOf(emu).map((job) => job.id)).toEqual([submitted.json.request_id]);
+		expect(emu.requests.filter((request) => request.kind === 'submit')).toHaveLength(1);
+
+		const file = path.join(outputDir, 'submitted-1.png');
+		expect(nodeOutput(run, 'Write image').map((item) => item.json.fileName)).toEqual([file]);
+		const bytes = fs.readFileSync(file);
+		expect(await compareWithInput(bytes, fixtures.imageBytes)).toMatchObject({
+			format: 'png',
+			...IMAGE_SIZE,
+			changedOutsideMask: 0,
+		});
+		expect(sha256(bytes)).toBe(sha256(await cdnFile(results[0].json.url)));
+	});
+});
+
+describe("the credential's Proxy URL (fal's server proxy) with n8n's proxy variables", () => {
+	test('NO_PROXY=127.0.0.1: the server proxy on 127.0.0.1 is reached directly, the CDN still through the proxy', async () => {
+		const serverProxy = emu.proxyUrl; // http://127.0.0.1:PORT/proxy
+		expect(new URL(serverProxy).hostname).toBe('127.0.0.1');
+		const result = await n8n.execute(VIA_SERVER_PROXY, {
+			HTTP_PROXY: lab.proxyUrl,
+			HTTPS_PROXY: lab.proxyUrl,
+			NO_PROXY: '127.0.0.1',
+			NODE_EXTRA_CA_CERTS: lab.caFile,
+		});
+		const counts = throughTheFront();
+		expect({ ok: result.ok, error: result.run?.data?.resultData?.error?.message }).toEqual({
+			ok: true,
+			error: undefined,
+		});
+
+		// The proxy saw no 127.0.0.1 traffic, only tunnels to fal's names (the uploads and downloads).
+		expect(lab.records.filter((record) => record.target.includes('127.0.0.1'))).toEqual([]);
+		expectOnlyFalTunnels();
+		expect(proxyTargets()).toContain('connect v3.fal.media:443');
+		// Every emulator request came either straight to the server proxy (fal's API calls,
+		// addressed with x-fal-target-url) or through the proxy and the TLS front (the CDN).
+		const direct = emu.requests.filter((request) =>
+			String(request.headers.host).startsWith('127.0.0.1:'),
+		);
+		expect(direct.length + counts.frontRequests).toBe(counts.emulatorRequests);
+		expect(direct.map((request) => request.kind)).toContain('submit');
+		expect(direct.every((request) => request.target.startsWith('https://'))).toBe(true);
+		expect(direct.map((request) => request.kind)).not.toContain('file');
+		expect(counts.frontRequests).toBeGreaterThan(0);
+
+		const [execution] = await n8n.db.executions(VIA_SERVER_PROXY);
+		const run = await n8n.db.runData(execution.id);
+		const [filled] = nodeOutput(run, 'FLUX.1 Fill');
+		const file = path.join(outputDir, 'server-proxy-1.png');
+		expect(nodeOutput(run, 'Write images').map((item) => item.json.fileName)).toEqual([file]);
+		const bytes = fs.readFileSync(file);
+		expect(await compareWithInput(bytes, fixtures.imageBytes)).toMatchObject({
+			format: 'png',
+			...IMAGE_SIZE,
+			changedOutsideMask: 0,
+		});
+		expect(sha256(bytes)).toBe(sha256(await cdnFile(filled.json.url)));
+	});
+});
+
+describe("the credential's Test button in a running n8n (n8n start), through the proxy", () => {
+	/** What the credential dialog does on "Test": load the (redacted) credential, send it back to /test. */
+	async function pressTest(rest: N8nRestClient, credential: { id: string; name: string }) {
+		const stored = await rest.call<{ data: Record<string, unknown> }>(
+			'GET',
+			`/rest/credentials/${credential.id}?includeData=true`,
+		);
+		return await rest.call<{ status: string; message: string }>('POST', '/rest/credentials/test', {
+			credentials: {
+				id: credential.id,
+				name: credential.name,
+				type: 'falApi',
+				data: stored.data,
+			},
+		});
+	}
+
+	test('with the company root in NODE_EXTRA_CA_CERTS, a good key passes', async () => {
+		const server = await n8n.start({
+			https_proxy: lab.proxyUrl,
+			NODE_EXTRA_CA_CERTS: lab.caFile,
+		});
+		try {
+			const rest = new N8nRestClient(server.baseUrl);
+			await rest.setUpOwnerAndLogIn();
+			await expect(pressTest(rest, CREDENTIAL)).resolves.toEqual({
+				status: 'OK',
+				message: 'Connection tested successfully',
+			});
+			expect(emu.requests.map(({ method, target, auth }) => ({ method, target, auth }))).toEqual([
+				{ method: 'POST', target: FAL_UPLOAD_INITIATE, auth: 'valid' },
+			]);
+			expect(lab.frontRequests).toBe(emu.requests.length);
+			// From n8n's start on: only the test's tunnel, nothing of n8n's own.
+			expectOnlyFalTunnels();
+			expect(proxyTargets()).toEqual(['connect rest.fal.ai:443']);
+		} finally {
+			await stopProcess(server.process);
+		}
+	});
+
+	test('without it, the test fails and says to set NODE_EXTRA_CA_CERTS, nothing reaches fal', async () => {
+		const server = await n8n.start({ https_proxy: lab.proxyUrl });
+		try {
+			const rest = new N8nRestClient(server.baseUrl);
+			await rest.logIn();
+			const result = await pressTest(rest, CREDENTIAL);
+			expect(result.status).toBe('Error');
+			expect(result.message).toMatch(
+				/^Could not reach fal: the HTTPS certificate was not trusted \(self-signed certificate in certificate chain\)/,
+			);
+			expect(result.message).toContain('NODE_EXTRA_CA_CERTS');
+			expect(emu.requests).toEqual([]);
+			expect(lab.frontRequests).toBe(0);
+			expectOnlyFalTunnels();
+			expect(proxyTargets()).toEqual(['connect rest.fal.ai:443']);
+		} finally {
+			await stopProcess(server.process);
+		}
+	});
+
+	test('leaves no process behind', async () => {
+		await stopAllProcesses();
+		expect(leftoverProcesses()).toEqual([]);
+	});
+});
