@@ -157,3 +157,12 @@ export function countChangedPixels(
 	}
 	return { inside, changed };
 }
+
+/** Polls `predicate` every 10 ms until it holds; throws after `timeoutMs`. */
+export async function waitFor(predicate: () => boolean, timeoutMs = 5_000): Promise<void> {
+	const until = Date.now() + timeoutMs;
+	while (!predicate()) {
+		if (Date.now() > until) throw new Error('condition not reached in time');
+		await new Promise((resolve) => setTimeout(resolve, 10));
+	}
+}

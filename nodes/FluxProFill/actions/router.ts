@@ -49,15 +49,18 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 
 function addCostHint(ctx: IExecuteFunctions, items: INodeExecutionData[]): void {
 	const cost = totalCostUsd(items);
-	if (cost.requests === 0) return;
+	// Nothing started, or only segmentations paid for by items that then failed.
+	if (cost.requests === 0 && cost.usd === 0) return;
 	const segmentations = segmentationsPaid(items);
 	const described =
 		segmentations > 0
 			? `, including ${segmentations} Describe It segmentation${segmentations === 1 ? '' : 's'} ($${SEGMENT_PRICE_USD} each, twice with words to keep)`
 			: '';
+	// Describe It's half cents ($0.155) keep their third decimal; two would show $0.15.
+	const decimals = Number.isInteger(Math.round(cost.usd * 1000) / 10) ? 2 : 3;
 	// Older n8n versions have no execution hints; the estimate stays in the items' JSON.
 	ctx.addExecutionHints?.({
-		message: `Estimated fal cost of this run: $${cost.usd.toFixed(cost.usd < 0.1 ? 3 : 2)} for ${cost.requests} request${cost.requests === 1 ? '' : 's'}${described} ($${PRICE_PER_MEGAPIXEL_USD} per megapixel, rounded up, per image; fal's invoice is what counts)`,
+		message: `Estimated fal cost of this run: $${cost.usd.toFixed(decimals)} for ${cost.requests} request${cost.requests === 1 ? '' : 's'}${described} ($${PRICE_PER_MEGAPIXEL_USD} per megapixel, rounded up, per image; fal's invoice is what counts)`,
 		location: 'outputPane',
 	});
 }

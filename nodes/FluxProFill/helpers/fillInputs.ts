@@ -8,6 +8,7 @@ import { submitRequest, type FalFillInput } from '../transport/queueRequest';
 import { acceptedRequests, requestKey, type AcceptedRequest } from '../transport/requestMemory';
 import { parseFillSettings, readRawFillParameters, type FillSettings } from './fillSettings';
 import { isToolMode } from './itemParameters';
+import { withSegmentation } from './segmenter';
 import { binaryReader, type FalServices } from './services';
 import { FAL_FILL_ENDPOINT } from './spec';
 
@@ -89,17 +90,22 @@ export async function startFillRequest(
 	const started = { key, mask, size, ...(segmentation ? { segmentation } : {}) };
 	const earlier = acceptedRequests.recall(key);
 	if (earlier) return { ...started, request: earlier, pickedUp: true };
-	const [imageUrl, maskUrl] = await Promise.all([
-		services.uploader.urlFor(image),
-		services.uploader.urlFor(mask),
-	]);
-	if (options.deadline.stopped) throw options.deadline.error();
-	const answer = await submitRequest(
-		services.fal,
-		FAL_FILL_ENDPOINT,
-		toFalInput(settings, imageUrl, maskUrl),
-		options,
-	);
+	let answer;
+	try {
+		const [imageUrl, maskUrl] = await Promise.all([
+			services.uploader.urlFor(image),
+			services.uploader.urlFor(mask),
+		]);
+		if (options.deadline.stopped) throw options.deadline.error();
+		answer = await submitRequest(
+			services.fal,
+			FAL_FILL_ENDPOINT,
+			toFalInput(settings, imageUrl, maskUrl),
+			options,
+		);
+	} catch (error) {
+		throw segmentation ? withSegmentation(error, segmentation) : error;
+	}
 	const request = {
 		endpoint: FAL_FILL_ENDPOINT,
 		requestId: answer.request_id,
@@ -132,17 +138,18 @@ async function picturesOf(
 		if (!run) throw new Error('Describe It makes its mask only when the item runs');
 		const url = await services.uploader.urlFor(image);
 		const found = await services.segmenter.segment({ ref: contentRef(image), url }, source, run);
-		const mask = await services.canvas.fromSegmentation(
-			found.mask,
-			image,
-			source,
-			settings.maskOptions,
-		);
-		return {
-			image,
-			mask,
-			segmentation: { requestId: found.requestId, costUsd: found.costUsd },
-		};
+		const segmentation = { requestId: found.requestId, costUsd: found.costUsd };
+		try {
+			const mask = await services.canvas.fromSegmentation(
+				found.mask,
+				image,
+				source,
+				settings.maskOptions,
+			);
+			return { image, mask, segmentation };
+		} catch (error) {
+			throw withSegmentation(error, segmentation);
+		}
 	}
 	const mask = await services.masks.maskFor(source, image, reader, settings.maskOptions);
 	checkSameSize(image, mask);

@@ -10,6 +10,7 @@ import { redactJson } from '../errors/redact';
 import { toNodeError } from '../errors/toNodeError';
 import { FalError } from '../transport/falError';
 import type { ExecutionStop } from './executionStop';
+import { segmentationOfFailure } from './segmenter';
 
 /** What an operation does with one item; the loop around it is the same for all. */
 export interface ItemRunner<Checked> {
@@ -98,7 +99,10 @@ export async function runItems<Checked>(
 			? outcome.items
 			: [
 					{
-						json: errorJson(toError(outcome), outcome.requestId),
+						json: {
+							...errorJson(toError(outcome), outcome.requestId),
+							...segmentationOfFailure(outcome.error),
+						},
 						pairedItem: { item: outcome.itemIndex },
 					},
 				],

@@ -56,3 +56,29 @@ export class Segmenter {
 export function segmentationCostUsd(source: TextSource): number {
 	return source.negative ? SEGMENT_PRICE_USD * 2 : SEGMENT_PRICE_USD;
 }
+
+/**
+ * A segmentation fal made (and billed) for an item that then failed: nothing found, or
+ * the fill refused. Kept beside the error so that the error item still says what was paid.
+ */
+const paidBeforeFailing = new WeakMap<object, { requestId: string; costUsd: number }>();
+
+export function withSegmentation(
+	error: unknown,
+	segmentation: { requestId: string; costUsd: number },
+): unknown {
+	if (typeof error === 'object' && error !== null && !paidBeforeFailing.has(error))
+		paidBeforeFailing.set(error, segmentation);
+	return error;
+}
+
+/** The error item's fields for a segmentation paid before the item failed; none otherwise. */
+export function segmentationOfFailure(error: unknown): Record<string, string | number> {
+	const paid =
+		typeof error === 'object' && error !== null ? paidBeforeFailing.get(error) : undefined;
+	if (!paid) return {};
+	return {
+		segmentation_request_id: paid.requestId,
+		estimated_segmentation_cost_usd: paid.costUsd,
+	};
+}

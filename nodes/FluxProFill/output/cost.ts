@@ -11,14 +11,22 @@ export function estimateCostUsd(width: number, height: number, count: number): n
 
 /** Total over distinct requests: each item carries its request's total in `request_estimated_cost_usd`. */
 export function totalCostUsd(items: INodeExecutionData[]): { usd: number; requests: number } {
+	const failedSegmentations = new Map<string, number>();
 	const perRequest = new Map<string, number>();
 	for (const { json } of items) {
 		const cost = json.request_estimated_cost_usd ?? json.estimated_cost_usd;
+		if (typeof json.error === 'string') {
+			// A failed item may still have paid for its segmentation (Describe It).
+			const segmentation = json.estimated_segmentation_cost_usd;
+			if (typeof json.segmentation_request_id === 'string' && typeof segmentation === 'number')
+				failedSegmentations.set(json.segmentation_request_id, segmentation);
+			continue;
+		}
 		if (typeof json.request_id === 'string' && typeof cost === 'number')
 			perRequest.set(json.request_id, cost);
 	}
 	let usd = 0;
-	for (const cost of perRequest.values()) usd += cost;
+	for (const cost of [...perRequest.values(), ...failedSegmentations.values()]) usd += cost;
 	return { usd: round(usd), requests: perRequest.size };
 }
 
