@@ -14,7 +14,13 @@ const path = require('node:path');
 
 const REPO_DIR = path.resolve(__dirname, '..');
 const OUT_DIR = path.join(REPO_DIR, 'docs', 'images', 'editor');
-const PICTURES = ['fill-panel.png', 'credential-wrong-key.png', 'fill-output.png'];
+const PICTURES = [
+	'fill-panel.png',
+	'describe-it-panel.png',
+	'expand-canvas-panel.png',
+	'credential-wrong-key.png',
+	'fill-output.png',
+];
 
 function main() {
 	const started = Date.now();

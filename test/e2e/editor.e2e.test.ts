@@ -19,6 +19,7 @@ import type { Page } from 'puppeteer-core';
 import { REPO_DIR } from '../../scripts/lib/n8n';
 import type { FalEmulator } from '../emulator';
 import {
+	clickByText,
 	closePages,
 	findByText,
 	openPage,
@@ -272,6 +273,63 @@ test('adding the node: Fill is the first action, and its panel shows the Fill pa
 		{ firstAction: actions[0], operation, parameters: [...shown].sort() },
 		{ firstAction: FILL_ACTION, operation: 'Fill', parameters: [...expected].sort() },
 		`Actions listed: ${JSON.stringify(actions)}\nNDV parameters shown (label ← name): ${labels.map(({ label, name }) => `${label} ← ${name || 'credential'}`).join(', ')}`,
+	);
+});
+
+/** Picks an option of a top-level options parameter the way a user does: open it, click the entry. */
+async function chooseOption(name: string, option: string): Promise<void> {
+	const input = `[data-test-id="ndv"] [data-test-id="parameter-input-${name}"]`;
+	const chosen = async () =>
+		await page.$eval(`${input} input`, (element) => (element as HTMLInputElement).value);
+	for (let attempt = 1; attempt <= 3 && (await chosen()) !== option; attempt++) {
+		await page.click(input);
+		await delay(400); // the list slides open; a click during the slide can miss
+		// An entry shows the option's name, then its description on the next line.
+		await clickByText(page, {
+			selector: '.el-select-dropdown__item',
+			text: new RegExp(`^${option}(\\n|$)`),
+		});
+		await delay(500); // parameters appear as their display conditions resolve
+	}
+	expect(await chosen()).toBe(option);
+}
+
+const shownParameters = async () =>
+	(await parameterLabels(page)).map(({ label }) =>
+		label === 'Credential to connect with' ? 'Credential' : label,
+	);
+
+test('the new mask sources show exactly their own parameters', async () => {
+	// Continues in the Fill panel the previous test opened.
+	await chooseOption('maskSource', 'Describe It');
+	const describeIt = await shownParameters();
+	await dismissToasts(page);
+	await screenshot(page, path.join(shotsDir, 'describe-it-panel.png'));
+	await chooseOption('maskSource', 'Expand Canvas');
+	const expandCanvas = await shownParameters();
+	await screenshot(page, path.join(shotsDir, 'expand-canvas-panel.png'));
+	const common = FILL_PARAMETERS.filter((label) => label !== 'Mask Binary Field');
+	const withResource = (labels: string[]) =>
+		labels.includes('Resource') ? ['Resource'] : ([] as string[]);
+	expectEqual(
+		{ describeIt: [...describeIt].sort(), expandCanvas: [...expandCanvas].sort() },
+		{
+			describeIt: [
+				...common,
+				...withResource(describeIt),
+				'What to Repaint',
+				'What to Keep (Optional)',
+			].sort(),
+			expandCanvas: [
+				...common,
+				...withResource(expandCanvas),
+				'Expand By',
+				'Aspect Ratio',
+				'Position of the Original',
+				'Overlap (Pixels)',
+			].sort(),
+		},
+		'The parameters shown for Mask Source "Describe It" and "Expand Canvas"',
 	);
 });
 
