@@ -205,13 +205,13 @@ describe('planExpansion: refusals', () => {
 		expect(error.message).toBe(
 			'Expanding by top 0 px, right 0 px, bottom 0 px, left 0 px would add nothing to the 100×50 image',
 		);
-		expect(error.description).toMatch(/"Pixels to Add"/);
+		expect(error.description).toContain('"Add at Top / Right / Bottom / Left"');
 		// 0.4 px and 0.9% of 50 px both round to nothing
 		error = problem(() => planExpansion(size(100, 50), px(0.4, 0, 0, 0), 16));
 		expect(error.message).toMatch(/would add nothing/);
 		error = problem(() => planExpansion(size(100, 50), pct(0.9, 0, 0, 0), 16));
 		expect(error.message).toMatch(/top 0.9%.*would add nothing to the 100×50 image/);
-		expect(error.description).toMatch(/"Percent to Add"/);
+		expect(error.description).toContain('"Add at Top / Right / Bottom / Left"');
 	});
 
 	it('refuses negative sides: the canvas only grows', () => {

@@ -121,8 +121,8 @@ export const EXPAND_DEFAULTS = {
 /** Display names of the Expand Canvas parameters, as error messages quote them. */
 export const EXPAND_LABELS = {
 	mode: 'Expand By',
-	pixels: 'Pixels to Add',
-	percent: 'Percent to Add',
+	pixels: 'Add at Top / Right / Bottom / Left',
+	percent: 'Add at Top / Right / Bottom / Left',
 	aspectRatio: 'Aspect Ratio',
 	anchor: 'Position of the Original',
 	overlap: 'Overlap (Pixels)',
