@@ -20,7 +20,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 import type { FalEmulator } from '../emulator';
-import { FAL_HOST, startProxyLab, type ProxyLab } from '../helpers/proxyLab';
+import { FAL_HOST, NETWORK_VARIABLES, startProxyLab, type ProxyLab } from '../helpers/proxyLab';
 import { freshDir, suiteState } from './helpers/context';
 import { nodeOutput } from './helpers/database';
 import { falCredential, fetchFalFile, GOOD_KEY, jobsOf, sha256, startFal } from './helpers/fal';
@@ -52,20 +52,6 @@ const VIA_SERVER_PROXY = 'falProxyServerPx01';
 const CREDENTIAL = { id: 'falProxyCred01', name: 'fal (no Proxy URL)' };
 /** With fal's server proxy (the emulator's /proxy on 127.0.0.1) as its Proxy URL. */
 const SERVER_PROXY_CREDENTIAL = { id: 'falProxyCredSrv01', name: "fal via fal's server proxy" };
-
-/** n8n's network variables: none is inherited from the shell that runs the tests. */
-const NETWORK_VARIABLES = [
-	'HTTP_PROXY',
-	'HTTPS_PROXY',
-	'ALL_PROXY',
-	'NO_PROXY',
-	'http_proxy',
-	'https_proxy',
-	'all_proxy',
-	'no_proxy',
-	'NODE_EXTRA_CA_CERTS',
-	'N8N_OUTBOUND_PROXY_MODE',
-];
 
 let emu: FalEmulator;
 let lab: ProxyLab;

@@ -8,7 +8,7 @@
  */
 'use strict';
 
-const { fieldError, toInt, toBool } = require('./validate');
+const { bodyProblem, fieldError, toInt, toBool } = require('./validate');
 
 /**
  * @typedef {object} SegmentInput
@@ -30,20 +30,8 @@ const { fieldError, toInt, toBool } = require('./validate');
  * @returns {{ ok: true, input: SegmentInput } | { ok: false, detail: import('./validate').FieldError[] }}
  */
 function validateSegmentInput(body) {
-	if (body === undefined)
-		return { ok: false, detail: [{ loc: ['body'], msg: 'Field required', type: 'missing' }] };
-	if (body === null || typeof body !== 'object' || Array.isArray(body)) {
-		return {
-			ok: false,
-			detail: [
-				{
-					loc: ['body'],
-					msg: 'Input should be a valid dictionary or object to extract fields from',
-					type: 'model_attributes_type',
-				},
-			],
-		};
-	}
+	const notAnObject = bodyProblem(body);
+	if (notAnObject) return { ok: false, detail: notAnObject };
 	const raw = /** @type {Record<string, unknown>} */ (body);
 	/** @type {import('./validate').FieldError[]} */
 	const errors = [];

@@ -122,25 +122,32 @@ function toBool(value, field) {
 }
 
 /**
+ * What pydantic says of a body that is missing or not a JSON object; undefined for an object.
+ * @param {unknown} body
+ * @returns {FieldError[] | undefined}
+ */
+function bodyProblem(body) {
+	if (body === undefined) return [{ loc: ['body'], msg: 'Field required', type: 'missing' }];
+	if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+		return [
+			{
+				loc: ['body'],
+				msg: 'Input should be a valid dictionary or object to extract fields from',
+				type: 'model_attributes_type',
+			},
+		];
+	}
+	return undefined;
+}
+
+/**
  * Validates the request body and applies the defaults.
  * @param {unknown} body
  * @returns {{ ok: true, input: FillInput } | { ok: false, detail: FieldError[] }}
  */
 function validateFillInput(body) {
-	if (body === undefined)
-		return { ok: false, detail: [{ loc: ['body'], msg: 'Field required', type: 'missing' }] };
-	if (body === null || typeof body !== 'object' || Array.isArray(body)) {
-		return {
-			ok: false,
-			detail: [
-				{
-					loc: ['body'],
-					msg: 'Input should be a valid dictionary or object to extract fields from',
-					type: 'model_attributes_type',
-				},
-			],
-		};
-	}
+	const notAnObject = bodyProblem(body);
+	if (notAnObject) return { ok: false, detail: notAnObject };
 	const raw = /** @type {Record<string, unknown>} */ (body);
 	/** @type {FieldError[]} */
 	const errors = [];
@@ -245,4 +252,4 @@ function jsonInvalid(message) {
 }
 
 // fieldError, toInt and toBool are shared with the other endpoints' validation (segment-validate.js).
-module.exports = { validateFillInput, jsonInvalid, fieldError, toInt, toBool };
+module.exports = { validateFillInput, jsonInvalid, fieldError, toInt, toBool, bodyProblem };

@@ -24,6 +24,23 @@ const os = require('node:os');
 const path = require('node:path');
 const forge = require('node-forge');
 
+/**
+ * n8n's network variables: a test that sets some must first clear all of them, so that
+ * nothing is inherited from the shell that runs it.
+ */
+const NETWORK_VARIABLES = [
+	'HTTP_PROXY',
+	'HTTPS_PROXY',
+	'ALL_PROXY',
+	'NO_PROXY',
+	'http_proxy',
+	'https_proxy',
+	'all_proxy',
+	'no_proxy',
+	'NODE_EXTRA_CA_CERTS',
+	'N8N_OUTBOUND_PROXY_MODE',
+];
+
 /** fal's API, storage and CDN host names. */
 const FAL_HOST = /(^|\.)fal\.(run|ai|media)$/;
 /** The names the certificate is made for. */
@@ -267,4 +284,4 @@ function serial() {
 	return `0${crypto.randomBytes(15).toString('hex')}`;
 }
 
-module.exports = { startProxyLab, FAL_HOST };
+module.exports = { startProxyLab, FAL_HOST, NETWORK_VARIABLES };

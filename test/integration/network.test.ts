@@ -13,7 +13,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
-import { startProxyLab, type ProxyLab } from '../helpers/proxyLab';
+import { NETWORK_VARIABLES, startProxyLab, type ProxyLab } from '../helpers/proxyLab';
 import type { FalEmulator } from '../emulator';
 import { startEmulator } from './fixtures';
 
@@ -22,18 +22,6 @@ const CHILD = 'test/integration/network/through-proxy.child.ts';
 /** A cold child compiles the harness with ts-jest first. */
 const CHILD_TIMEOUT_MS = 90_000;
 jest.setTimeout(CHILD_TIMEOUT_MS);
-
-const PROXY_VARIABLES = [
-	'HTTP_PROXY',
-	'HTTPS_PROXY',
-	'ALL_PROXY',
-	'NO_PROXY',
-	'http_proxy',
-	'https_proxy',
-	'all_proxy',
-	'no_proxy',
-	'NODE_EXTRA_CA_CERTS',
-];
 
 interface Summary {
 	error?: { message: string; description?: string };
@@ -79,7 +67,7 @@ async function runChild(
 	credentialProxyUrl = '',
 ): Promise<ChildReport> {
 	const env: NodeJS.ProcessEnv = { ...process.env };
-	for (const name of PROXY_VARIABLES) delete env[name];
+	for (const name of NETWORK_VARIABLES) delete env[name];
 	const outFile = path.join(folder, `report-${Date.now()}.json`);
 	Object.assign(env, variables, {
 		PROXY_LAB_SCENARIO: JSON.stringify({ proxyUrl: credentialProxyUrl }),
