@@ -3,7 +3,8 @@ import type { Readable } from 'node:stream';
 
 import { secretsOfKey } from '../errors/redact';
 import type { BinaryReader } from '../images/pictures';
-import { CanvasPreparer, MaskPreparer } from '../masks/maskPreparer';
+import { CanvasPreparer } from '../masks/canvasPreparer';
+import { MaskPreparer } from '../masks/maskPreparer';
 import { MAX_OUTPUT_IMAGE_BYTES, readCapped, type HttpGet } from '../transport/downloads';
 import { FalError } from '../transport/falError';
 import { createFalAccess, type FalAccess, type FalCredentials } from '../transport/falClient';
