@@ -22,8 +22,9 @@ export interface ExpandedPictures {
 }
 
 /**
- * The Describe It and Expand Canvas steps, kept for the execution as MaskPreparer keeps
- * masks: items with the same picture and settings share one result.
+ * The Describe It and Expand Canvas steps. Items with the same picture and settings
+ * share one result: masks for the execution, as MaskPreparer keeps them; padded images
+ * while they are being made.
  */
 export class CanvasPreparer {
 	private readonly expanded = new Map<string, Promise<ExpandedPictures>>();
@@ -54,7 +55,10 @@ export class CanvasPreparer {
 				plan,
 			}));
 			this.expanded.set(key, result);
-			result.catch(() => this.expanded.delete(key));
+			// Shared only while it is being made: a padded photo is megabytes, and keeping one
+			// per item for the whole execution would hold every item's in memory.
+			const forget = () => this.expanded.delete(key);
+			result.then(forget, forget);
 		}
 		return await result;
 	}
