@@ -9,6 +9,10 @@
  *   down to the pixels of the files written;
  * - a failing item with "On Error: Continue": the error item reaches the next node;
  * - Submit → Get Result in one workflow (Get Result's default Request ID expression);
+ * - a Fill behind a company proxy (the proxy lab, as in proxy.e2e.test.ts): n8n's
+ *   `https_proxy` and NODE_EXTRA_CA_CERTS, a credential without Proxy URL, every fal
+ *   request through the proxy;
+ * - the mask sources that need no mask file: Describe It ("the sky") and Expand Canvas (16:9);
  * - the AI-agent tool variant (`fluxProFillTool`) in the editor's node catalogue;
  * - with `n8n start`: an activated Webhook → Fill workflow answers with the filled image.
  *
@@ -20,21 +24,37 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 import { ensureN8n, REPO_DIR } from '../../scripts/lib/n8n';
-import type { FalEmulator } from '../emulator';
+import { SEGMENT_ENDPOINT, type FalEmulator } from '../emulator';
 import { freshDir, suiteState, type N8nInstall } from './helpers/context';
 import { nodeOutput, type RunData } from './helpers/database';
 import { falCredential, fetchFalFile, jobsOf, sha256, startFal, WRONG_KEY } from './helpers/fal';
 import {
+	changedRows,
 	compareWithInput,
+	EXPANDED_16_9,
+	expandedComparison,
 	IMAGE_SIZE,
 	maskMismatches,
 	postImageAndMask,
+	SKY_ROW_INDEXES,
 	WRONG_MASK_SIZE,
 	writeFixtures,
+	writePhoto,
 	type Fixtures,
 } from './helpers/images';
 import { N8nInstance, type N8nServer } from './helpers/n8nInstance';
 import { leftoverProcesses, stopAllProcesses, stopProcess } from './helpers/processes';
+import {
+	cdnFile,
+	clearNetworkVariables,
+	proxiedCredential,
+	proxyTargets,
+	startFalBehindProxy,
+	throughLabEnv,
+	throughTheFront,
+	tunnelProblems,
+	type ProxyLab,
+} from './helpers/proxy';
 import { N8nRestClient, type NodeTypeEntry } from './helpers/rest';
 import {
 	envFor,
@@ -45,19 +65,29 @@ import {
 } from './helpers/versions';
 import {
 	cliWorkflows,
+	describeItWorkflow,
+	expandCanvasWorkflow,
+	fillChain,
 	fluxFill,
+	manualTrigger,
 	submitThenGetResult,
 	webhookTrigger,
 	workflow,
+	writeFile,
 } from './helpers/workflows';
 
 const CHAINED = 'falCompatChained01';
 const CONTINUING = 'falCompatContinue01';
 const SUBMIT_GET = 'falCompatSubmitGet01';
 const WEBHOOK = 'falCompatWebhook01';
+const PROXIED = 'falCompatProxied01';
+const DESCRIBE = 'falCompatDescribe01';
+const EXPAND = 'falCompatExpand01';
 const WEBHOOK_PATH = 'fal-fill-compat';
 const CREDENTIAL = { id: 'falCompatCred01', name: 'fal (emulator)' };
 const WRONG = { id: 'falCompatWrong01', name: 'fal: wrong key' };
+/** For the proxy lab: as a user behind a company proxy has it, the key and no Proxy URL. */
+const NO_PROXY_URL = { id: 'falCompatNoPxUrl01', name: 'fal (no Proxy URL)' };
 const FILL_TYPE = 'n8n-nodes-fal-flux-fill.fluxProFill';
 const WRONG_SIZE_MESSAGE = `The mask is ${WRONG_MASK_SIZE.width}×${WRONG_MASK_SIZE.height} pixels but the image is ${IMAGE_SIZE.width}×${IMAGE_SIZE.height}`;
 /** A cold install downloads n8n and builds sqlite3 from source: about 5 minutes on 2 CPUs. */
@@ -81,8 +111,12 @@ for (const target of targets) {
 function compatChecks(target: CompatTarget): void {
 	let install: N8nInstall;
 	let emulator: FalEmulator;
+	/** The emulator as fal's own hosts, reached only through the proxy lab. */
+	let behindProxy: FalEmulator;
+	let lab: ProxyLab;
 	let n8n: N8nInstance;
 	let fixtures: Fixtures;
+	let photo: Buffer;
 	let outputDir: string;
 	let startedAt = 0;
 	let readyAt = 0;
@@ -101,15 +135,27 @@ function compatChecks(target: CompatTarget): void {
 		const filesDir = path.join(dir, 'files');
 		fixtures = await writeFixtures(filesDir);
 		outputDir = fixtures.outputDir;
+		const photoFile = await writePhoto(filesDir);
+		photo = photoFile.bytes;
 
 		emulator = await startFal();
+		({ emu: behindProxy, lab } = await startFalBehindProxy());
 		n8n = N8nInstance.create({ install, tarball, dir, filesDir, env: envFor(install) });
+		// No proxy or certificate setting from the shell; the proxy test sets its own.
+		clearNetworkVariables(n8n);
 		await n8n.importFalCredentials([
 			falCredential(emulator, CREDENTIAL.id, CREDENTIAL.name),
 			falCredential(emulator, WRONG.id, WRONG.name, WRONG_KEY),
+			proxiedCredential(NO_PROXY_URL.id, NO_PROXY_URL.name),
 		]);
 
 		const { fill, chained, continuing } = cliWorkflows(CREDENTIAL, fixtures, outputDir);
+		const proxied = fillChain(
+			manualTrigger(),
+			fixtures,
+			{ ...fill, credential: NO_PROXY_URL, numImages: 1 },
+			writeFile('Write images', `=${outputDir}/proxied-{{ $json.image_index + 1 }}.png`),
+		);
 		await n8n.importWorkflows([
 			workflow(CHAINED, 'compat: chained fill', chained.nodes, chained.edges),
 			workflow(CONTINUING, 'compat: wrong mask, continue', continuing.nodes, continuing.edges),
@@ -130,6 +176,9 @@ function compatChecks(target: CompatTarget): void {
 				],
 				[['Webhook', 'FLUX.1 Fill']],
 			),
+			workflow(PROXIED, 'compat: fill through a proxy', proxied.nodes, proxied.edges),
+			describeItWorkflow(DESCRIBE, 'compat: describe it', CREDENTIAL, photoFile.file, outputDir),
+			expandCanvasWorkflow(EXPAND, 'compat: expand canvas', CREDENTIAL, photoFile.file, outputDir),
 		]);
 		readyAt = Date.now();
 	}, INSTALL_TIMEOUT_MS);
@@ -137,6 +186,8 @@ function compatChecks(target: CompatTarget): void {
 	afterAll(async () => {
 		await stopAllProcesses();
 		await emulator?.close();
+		await lab?.close();
+		await behindProxy?.close();
 		if (readyAt) {
 			process.stderr.write(
 				`\n[compat] n8n ${target.n8n}: checks took ${((Date.now() - readyAt) / 1000).toFixed(1)} s (${((Date.now() - startedAt) / 1000).toFixed(1)} s with install and imports)\n`,
@@ -144,7 +195,11 @@ function compatChecks(target: CompatTarget): void {
 		}
 	});
 
-	beforeEach(() => emulator?.reset());
+	beforeEach(() => {
+		emulator?.reset();
+		behindProxy?.reset();
+		lab?.reset();
+	});
 
 	test("the cached install is that n8n on that Node, and passes ensure-n8n.sh's check at once", () => {
 		expect(install.n8nVersion).toBe(target.n8n);
@@ -322,6 +377,110 @@ function compatChecks(target: CompatTarget): void {
 			changedOutsideMask: 0,
 		});
 		expect(sha256(bytes)).toBe(sha256(await fetchFalFile(String(results[0].json.url))));
+	});
+
+	test("Fill behind a company proxy: n8n's https_proxy and NODE_EXTRA_CA_CERTS, credential without Proxy URL (CLI)", async () => {
+		const result = await n8n.execute(PROXIED, throughLabEnv(lab));
+		const counts = throughTheFront(lab, behindProxy);
+		expect({ ok: result.ok, error: result.run?.data?.resultData?.error?.message }).toEqual({
+			ok: true,
+			error: undefined,
+		});
+		// Every request the emulator saw came through the proxy and the TLS front, in tunnels
+		// to fal's names, and nothing else (n8n's own calls included) went through the proxy.
+		expect(counts.emulatorRequests).toBeGreaterThan(0);
+		expect(counts.frontRequests).toBe(counts.emulatorRequests);
+		expect(tunnelProblems(lab)).toEqual({ refused: [], notFal: [] });
+		expect(proxyTargets(lab)).toEqual(
+			expect.arrayContaining([
+				'connect queue.fal.run:443',
+				'connect rest.fal.ai:443',
+				'connect v3.fal.media:443',
+			]),
+		);
+		process.stderr.write(
+			`\n[compat] n8n ${target.n8n}: Fill through the proxy, ${counts.emulatorRequests} fal requests in ${lab.records.length} CONNECT tunnels\n`,
+		);
+		expect(
+			behindProxy.requests
+				.filter((request) => request.kind === 'submit')
+				.map((request) => request.auth),
+		).toEqual(['valid']);
+
+		const executions = await n8n.db.executions(PROXIED);
+		expect(executions).toHaveLength(1);
+		expect(executions[0]).toMatchObject({ mode: 'cli', status: 'success' });
+		const run = await n8n.db.runData(executions[0].id);
+		const filled = nodeOutput(run, 'FLUX.1 Fill');
+		expect(filled).toHaveLength(1);
+		expect(filled[0].json).toMatchObject({
+			url: expect.stringMatching(/^https:\/\/v3\.fal\.media\/files\//),
+			content_type: 'image/png',
+			...IMAGE_SIZE,
+		});
+		expect(jobsOf(behindProxy).map((job) => job.id)).toEqual([filled[0].json.request_id]);
+
+		const file = path.join(outputDir, 'proxied-1.png');
+		expect(nodeOutput(run, 'Write images').map((item) => item.json.fileName)).toEqual([file]);
+		const bytes = fs.readFileSync(file);
+		expect(await compareWithInput(bytes, fixtures.imageBytes)).toMatchObject({
+			format: 'png',
+			...IMAGE_SIZE,
+			changedOutsideMask: 0,
+		});
+		expect(sha256(bytes)).toBe(sha256(await cdnFile(behindProxy, filled[0].json.url)));
+	});
+
+	test('Describe It: "the sky" is segmented once, and only the sky is repainted (CLI)', async () => {
+		const result = await n8n.execute(DESCRIBE);
+		expect({ ok: result.ok, error: result.run?.data?.resultData?.error?.message }).toEqual({
+			ok: true,
+			error: undefined,
+		});
+		const executions = await n8n.db.executions(DESCRIBE);
+		expect(executions).toHaveLength(1);
+		expect(executions[0]).toMatchObject({ mode: 'cli', status: 'success' });
+		const filled = nodeOutput(await n8n.db.runData(executions[0].id), 'FLUX.1 Fill');
+		expect(filled).toHaveLength(2);
+
+		const segmentations = [...emulator.jobsFor(SEGMENT_ENDPOINT).values()];
+		expect(segmentations).toHaveLength(1);
+		expect(segmentations[0].input).toMatchObject({ prompt: 'the sky', mask_only: true });
+		expect(jobsOf(emulator)).toHaveLength(1);
+		expect(filled.map((item) => item.json.segmentation_request_id)).toEqual([
+			segmentations[0].id,
+			segmentations[0].id,
+		]);
+		for (const n of [1, 2]) {
+			const bytes = fs.readFileSync(path.join(outputDir, `sky-${n}.png`));
+			expect(await changedRows(bytes, photo)).toEqual(SKY_ROW_INDEXES);
+		}
+	});
+
+	test('Expand Canvas: the photo becomes 16:9, its middle untouched, the sides painted (CLI)', async () => {
+		const result = await n8n.execute(EXPAND);
+		expect({ ok: result.ok, error: result.run?.data?.resultData?.error?.message }).toEqual({
+			ok: true,
+			error: undefined,
+		});
+		const executions = await n8n.db.executions(EXPAND);
+		expect(executions).toHaveLength(1);
+		expect(executions[0]).toMatchObject({ mode: 'cli', status: 'success' });
+		const filled = nodeOutput(await n8n.db.runData(executions[0].id), 'FLUX.1 Fill');
+		expect(filled.map((item) => item.json)).toEqual([
+			expect.objectContaining({ width: EXPANDED_16_9.width, height: EXPANDED_16_9.height }),
+		]);
+		expect(emulator.jobsFor(SEGMENT_ENDPOINT).size).toBe(0);
+		expect(jobsOf(emulator)).toHaveLength(1);
+
+		const wide = fs.readFileSync(path.join(outputDir, 'wide-1.png'));
+		expect(await expandedComparison(wide, photo)).toEqual({
+			width: EXPANDED_16_9.width,
+			height: EXPANDED_16_9.height,
+			changedInside: 0,
+			leftPainted: true,
+			rightPainted: true,
+		});
 	});
 
 	describe('n8n start', () => {

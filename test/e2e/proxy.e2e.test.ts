@@ -20,10 +20,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 import type { FalEmulator } from '../emulator';
-import { FAL_HOST, NETWORK_VARIABLES, startProxyLab, type ProxyLab } from '../helpers/proxyLab';
 import { freshDir, suiteState } from './helpers/context';
 import { nodeOutput } from './helpers/database';
-import { falCredential, fetchFalFile, GOOD_KEY, jobsOf, sha256, startFal } from './helpers/fal';
+import { falCredential, jobsOf, sha256 } from './helpers/fal';
 import {
 	compareWithInput,
 	IMAGE_SIZE,
@@ -33,6 +32,17 @@ import {
 } from './helpers/images';
 import { N8nInstance } from './helpers/n8nInstance';
 import { leftoverProcesses, stopAllProcesses, stopProcess } from './helpers/processes';
+import {
+	cdnFile,
+	clearNetworkVariables,
+	proxiedCredential,
+	proxyTargets,
+	startFalBehindProxy,
+	throughLabEnv,
+	throughTheFront,
+	tunnelProblems,
+	type ProxyLab,
+} from './helpers/proxy';
 import { N8nRestClient } from './helpers/rest';
 import {
 	cliWorkflows,
@@ -43,7 +53,6 @@ import {
 	writeFile,
 } from './helpers/workflows';
 
-const FAL_CDN = 'https://v3.fal.media';
 const FAL_UPLOAD_INITIATE = 'https://rest.fal.ai/storage/upload/initiate?storage_type=fal-cdn-v3';
 const FILL = 'falProxyFill01';
 const SUBMIT_GET = 'falProxySubmitGet01';
@@ -66,13 +75,12 @@ beforeAll(async () => {
 	fixtures = await writeFixtures(filesDir);
 	outputDir = fixtures.outputDir;
 
-	emu = await startFal({ publicUrl: FAL_CDN });
-	lab = await startProxyLab({ emulatorUrl: emu.url });
+	({ emu, lab } = await startFalBehindProxy());
 	n8n = N8nInstance.create({ install, tarball, dir, filesDir, env: { N8N_LOG_FORMAT: 'json' } });
-	for (const name of NETWORK_VARIABLES) delete n8n.env[name];
+	clearNetworkVariables(n8n);
 
 	await n8n.importFalCredentials([
-		{ ...CREDENTIAL, apiKey: GOOD_KEY, proxyUrl: '' },
+		proxiedCredential(CREDENTIAL.id, CREDENTIAL.name),
 		falCredential(emu, SERVER_PROXY_CREDENTIAL.id, SERVER_PROXY_CREDENTIAL.name),
 	]);
 	const { fill, chained } = cliWorkflows(CREDENTIAL, fixtures, outputDir);
@@ -111,16 +119,6 @@ beforeEach(() => {
 	lab.reset();
 });
 
-/** A file of fal's CDN (the emulator), fetched by the test itself, not through the lab. */
-async function cdnFile(url: unknown): Promise<Buffer> {
-	return await fetchFalFile(String(url).replace(FAL_CDN, emu.url));
-}
-
-/** Tunnel targets ("connect host:port") and plain-HTTP URLs ("http URL") the proxy received. */
-function proxyTargets(): string[] {
-	return [...new Set(lab.records.map((record) => `${record.via} ${record.target}`))].sort();
-}
-
 /**
  * Everything the proxy received was a CONNECT to one of fal's host names on port 443, and
  * it refused nothing. This covers n8n's own outbound calls too, from the process's start:
@@ -133,31 +131,14 @@ function proxyTargets(): string[] {
  * here, logged by n8n at level error). No host is filtered out of this check.
  */
 function expectOnlyFalTunnels(): void {
-	expect(lab.records.filter((record) => record.refused)).toEqual([]);
-	const notFal = lab.records.filter((record) => {
-		const [host, port] = record.target.split(':');
-		return record.via !== 'connect' || !FAL_HOST.test(host) || port !== '443';
-	});
-	expect(notFal).toEqual([]);
-}
-
-/**
- * What the emulator saw arrived through the proxy and the TLS front, every request:
- * taken right after the run, before the test fetches files from the emulator itself.
- */
-function throughTheFront() {
-	return { frontRequests: lab.frontRequests, emulatorRequests: emu.requests.length };
+	expect(tunnelProblems(lab)).toEqual({ refused: [], notFal: [] });
 }
 
 describe("n8n's proxy variables, credential without Proxy URL (n8n execute)", () => {
 	test('Fill (2 images) and Write Files: every fal request through the proxy named by https_proxy, which wins over HTTPS_PROXY, trusting the root in NODE_EXTRA_CA_CERTS', async () => {
-		const result = await n8n.execute(FILL, {
-			https_proxy: lab.proxyUrl,
-			// Upper case points at a port nothing listens on: n8n reads the lower-case one first.
-			HTTPS_PROXY: lab.deadProxyUrl,
-			NODE_EXTRA_CA_CERTS: lab.caFile,
-		});
-		const counts = throughTheFront();
+		// Upper case points at a port nothing listens on: n8n reads the lower-case one first.
+		const result = await n8n.execute(FILL, throughLabEnv(lab));
+		const counts = throughTheFront(lab, emu);
 		expect({ ok: result.ok, error: result.run?.data?.resultData?.error?.message }).toEqual({
 			ok: true,
 			error: undefined,
@@ -172,7 +153,7 @@ describe("n8n's proxy variables, credential without Proxy URL (n8n execute)", ()
 		process.stderr.write(
 			`\n[proxy] Fill, 2 images: ${counts.emulatorRequests} fal requests in ${lab.records.length} CONNECT tunnels\n`,
 		);
-		expect(proxyTargets()).toEqual(
+		expect(proxyTargets(lab)).toEqual(
 			expect.arrayContaining([
 				'connect queue.fal.run:443',
 				'connect rest.fal.ai:443',
@@ -224,14 +205,14 @@ describe("n8n's proxy variables, credential without Proxy URL (n8n execute)", ()
 				changedOutsideMask: 0,
 			});
 			expect(comparison.changedInsideMask).toBeGreaterThan(0.5);
-			expect(sha256(bytes)).toBe(sha256(await cdnFile(filled[index].json.url)));
+			expect(sha256(bytes)).toBe(sha256(await cdnFile(emu, filled[index].json.url)));
 		}
 		expect(sha256(contents[0])).not.toBe(sha256(contents[1]));
 		// The uploads arrived whole through the tunnel: the image byte for byte, the mask's region.
 		const imageUpload = emu.uploads.find((upload) => upload.sha256 === sha256(fixtures.imageBytes));
 		expect(imageUpload).toBeDefined();
 		const maskUpload = emu.uploads.find((upload) => upload !== imageUpload);
-		expect(await maskMismatches(await cdnFile(maskUpload?.fileUrl))).toBe(0);
+		expect(await maskMismatches(await cdnFile(emu, maskUpload?.fileUrl))).toBe(0);
 	});
 
 	test('Submit → Get Result → Write Files with HTTPS_PROXY alone', async () => {
@@ -239,7 +220,7 @@ describe("n8n's proxy variables, credential without Proxy URL (n8n execute)", ()
 			HTTPS_PROXY: lab.proxyUrl,
 			NODE_EXTRA_CA_CERTS: lab.caFile,
 		});
-		const counts = throughTheFront();
+		const counts = throughTheFront(lab, emu);
 		expect({ ok: result.ok, error: result.run?.data?.resultData?.error?.message }).toEqual({
 			ok: true,
 			error: undefined,
@@ -264,7 +245,7 @@ describe("n8n's proxy variables, credential without Proxy URL (n8n execute)", ()
 			...IMAGE_SIZE,
 			changedOutsideMask: 0,
 		});
-		expect(sha256(bytes)).toBe(sha256(await cdnFile(results[0].json.url)));
+		expect(sha256(bytes)).toBe(sha256(await cdnFile(emu, results[0].json.url)));
 	});
 });
 
@@ -278,7 +259,7 @@ describe("the credential's Proxy URL (fal's server proxy) with n8n's proxy varia
 			NO_PROXY: '127.0.0.1',
 			NODE_EXTRA_CA_CERTS: lab.caFile,
 		});
-		const counts = throughTheFront();
+		const counts = throughTheFront(lab, emu);
 		expect({ ok: result.ok, error: result.run?.data?.resultData?.error?.message }).toEqual({
 			ok: true,
 			error: undefined,
@@ -287,7 +268,7 @@ describe("the credential's Proxy URL (fal's server proxy) with n8n's proxy varia
 		// The proxy saw no 127.0.0.1 traffic, only tunnels to fal's names (the uploads and downloads).
 		expect(lab.records.filter((record) => record.target.includes('127.0.0.1'))).toEqual([]);
 		expectOnlyFalTunnels();
-		expect(proxyTargets()).toContain('connect v3.fal.media:443');
+		expect(proxyTargets(lab)).toContain('connect v3.fal.media:443');
 		// Every emulator request came either straight to the server proxy (fal's API calls,
 		// addressed with x-fal-target-url) or through the proxy and the TLS front (the CDN).
 		const direct = emu.requests.filter((request) =>
@@ -310,7 +291,7 @@ describe("the credential's Proxy URL (fal's server proxy) with n8n's proxy varia
 			...IMAGE_SIZE,
 			changedOutsideMask: 0,
 		});
-		expect(sha256(bytes)).toBe(sha256(await cdnFile(filled.json.url)));
+		expect(sha256(bytes)).toBe(sha256(await cdnFile(emu, filled.json.url)));
 	});
 });
 
@@ -349,7 +330,7 @@ describe("the credential's Test button in a running n8n (n8n start), through the
 			expect(lab.frontRequests).toBe(emu.requests.length);
 			// From n8n's start on: only the test's tunnel, nothing of n8n's own.
 			expectOnlyFalTunnels();
-			expect(proxyTargets()).toEqual(['connect rest.fal.ai:443']);
+			expect(proxyTargets(lab)).toEqual(['connect rest.fal.ai:443']);
 		} finally {
 			await stopProcess(server.process);
 		}
@@ -369,7 +350,7 @@ describe("the credential's Test button in a running n8n (n8n start), through the
 			expect(emu.requests).toEqual([]);
 			expect(lab.frontRequests).toBe(0);
 			expectOnlyFalTunnels();
-			expect(proxyTargets()).toEqual(['connect rest.fal.ai:443']);
+			expect(proxyTargets(lab)).toEqual(['connect rest.fal.ai:443']);
 		} finally {
 			await stopProcess(server.process);
 		}

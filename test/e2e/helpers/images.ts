@@ -7,7 +7,7 @@ import path from 'node:path';
 
 import sharp from 'sharp';
 
-import { makeMask, makeTestImage, readPixels } from '../../emulator';
+import { makeColourImage, makeMask, makeTestImage, readPixels } from '../../emulator';
 
 export const IMAGE_SIZE = { width: 96, height: 64 };
 /** The white (repainted) part of the mask. */
@@ -141,4 +141,96 @@ export async function postImageAndMask(
 		'mask.png',
 	);
 	return await fetch(url, { method: 'POST', body: form, signal: AbortSignal.timeout(timeoutMs) });
+}
+
+/**
+ * The photo of the mask sources that need no mask file (Describe It, Expand Canvas): a
+ * blue sky (the top SKY_ROWS rows) over green grass, with a red house on the grass. The
+ * emulator's segmentation finds the colour the words name: "the sky" is the blue rows.
+ */
+export const PHOTO_SIZE = { width: 64, height: 48 };
+export const SKY_ROWS = 20;
+
+/** Writes photo.png into `dir`. */
+export async function writePhoto(dir: string): Promise<{ file: string; bytes: Buffer }> {
+	fs.mkdirSync(dir, { recursive: true });
+	const { width, height } = PHOTO_SIZE;
+	const bytes = await makeColourImage({
+		width,
+		height,
+		background: [30, 190, 40],
+		regions: [
+			{ rect: { left: 0, top: 0, width, height: SKY_ROWS }, colour: [10, 30, 230] },
+			{ rect: { left: 8, top: 26, width: 12, height: 12 }, colour: [200, 60, 40] },
+		],
+	});
+	const file = path.join(dir, 'photo.png');
+	fs.writeFileSync(file, bytes);
+	return { file, bytes };
+}
+
+/** The sky's rows, 0 … SKY_ROWS - 1: what Describe It "the sky" may change, and all it may. */
+export const SKY_ROW_INDEXES = Array.from({ length: SKY_ROWS }, (_, y) => y);
+
+/** Rows of `png` (RGB) that differ from `reference` anywhere, by index. */
+export async function changedRows(png: Buffer, reference: Buffer, offsetX = 0): Promise<number[]> {
+	const a = await readPixels(png);
+	const b = await readPixels(reference);
+	const rows: number[] = [];
+	for (let y = 0; y < b.height; y++) {
+		for (let x = 0; x < b.width; x++) {
+			const i = (y * a.width + x + offsetX) * a.channels;
+			const j = (y * b.width + x) * b.channels;
+			if (
+				a.data[i] !== b.data[j] ||
+				a.data[i + 1] !== b.data[j + 1] ||
+				a.data[i + 2] !== b.data[j + 2]
+			) {
+				rows.push(y);
+				break;
+			}
+		}
+	}
+	return rows;
+}
+
+/**
+ * The photo expanded to 16:9, centred, with an overlap of 2 px (expandCanvasWorkflow):
+ * 48 high at 16:9 is 85 wide (85.33), 21 columns added, 10 left and 11 right.
+ */
+export const EXPANDED_16_9 = { width: 85, height: 48, left: 10, overlap: 2 };
+
+/**
+ * Checks an Expand Canvas result against the photo: its size; how many pixels of the
+ * photo, inside the overlap, differ from it (must be 0); and whether the new sides were
+ * painted, i.e. are not the copy of the photo's edge column they were padded with.
+ */
+export async function expandedComparison(wide: Buffer, photo: Buffer, layout = EXPANDED_16_9) {
+	const pixels = await readPixels(wide);
+	const original = await readPixels(photo);
+	let changedInside = 0;
+	for (let y = 0; y < original.height; y++) {
+		for (let x = layout.overlap; x < original.width - layout.overlap; x++) {
+			const i = (y * pixels.width + x + layout.left) * pixels.channels;
+			const j = (y * original.width + x) * original.channels;
+			if (pixels.data[i] !== original.data[j] || pixels.data[i + 1] !== original.data[j + 1])
+				changedInside++;
+		}
+	}
+	const at = (image: typeof pixels, x: number, y: number) => [
+		...image.data.subarray(
+			(y * image.width + x) * image.channels,
+			(y * image.width + x) * image.channels + 3,
+		),
+	];
+	const y = 30;
+	return {
+		width: pixels.width,
+		height: pixels.height,
+		changedInside,
+		leftPainted: JSON.stringify(at(pixels, 0, y)) !== JSON.stringify(at(original, 0, y)),
+		rightPainted:
+			JSON.stringify(at(pixels, pixels.width - 1, y)) !==
+			JSON.stringify(at(original, original.width - 1, y)),
+	};
 }

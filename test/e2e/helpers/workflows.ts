@@ -331,3 +331,95 @@ export function submitThenGetResult(
 	];
 	return workflow(id, name, nodes, edges);
 }
+
+/**
+ * The fill node with a mask source that needs no mask file (`parameters` give
+ * `maskSource` and its settings), on the image in binary field `data`.
+ */
+export function maskSourceFill(
+	credential: { id: string; name: string },
+	parameters: Record<string, unknown>,
+): WorkflowNode {
+	const fill = node('FLUX.1 Fill', FILL_NODE_TYPE, 1, {
+		operation: 'fill',
+		prompt: 'an orange sunset',
+		imageSource: 'binary',
+		imageBinaryProperty: 'data',
+		...parameters,
+	});
+	fill.credentials = { falApi: credential };
+	return fill;
+}
+
+/**
+ * Manual trigger → read `photo` → `fill` → write each image to
+ * `<outputDir>/<prefix>-<n>.<extension>`.
+ */
+function photoFillWorkflow(
+	id: string,
+	name: string,
+	photo: string,
+	fill: WorkflowNode,
+	outputDir: string,
+	prefix: string,
+): WorkflowJson {
+	return workflow(
+		id,
+		name,
+		[
+			manualTrigger(),
+			readFile('Read photo', photo, 'data'),
+			fill,
+			writeFile(
+				'Write images',
+				`=${outputDir}/${prefix}-{{ $json.image_index + 1 }}.{{ $binary.data.fileExtension }}`,
+			),
+		],
+		[
+			['Start', 'Read photo'],
+			['Read photo', fill.name],
+			[fill.name, 'Write images'],
+		],
+	);
+}
+
+/**
+ * Describe It: the mask is what fal's segmentation finds for "the sky" (no grow), 2
+ * images and the mask returned; writes `sky-1.png` and `sky-2.png` into `outputDir`.
+ */
+export function describeItWorkflow(
+	id: string,
+	name: string,
+	credential: { id: string; name: string },
+	photo: string,
+	outputDir: string,
+): WorkflowJson {
+	const fill = maskSourceFill(credential, {
+		maskSource: 'text',
+		maskPrompt: 'the sky',
+		options: { numImages: 2, outputFormat: 'png', growMask: 0, returnMask: true },
+	});
+	return photoFillWorkflow(id, name, photo, fill, outputDir, 'sky');
+}
+
+/**
+ * Expand Canvas: the photo widened to 16:9, centred, 2 px of overlap (see EXPANDED_16_9 in
+ * images.ts); writes `wide-1.png` into `outputDir`.
+ */
+export function expandCanvasWorkflow(
+	id: string,
+	name: string,
+	credential: { id: string; name: string },
+	photo: string,
+	outputDir: string,
+): WorkflowJson {
+	const fill = maskSourceFill(credential, {
+		maskSource: 'expand',
+		expandBy: 'aspectRatio',
+		expandAspectRatio: '16:9',
+		expandAnchor: 'center',
+		expandOverlap: 2,
+		options: { outputFormat: 'png' },
+	});
+	return photoFillWorkflow(id, name, photo, fill, outputDir, 'wide');
+}
