@@ -251,7 +251,6 @@ export function describeNetworkError(error: unknown, requestId?: string): FalFai
 			const { code: own, message } = candidate as { code?: unknown; message?: unknown };
 			return typeof own === 'string' && typeof message === 'string' ? message : undefined;
 		}) ?? (error instanceof Error ? error.message : String(error));
-	const proxy = environmentProxy();
 	if (code && TLS_FAILURES.has(code)) {
 		return {
 			message: `Could not reach fal: the HTTPS certificate was not trusted (${text})`,
@@ -260,28 +259,12 @@ export function describeNetworkError(error: unknown, requestId?: string): FalFai
 			detail: text,
 		};
 	}
-	const via = proxy
-		? ` This n8n sends its requests through the proxy in ${proxy}: check that the proxy is running and lets n8n reach *.fal.run, *.fal.ai and *.fal.media, or add those to NO_PROXY if they can be reached directly.`
-		: '';
 	return {
 		message: `Could not reach fal: ${(code && NETWORK_FAILURES[code]) ?? text}`,
-		description: `Check that this n8n server can reach fal.ai over HTTPS, and if the credential has a proxy URL, that the proxy is running.${via} (${code ?? 'no error code'}: ${text})`,
+		description: `Check that this n8n server can reach fal.ai over HTTPS, and if the credential has a proxy URL, that the proxy is running. If n8n goes out through a company proxy (HTTPS_PROXY / https_proxy in n8n's environment), check that it is running and lets n8n reach *.fal.run, *.fal.ai and *.fal.media, or list those in NO_PROXY if they can be reached directly. (${code ?? 'no error code'}: ${text})`,
 		requestId,
 		detail: text,
 	};
-}
-
-/** Which of n8n's proxy variables is set, by name (never its value: it may hold a password). */
-function environmentProxy(): string | undefined {
-	const names = [
-		'https_proxy',
-		'HTTPS_PROXY',
-		'http_proxy',
-		'HTTP_PROXY',
-		'all_proxy',
-		'ALL_PROXY',
-	];
-	return names.find((name) => process.env[name]);
 }
 
 /** Certificate failures: the answer to them is a trusted root, not a retry. */
