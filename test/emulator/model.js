@@ -99,16 +99,8 @@ async function runFill(body, inputError, ctx) {
 	if ('error' in mask) loadErrors.push(mask.error);
 	if ('error' in image || 'error' in mask) return unprocessable(loadErrors);
 
-	if (image.width * image.height > ctx.config.maxImagePixels) {
-		return unprocessable([
-			{
-				loc: ['body', 'image_url'],
-				msg: `Image dimensions (${image.width}x${image.height}) exceed the maximum of ${ctx.config.maxImagePixels} pixels`,
-				type: 'image_too_large',
-				ctx: { max_pixels: ctx.config.maxImagePixels },
-			},
-		]);
-	}
+	const tooLarge = imageTooLarge(image, ctx.config.maxImagePixels);
+	if (tooLarge) return tooLarge;
 	if (image.width !== mask.width || image.height !== mask.height) {
 		return unprocessable([
 			{
@@ -147,4 +139,21 @@ async function runFill(body, inputError, ctx) {
 }
 
 // loadImageField and unprocessable are shared with the segmentation endpoint (segment.js).
-module.exports = { runFill, loadImageField, unprocessable };
+/**
+ * fal's 422 for an input image with more pixels than it takes; undefined when it fits.
+ * @param {{ width: number, height: number }} image
+ * @param {number} maxPixels
+ */
+function imageTooLarge(image, maxPixels) {
+	if (image.width * image.height <= maxPixels) return undefined;
+	return unprocessable([
+		{
+			loc: ['body', 'image_url'],
+			msg: `Image dimensions (${image.width}x${image.height}) exceed the maximum of ${maxPixels} pixels`,
+			type: 'image_too_large',
+			ctx: { max_pixels: maxPixels },
+		},
+	]);
+}
+
+module.exports = { runFill, loadImageField, unprocessable, imageTooLarge };

@@ -9,7 +9,7 @@
 const sharp = require('sharp');
 const { jsonInvalid } = require('./validate');
 const { validateSegmentInput } = require('./segment-validate');
-const { loadImageField, unprocessable } = require('./model');
+const { imageTooLarge, loadImageField, unprocessable } = require('./model');
 const { decodeImage } = require('./generate');
 const { segmentMask, overlayMask } = require('./segment-mask');
 
@@ -28,16 +28,8 @@ async function runSegment(body, inputError, ctx) {
 
 	const image = await loadImageField('image_url', input.image_url, ctx);
 	if ('error' in image) return unprocessable([image.error]);
-	if (image.width * image.height > ctx.config.maxImagePixels) {
-		return unprocessable([
-			{
-				loc: ['body', 'image_url'],
-				msg: `Image dimensions (${image.width}x${image.height}) exceed the maximum of ${ctx.config.maxImagePixels} pixels`,
-				type: 'image_too_large',
-				ctx: { max_pixels: ctx.config.maxImagePixels },
-			},
-		]);
-	}
+	const tooLarge = imageTooLarge(image, ctx.config.maxImagePixels);
+	if (tooLarge) return tooLarge;
 	ctx.log(`Loaded image ${image.width}x${image.height}`);
 
 	const raw = await decodeImage(image.bytes);

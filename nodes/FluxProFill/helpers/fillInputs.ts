@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 
 import type { IExecuteFunctions } from 'n8n-workflow';
 
-import { checkSameSize, loadPicture, type Picture } from '../images/pictures';
+import { checkSameSize, loadPicture, type BinaryReader, type Picture } from '../images/pictures';
 import type { ItemDeadline } from '../transport/itemDeadline';
 import { submitRequest, type FalFillInput } from '../transport/queueRequest';
 import { acceptedRequests, requestKey, type AcceptedRequest } from '../transport/requestMemory';
@@ -28,10 +28,10 @@ export async function checkFillItem(
 	});
 	const reader = binaryReader(ctx, itemIndex);
 	const image = await loadPicture('image', settings.image, reader);
-	const { mask } = settings;
-	if (mask.kind === 'expand') services.canvas.plan(mask, image);
+	const source = settings.mask;
+	if (source.kind === 'expand') services.canvas.plan(source, image);
 	// Describe It's mask comes from fal, at a price: it is made when the item runs.
-	else if (mask.kind !== 'text') await picturesOf(ctx, itemIndex, settings, services);
+	else if (source.kind !== 'text') await maskFromItem(source, image, reader, settings, services);
 	return settings;
 }
 
@@ -151,9 +151,20 @@ async function picturesOf(
 			throw withSegmentation(error, segmentation);
 		}
 	}
+	return { image, mask: await maskFromItem(source, image, reader, settings, services) };
+}
+
+/** A mask from the item itself (a file, a link, the image's transparency, rectangles), checked against the image. */
+async function maskFromItem(
+	source: Exclude<FillSettings['mask'], { kind: 'text' | 'expand' }>,
+	image: Picture,
+	reader: BinaryReader,
+	settings: FillSettings,
+	services: FalServices,
+): Promise<Picture> {
 	const mask = await services.masks.maskFor(source, image, reader, settings.maskOptions);
 	checkSameSize(image, mask);
-	return { image, mask };
+	return mask;
 }
 
 /** A picture by its content: the same file uploaded again gets another URL, but not another ref. */

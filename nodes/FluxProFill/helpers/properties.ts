@@ -23,12 +23,6 @@ import {
  */
 
 /** What to paint, and where the picture to repaint and its mask come from (Fill, Submit). */
-export const fillInputProperties = (): INodeProperties[] => [
-	...baseInputProperties,
-	...describeItProperties,
-	...expandCanvasProperties,
-];
-
 const baseInputProperties: INodeProperties[] = [
 	{
 		displayName: LABELS.prompt,
@@ -320,6 +314,13 @@ const expandCanvasProperties: INodeProperties[] = [
 	},
 ];
 
+/** Every input parameter of Fill and Submit, mask sources' own included. */
+export const fillInputProperties: INodeProperties[] = [
+	...baseInputProperties,
+	...describeItProperties,
+	...expandCanvasProperties,
+];
+
 /**
  * Image Transparency and Rectangles make the mask from the image file itself; with an
  * image URL the node has no file. Said in the panel, before anyone runs it.
@@ -571,7 +572,7 @@ export function timeoutOption(description: string): INodeProperties {
  */
 export function fillRequestProperties(ownOptions: INodeProperties[]): INodeProperties[] {
 	return [
-		...fillInputProperties(),
+		...fillInputProperties,
 		maskNeedsImageFileNotice,
 		optionsCollection([...generationOptions, ...maskOptions, ...ownOptions]),
 	];

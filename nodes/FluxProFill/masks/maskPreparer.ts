@@ -34,16 +34,13 @@ export class MaskPreparer {
 	private readonly prepared = new Map<string, Promise<Buffer>>();
 
 	async maskFor(
-		source: MaskSource,
+		source: Exclude<MaskSource, { kind: 'text' | 'expand' }>,
 		image: Picture,
 		reader: BinaryReader,
 		options: MaskOptions,
 	): Promise<Picture> {
 		// fal fetches a mask URL itself; the node never sees its bytes.
 		if (source.kind === 'url') return source;
-		if (source.kind === 'text' || source.kind === 'expand') {
-			throw new Error(`The ${source.kind} mask source is prepared by its own method`);
-		}
 		let spec: MaskSpec;
 		let content: string;
 		if (source.kind === 'binary') {

@@ -234,3 +234,14 @@ export async function expandedComparison(wide: Buffer, photo: Buffer, layout = E
 			JSON.stringify(at(original, original.width - 1, y)),
 	};
 }
+
+/** The Expand Canvas workflow's file: 16:9, the photo untouched inside the overlap, both new sides painted. */
+export async function expectExpandedFile(file: string, photo: Buffer): Promise<void> {
+	expect(await expandedComparison(fs.readFileSync(file), photo)).toEqual({
+		width: EXPANDED_16_9.width,
+		height: EXPANDED_16_9.height,
+		changedInside: 0,
+		leftPainted: true,
+		rightPainted: true,
+	});
+}
