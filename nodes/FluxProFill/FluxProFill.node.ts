@@ -12,7 +12,7 @@ import * as getResult from './actions/getResult.operation';
 import * as getStatus from './actions/getStatus.operation';
 import { router } from './actions/router';
 import * as submit from './actions/submit.operation';
-import { LABELS } from './helpers/spec';
+import { LABELS } from './common/constants';
 import { falApiCredentialTest } from './methods/credentialTest';
 
 /** The node as n8n's editor shows it: operation first, then each operation's own parameters. */

@@ -394,7 +394,7 @@ describe('Describe It: faults at the segmentation step', () => {
 		expect(calls(FILL_ENDPOINT, 'result')).toHaveLength(1);
 	});
 
-	it('a segmentation submit fal may have accepted is never sent twice, and no fill follows', async () => {
+	it('a segmentation submit whose answer is lost but named by fal is followed: segmented once, then filled', async () => {
 		env.emu.fail({
 			kind: 'submit',
 			endpoint: SEGMENT_ENDPOINT,
@@ -402,12 +402,24 @@ describe('Describe It: faults at the segmentation step', () => {
 			status: 504,
 			body: { detail: 'Gateway timeout' },
 		});
-		const result = await describe_({}, [item(picture)]);
+		const result = await describe_({ options: { outputMode: 'url' } }, [item(picture)]);
+		expect(result.error).toBeUndefined();
 		expect(calls(SEGMENT_ENDPOINT, 'submit')).toHaveLength(1);
 		expect(segmentations().size).toBe(1);
-		expect(result.error?.message).toMatch(
-			/^Sending the request to fal failed \(HTTP 504\), and fal may have accepted it anyway/,
-		);
+		expect(env.emu.jobs.size).toBe(1);
+		expect(result.items[0].json).toMatchObject({
+			segmentation_request_id: segmentationJobs()[0].id,
+			estimated_cost_usd: 0.055,
+		});
+	});
+
+	it('a segmentation submit fal may have accepted unnamed is never sent again, not even by Retry On Fail, and no fill follows', async () => {
+		env.emu.fail({ kind: 'submit', endpoint: SEGMENT_ENDPOINT, acceptThenFail: true, reset: true });
+		const result = await describe_({}, [item(picture)], { nodeSettings: RETRY });
+		expect(calls(SEGMENT_ENDPOINT, 'submit')).toHaveLength(1);
+		expect(segmentations().size).toBe(1);
+		// The retry did not send it again: it says why, and where to look.
+		expect(result.error?.message).toMatch(/^An earlier try of this item sent its request to fal/);
 		expect(descriptionOf(result.error)).toContain('not charged twice');
 		expect(env.emu.requestsFor(FILL_ENDPOINT)).toHaveLength(0);
 		expect(uploadsNamed('mask.png')).toHaveLength(0);

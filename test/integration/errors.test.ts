@@ -346,7 +346,7 @@ describe('parameters from expressions mean what they say', () => {
 });
 
 describe('error items carry the fal request id whenever fal gave one', () => {
-	it("a submit answered 502 with fal's x-fal-request-id: the id is in json.request_id", async () => {
+	it("a submit answered 502 with fal's x-fal-request-id is followed; fal has no such request, so the item says it was not accepted", async () => {
 		env.emu.fail({
 			kind: 'submit',
 			status: 502,
@@ -361,7 +361,9 @@ describe('error items carry the fal request id whenever fal gave one', () => {
 		expect(result.items).toHaveLength(1);
 		expect(result.items[0].json).toMatchObject({
 			request_id: '5d1c7a2e-0000-4000-8000-000000000001',
-			error: expect.stringMatching(/fal may have accepted it anyway/),
+			error:
+				'Sending the request to fal failed (HTTP 502), and fal has no request with ID 5d1c7a2e-0000-4000-8000-000000000001: it was not accepted',
 		});
+		expect(env.emu.jobs.size).toBe(0);
 	});
 });

@@ -5,10 +5,9 @@
  */
 import sharp from 'sharp';
 
-import { createFalAccess } from '../../nodes/FluxProFill/transport/falClient';
-import { ItemDeadline } from '../../nodes/FluxProFill/transport/itemDeadline';
-import { getRequestStatus, submitRequest } from '../../nodes/FluxProFill/transport/queueRequest';
-import { createResilientFetch } from '../../nodes/FluxProFill/transport/resilientFetch';
+import { Deadline } from '../../nodes/FluxProFill/transport/deadline';
+import { createFal } from '../../nodes/FluxProFill/transport/falClient';
+import { getStatus, submit } from '../../nodes/FluxProFill/transport/queue';
 import { prepareBinary } from '../helpers/n8nHarness';
 import { KEY, pictureItem, runFill, serveFiles, useEmulator } from './fixtures';
 
@@ -70,27 +69,46 @@ describe('transient faults are survived', () => {
 });
 
 describe('a submit fal may have accepted is never sent again', () => {
-	it.each([
-		[
-			'a gateway timeout after accepting',
-			{ kind: 'submit', acceptThenFail: true, status: 504, body: { detail: 'Gateway timeout' } },
-			'\\(HTTP 504\\)',
-		],
-		[
-			'a reset connection after accepting',
-			{ kind: 'submit', acceptThenFail: true, reset: true },
-			'\\(the connection was reset\\)',
-		],
-	] as const)('%s', async (_name, rule, what) => {
-		env.emu.fail({ ...rule });
+	it('a gateway timeout after accepting, with the request named by fal: it is followed, one job, the images come', async () => {
+		env.emu.fail({
+			kind: 'submit',
+			acceptThenFail: true,
+			status: 504,
+			body: { detail: 'Gateway timeout' },
+		});
 		const result = await fill();
+		expect(result.error).toBeUndefined();
 		expect(count('submit')).toBe(1);
 		expect(env.emu.jobs.size).toBe(1);
-		expect(result.error?.message).toMatch(
-			new RegExp(`^Sending the request to fal failed ${what}, and fal may have accepted it anyway`),
-		);
-		expect((result.error as { description?: string }).description).toContain('not charged twice');
+		expect(result.items[0].json.request_id).toBe([...env.emu.jobs.keys()][0]);
 	});
+
+	it.each([
+		[
+			'without Retry On Fail',
+			undefined,
+			/^Sending the request to fal failed \(the connection was reset\), and fal may have accepted it anyway/,
+		],
+		[
+			'with Retry On Fail: the retry does not send it either',
+			{ retryOnFail: true, maxTries: 3, waitBetweenTries: 0 },
+			/^An earlier try of this item sent its request to fal/,
+		],
+	] as const)(
+		'a reset connection after accepting, unnamed: %s',
+		async (_name, nodeSettings, message) => {
+			env.emu.fail({ kind: 'submit', acceptThenFail: true, reset: true });
+			const result = await runFill({
+				proxyUrl: env.emu.proxyUrl,
+				items: [pictureItem(env.pictures)],
+				nodeSettings,
+			});
+			expect(count('submit')).toBe(1);
+			expect(env.emu.jobs.size).toBe(1);
+			expect(result.error?.message).toMatch(message);
+			expect((result.error as { description?: string }).description).toContain('not charged twice');
+		},
+	);
 });
 
 describe('retries are bounded', () => {
@@ -316,36 +334,27 @@ describe('bad input gets a clear error before money is spent', () => {
 	});
 });
 
-describe('a request that starts paid work is known by its mark, whatever the endpoint', () => {
-	it('sends a submit to another, made-up endpoint once, through the real client and HTTP', async () => {
-		const fetchImpl = createResilientFetch({
-			policy: { attempts: 4, baseDelayMs: 1, maxDelayMs: 5, maxRetryAfterMs: 10 },
-		});
-		const client = createFalAccess({ apiKey: KEY, proxyUrl: env.emu.proxyUrl }, fetchImpl);
+describe('the retry policy is stated where each call is made, whatever the endpoint', () => {
+	it('sends a submit to another, made-up endpoint once, and retries a read until its deadline', async () => {
+		const fal = createFal({ apiKey: KEY, proxyUrl: env.emu.proxyUrl }, fetch);
 		// The emulator knows no such endpoint; every call to it answers 502, as a gateway would.
 		env.emu.fail({ kind: 'other', status: 502, body: { detail: 'bad gateway' }, times: Infinity });
-		const error = await submitRequest(
-			client,
-			'acme/made-up-model/v2',
-			{ prompt: 'x' },
-			{ deadline: new ItemDeadline(undefined, 10_000) },
-		).catch((e: unknown) => e);
-		expect(error).toMatchObject({ status: 502, maybeAccepted: true, attempts: 1 });
+		const deadline = new Deadline(new AbortController().signal, 10_000);
+		const error = await submit(fal, 'acme/made-up-model/v2', { prompt: 'x' }, { deadline }).catch(
+			(e: unknown) => e,
+		);
+		expect(error).toMatchObject({ fields: { status: 502, maybeAccepted: true } });
 		expect(count('other')).toBe(1);
-		// A read of the same endpoint is not paid work: it is retried.
-		await expect(
-			getRequestStatus(
-				client,
-				'acme/made-up-model/v2',
-				'abc-123',
-				false,
-				AbortSignal.timeout(10_000),
-			),
-		).rejects.toMatchObject({
-			status: 502,
-			attempts: 4,
-		});
-		expect(count('other')).toBe(5);
+		// A read of the same endpoint is not paid work: it is retried until its signal ends.
+		const status = getStatus(
+			fal,
+			'acme/made-up-model/v2',
+			'abc-123',
+			false,
+			AbortSignal.timeout(1_500),
+		);
+		await expect(status).rejects.toMatchObject({ fields: { status: 502 } });
+		expect(count('other')).toBeGreaterThanOrEqual(4);
 	});
 });
 

@@ -1,28 +1,31 @@
-import { updateDisplayOptions, type IExecuteFunctions, type INodeProperties } from 'n8n-workflow';
+import { updateDisplayOptions, type IExecuteFunctions } from 'n8n-workflow';
 
-import { requestIdProperty } from '../helpers/properties';
-import { parseRequestId } from '../helpers/requestSettings';
-import { quickCall } from '../helpers/quickCall';
-import type { ItemRunner } from '../helpers/runItems';
-import type { FalServices } from '../helpers/services';
-import { FAL_FILL_ENDPOINT } from '../helpers/spec';
-import { cancelRequest } from '../transport/queueRequest';
+import { FILL_ENDPOINT, TIMING } from '../common/constants';
+import type { Execution } from '../helpers/execution';
+import type { ItemRunner } from '../helpers/pipeline';
+import { readRequestSettings } from '../helpers/settings';
+import { Deadline } from '../transport/deadline';
+import { cancel } from '../transport/queue';
+import { requestIdProperty } from './descriptions';
 
 export const description = updateDisplayOptions({ show: { operation: ['cancel'] } }, [
 	requestIdProperty,
-] as INodeProperties[]);
+]);
 
 /** Cancel: asks fal to stop a submitted request; one that already ended is reported, not an error. */
-export function execute(ctx: IExecuteFunctions, services: FalServices): ItemRunner<string> {
+export function execute(ctx: IExecuteFunctions, exec: Execution): ItemRunner<string> {
 	return {
-		check: async (itemIndex) => parseRequestId(ctx.getNodeParameter('requestId', itemIndex, '')),
-		run: async (itemIndex, requestId, context) => {
-			const status = await quickCall(
-				context,
-				requestId,
-				async (signal) => await cancelRequest(services.fal, FAL_FILL_ENDPOINT, requestId, signal),
+		check: async (itemIndex) => readRequestSettings(ctx, itemIndex).requestId,
+		run: async (itemIndex, requestId, { atFal, stopSignal, ledger }) => {
+			ledger.requestId = requestId;
+			const deadline = new Deadline(stopSignal, TIMING.quickCallMs);
+			const status = await atFal(
+				async () =>
+					await deadline.guard(
+						async () => await cancel(exec.fal, FILL_ENDPOINT, requestId, deadline.signal),
+						requestId,
+					),
 			);
-
 			return [{ json: { request_id: requestId, status }, pairedItem: { item: itemIndex } }];
 		},
 	};

@@ -1,20 +1,19 @@
 import { updateDisplayOptions, type IExecuteFunctions, type INodeProperties } from 'n8n-workflow';
 
-import { collectResult } from '../helpers/collectResult';
-import { isToolMode, readOptions } from '../helpers/itemParameters';
+import { FILL_ENDPOINT } from '../common/constants';
+import type { Execution } from '../helpers/execution';
+import type { ItemRunner } from '../helpers/pipeline';
+import { collectImages } from '../helpers/results';
+import { readRequestSettings } from '../helpers/settings';
+import { Deadline } from '../transport/deadline';
+import { awaitResult } from '../transport/queue';
 import {
 	concurrencyOption,
 	optionsCollection,
 	requestIdProperty,
 	resultOptions,
 	timeoutOption,
-} from '../helpers/properties';
-import { parseResultSettings, type ResultSettings } from '../helpers/requestSettings';
-import type { ItemRunner } from '../helpers/runItems';
-import type { FalServices } from '../helpers/services';
-import { FAL_FILL_ENDPOINT } from '../helpers/spec';
-import { ItemDeadline } from '../transport/itemDeadline';
-import { awaitResult } from '../transport/queueRequest';
+} from './descriptions';
 
 const properties: INodeProperties[] = [
 	requestIdProperty,
@@ -30,26 +29,35 @@ const properties: INodeProperties[] = [
 export const description = updateDisplayOptions({ show: { operation: ['getResult'] } }, properties);
 
 /** Get Result: the same output items as Fill for a submitted request, waiting for it if it is still running. */
-export function execute(ctx: IExecuteFunctions, services: FalServices): ItemRunner<ResultSettings> {
+export function execute(
+	ctx: IExecuteFunctions,
+	exec: Execution,
+): ItemRunner<ReturnType<typeof readRequestSettings>> {
 	return {
-		check: async (itemIndex) =>
-			parseResultSettings(
-				ctx.getNodeParameter('requestId', itemIndex, ''),
-				readOptions(ctx, itemIndex),
-				isToolMode(ctx),
-			),
-		run: async (itemIndex, settings, { atFal, stopSignal, track }) => {
-			track(settings.requestId);
-			const deadline = new ItemDeadline(stopSignal, settings.timeoutMs);
+		check: async (itemIndex) => readRequestSettings(ctx, itemIndex),
+		run: async (itemIndex, settings, { atFal, stopSignal, ledger }) => {
+			const { requestId } = settings;
+			ledger.requestId = requestId;
+			const deadline = new Deadline(stopSignal, settings.timeoutMs);
 			// The request is someone else's to cancel: a timeout here only stops waiting.
-			const result = await atFal(
+			const data = await atFal(
 				async () =>
-					await awaitResult(services.fal, FAL_FILL_ENDPOINT, settings.requestId, {
+					await awaitResult(exec.fal, FILL_ENDPOINT, requestId, {
 						deadline,
-						cancelOnStop: false,
+						cancelOnStop: () => false,
 					}),
 			);
-			return await collectResult(ctx, itemIndex, result, settings, deadline, services);
+			// Its cost, from the images fal made, is shown on the items but not counted as this run's.
+			const paid = ledger.paidFill(requestId, null);
+			paid.fate = 'completed';
+			return await collectImages(
+				ctx,
+				exec,
+				itemIndex,
+				{ requestId, data, paid },
+				settings,
+				deadline,
+			);
 		},
 	};
 }

@@ -5,14 +5,13 @@ import {
 	type INodeProperties,
 } from 'n8n-workflow';
 
-import { readOptions } from '../helpers/itemParameters';
-import { concurrencyOption, optionsCollection, requestIdProperty } from '../helpers/properties';
-import { parseRequestId } from '../helpers/requestSettings';
-import { quickCall } from '../helpers/quickCall';
-import type { ItemRunner } from '../helpers/runItems';
-import type { FalServices } from '../helpers/services';
-import { FAL_FILL_ENDPOINT, LABELS } from '../helpers/spec';
-import { getRequestStatus } from '../transport/queueRequest';
+import { FILL_ENDPOINT, LABELS, TIMING } from '../common/constants';
+import type { Execution } from '../helpers/execution';
+import type { ItemRunner } from '../helpers/pipeline';
+import { readRequestSettings } from '../helpers/settings';
+import { Deadline } from '../transport/deadline';
+import { getStatus } from '../transport/queue';
+import { concurrencyOption, optionsCollection, requestIdProperty } from './descriptions';
 
 const properties: INodeProperties[] = [
 	requestIdProperty,
@@ -33,21 +32,20 @@ export const description = updateDisplayOptions({ show: { operation: ['getStatus
 /** Get Status: where a submitted request is (queue position, status, logs), without waiting. */
 export function execute(
 	ctx: IExecuteFunctions,
-	services: FalServices,
-): ItemRunner<{ requestId: string; logs: boolean }> {
+	exec: Execution,
+): ItemRunner<ReturnType<typeof readRequestSettings>> {
 	return {
-		check: async (itemIndex) => ({
-			requestId: parseRequestId(ctx.getNodeParameter('requestId', itemIndex, '')),
-			logs: readOptions(ctx, itemIndex).logs === true,
-		}),
-		run: async (itemIndex, { requestId, logs }, context) => {
-			const status = await quickCall(
-				context,
-				requestId,
-				async (signal) =>
-					await getRequestStatus(services.fal, FAL_FILL_ENDPOINT, requestId, logs, signal),
+		check: async (itemIndex) => readRequestSettings(ctx, itemIndex),
+		run: async (itemIndex, { requestId, logs }, { atFal, stopSignal, ledger }) => {
+			ledger.requestId = requestId;
+			const deadline = new Deadline(stopSignal, TIMING.quickCallMs);
+			const status = await atFal(
+				async () =>
+					await deadline.guard(
+						async () => await getStatus(exec.fal, FILL_ENDPOINT, requestId, logs, deadline.signal),
+						requestId,
+					),
 			);
-
 			return [
 				{
 					json: {

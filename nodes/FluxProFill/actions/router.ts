@@ -1,66 +1,45 @@
-import { NodeOperationError, type IExecuteFunctions, type INodeExecutionData } from 'n8n-workflow';
+import type { IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 
-import { toNodeError } from '../errors/toNodeError';
-import { readConcurrency } from '../helpers/itemParameters';
-import { runItems } from '../helpers/runItems';
-import { createFalServices } from '../helpers/services';
-import { PRICE_PER_MEGAPIXEL_USD, SEGMENT_PRICE_USD } from '../helpers/spec';
-import { segmentationsPaid, totalCostUsd } from '../output/cost';
+import { costHint, parameters } from '../common/messages';
+import { openExecution } from '../helpers/execution';
+import { runCost } from '../helpers/ledger';
+import { runItems, toNodeError, type Operation } from '../helpers/pipeline';
+import { readConcurrency } from '../helpers/settings';
 import * as cancel from './cancel.operation';
 import * as fill from './fill.operation';
 import * as getResult from './getResult.operation';
 import * as getStatus from './getStatus.operation';
-import type { Operation } from './operation';
 import * as submit from './submit.operation';
 
 /** The operations by their contract name (the `operation` parameter's values). */
 export const operations: Record<string, Operation> = { fill, submit, getStatus, getResult, cancel };
 
 /**
- * Runs the chosen operation over all input items: one fal client and one set of caches
- * for the execution, then the item loop (check everything, then run with concurrency).
+ * Runs the chosen operation over all input items: one fal client and one set of caches for
+ * the execution, then the item loop (check everything, then run with concurrency), then
+ * the run's estimated cost for the operations that pay for requests.
  */
 export async function router(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 	const name = this.getNodeParameter('operation', 0, 'fill') as string;
-	const operation = operations[name];
-	if (!operation) {
-		throw new NodeOperationError(this.getNode(), `The operation "${name}" is not supported`, {
-			description: `Choose one of: ${Object.keys(operations).join(', ')}.`,
-		});
-	}
-	let services;
+	let exec;
 	let concurrency;
 	try {
+		const operation = operations[name];
+		if (!operation) throw parameters.unknownOperation(name, Object.keys(operations));
 		// Node-level settings: a bad one (the credential's Proxy URL, Concurrency) stops every item.
 		concurrency = readConcurrency(this);
-		services = await createFalServices(this);
+		exec = await openExecution(this);
 	} catch (error) {
 		throw toNodeError(this.getNode(), error, 0, []);
 	}
-	const items = await runItems(this, operation.execute(this, services), {
-		concurrency,
-		stop: services.stop,
-		secrets: services.secrets,
-	});
-	// Only the operations that start requests show what they cost; Get Result would count them twice.
-	if (operation.startsPaidRequests) addCostHint(this, items);
-	return [items];
-}
-
-function addCostHint(ctx: IExecuteFunctions, items: INodeExecutionData[]): void {
-	const cost = totalCostUsd(items);
-	// Nothing started, or only segmentations paid for by items that then failed.
-	if (cost.requests === 0 && cost.usd === 0) return;
-	const segmentations = segmentationsPaid(items);
-	const described =
-		segmentations > 0
-			? `, including ${segmentations} Describe It segmentation${segmentations === 1 ? '' : 's'} ($${SEGMENT_PRICE_USD} each, twice with words to keep)`
-			: '';
-	// Describe It's half cents ($0.155) keep their third decimal; two would show $0.15.
-	const decimals = Number.isInteger(Math.round(cost.usd * 1000) / 10) ? 2 : 3;
+	const operation = operations[name];
+	const { items, ledgers } = await runItems(this, exec, operation.execute(this, exec), concurrency);
+	const cost = runCost(ledgers);
 	// Older n8n versions have no execution hints; the estimate stays in the items' JSON.
-	ctx.addExecutionHints?.({
-		message: `Estimated fal cost of this run: $${cost.usd.toFixed(decimals)} for ${cost.requests} request${cost.requests === 1 ? '' : 's'}${described} ($${PRICE_PER_MEGAPIXEL_USD} per megapixel, rounded up, per image; fal's invoice is what counts)`,
-		location: 'outputPane',
-	});
+	if (operation.startsPaidRequests && (cost.requests > 0 || cost.usd > 0))
+		this.addExecutionHints?.({
+			message: costHint(cost.usd, cost.requests, cost.segmentations),
+			location: 'outputPane',
+		});
+	return [items];
 }

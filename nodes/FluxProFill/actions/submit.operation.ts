@@ -1,15 +1,15 @@
 import { updateDisplayOptions, type IExecuteFunctions } from 'n8n-workflow';
 
-import { checkFillItem, startFillRequest } from '../helpers/fillInputs';
-import { parseWebhookUrl, type FillSettings } from '../helpers/fillSettings';
-import { readOptions } from '../helpers/itemParameters';
-import { fillRequestProperties, requestConcurrencyOption } from '../helpers/properties';
-import type { ItemRunner } from '../helpers/runItems';
-import type { FalServices } from '../helpers/services';
-import { LABELS } from '../helpers/spec';
-import { addSegmentationCost, estimateCostUsd } from '../output/cost';
-import { ItemDeadline } from '../transport/itemDeadline';
-import type { SubmittedRequest } from '../transport/queueRequest';
+import { FILL_ENDPOINT, LABELS, TIMING } from '../common/constants';
+import { fal as words } from '../common/messages';
+import type { Execution } from '../helpers/execution';
+import { checkFill, startFill } from '../helpers/fillRequest';
+import type { ItemRunner } from '../helpers/pipeline';
+import type { FillSettings } from '../helpers/settings';
+import { Deadline } from '../transport/deadline';
+import { FalError, falError } from '../transport/errors';
+import { getStatus, requestUrl } from '../transport/queue';
+import { fillRequestProperties, requestConcurrencyOption } from './descriptions';
 
 const properties = fillRequestProperties([
 	requestConcurrencyOption,
@@ -28,67 +28,62 @@ export const description = updateDisplayOptions({ show: { operation: ['submit'] 
 
 export const startsPaidRequests = true;
 
-type SubmitSettings = FillSettings & { webhookUrl?: string };
-
-/** How long uploading and submitting one item may take; the generation itself is not waited for. */
-const UPLOAD_AND_SUBMIT_TIMEOUT_MS = 120_000;
-
 /**
  * Submit: puts each item's request in fal's queue and returns at once with its id, so a
  * long queue does not hold the execution open. With a webhook URL (a Wait node's
- * `$execution.resumeUrl`) fal calls back when the request ends; then Get Result.
+ * `$execution.resumeUrl`) fal calls back when the request ends; then Get Result. On a
+ * retry of the node, the request this item already submitted is returned again.
  */
-export function execute(ctx: IExecuteFunctions, services: FalServices): ItemRunner<SubmitSettings> {
+export function execute(ctx: IExecuteFunctions, exec: Execution): ItemRunner<FillSettings> {
 	return {
-		check: async (itemIndex) => ({
-			...(await checkFillItem(ctx, itemIndex, services)),
-			webhookUrl: parseWebhookUrl(readOptions(ctx, itemIndex).webhookUrl),
-		}),
-		run: async (itemIndex, settings, { atFal, stopSignal, track }) =>
+		check: async (itemIndex) => await checkFill(ctx, exec, itemIndex),
+		run: async (itemIndex, settings, { atFal, stopSignal, ledger }) =>
 			await atFal(async () => {
-				const deadline = new ItemDeadline(
-					stopSignal,
-					// Describe It waits for fal's segmentation before submitting: the item's own time limit.
-					settings.mask.kind === 'text'
-						? settings.timeoutMs
-						: Math.min(settings.timeoutMs, UPLOAD_AND_SUBMIT_TIMEOUT_MS),
-				);
-				// On a retry of the node, the request this item already submitted is returned again.
-				const { request, size, segmentation } = await startFillRequest(
-					ctx,
-					itemIndex,
-					settings,
-					services,
-					{
-						deadline,
-						webhookUrl: settings.webhookUrl,
-						// A stopped execution cancels a segmentation still running: nothing uses it.
-						cancelOnStop: () => true,
-					},
-				);
-				const submitted = request.answer as unknown as SubmittedRequest;
-				track(submitted.request_id);
-				// One item per request here, so its share is the request's whole estimate.
-				const cost = size ? estimateCostUsd(size.width, size.height, settings.numImages) : null;
-				const items = [
+				// Describe It waits for fal's segmentation before submitting: the item's own time limit.
+				const limit = settings.mask.kind === 'text' ? settings.timeoutMs : TIMING.uploadAndSubmitMs;
+				const deadline = new Deadline(stopSignal, Math.min(settings.timeoutMs, limit));
+				const { webhookUrl } = settings;
+				// A stopped execution cancels a segmentation still running: nothing uses it.
+				const run = { deadline, ledger, cancelOnStop: () => true, webhookUrl };
+				const started = await startFill(exec, itemIndex, settings, run);
+				const { requestId } = started;
+				let { answer } = started;
+				if (started.lost) {
+					// fal named the request whose answer was lost: it is returned if fal has it.
+					const status = await getStatus(
+						exec.fal,
+						FILL_ENDPOINT,
+						requestId,
+						false,
+						deadline.signal,
+					).catch((error: unknown) => {
+						if (error instanceof FalError && error.fields.status === 404) {
+							started.paid.fate = 'cancelled';
+							throw falError(words.notAccepted(started.lost as string, requestId), { requestId });
+						}
+						return undefined;
+					});
+					answer = {
+						request_id: requestId,
+						status: status?.status,
+						queue_position: status?.queue_position,
+					};
+				}
+				return [
 					{
 						json: {
-							request_id: submitted.request_id,
-							status: submitted.status ?? 'IN_QUEUE',
-							queue_position: submitted.queue_position ?? null,
-							status_url: submitted.status_url ?? null,
-							response_url: submitted.response_url ?? null,
-							cancel_url: submitted.cancel_url ?? null,
-							webhook_url: settings.webhookUrl ?? null,
+							request_id: requestId,
+							status: answer?.status ?? 'IN_QUEUE',
+							queue_position: answer?.queue_position ?? null,
+							status_url: answer?.status_url ?? requestUrl(FILL_ENDPOINT, requestId, '/status'),
+							response_url: answer?.response_url ?? requestUrl(FILL_ENDPOINT, requestId),
+							cancel_url: answer?.cancel_url ?? requestUrl(FILL_ENDPOINT, requestId, '/cancel'),
+							webhook_url: webhookUrl ?? null,
 							num_images: settings.numImages,
-							// Known only for uploaded images; fal bills by the output size, which equals the input's.
-							estimated_cost_usd: cost,
-							request_estimated_cost_usd: cost,
 						},
 						pairedItem: { item: itemIndex },
 					},
 				];
-				return segmentation ? addSegmentationCost(items, segmentation) : items;
 			}),
 	};
 }

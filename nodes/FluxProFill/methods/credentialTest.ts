@@ -4,11 +4,11 @@ import type {
 	INodeCredentialTestResult,
 } from 'n8n-workflow';
 
-import { redactSecrets, secretsOfKey } from '../errors/redact';
-import { FAL_STORAGE_INITIATE_URL, LABELS, q } from '../helpers/spec';
-import type { InputProblem } from '../errors/InputProblem';
-import { checkProxyUrl } from '../transport/falClient';
-import { describeFalError, describeNetworkError, FalError } from '../transport/falError';
+import { FAL_STORAGE_INITIATE_URL } from '../common/constants';
+import { credentialTest as words, type InputProblem } from '../common/messages';
+import { redactSecrets, secretsOfKey } from '../common/redact';
+import { describeFalError, FalError } from '../transport/errors';
+import { checkProxyUrl, parseJson } from '../transport/falClient';
 
 const TEST_TIMEOUT_MS = 15_000;
 
@@ -22,9 +22,7 @@ export async function falApiCredentialTest(
 	credential: ICredentialsDecrypted,
 ): Promise<INodeCredentialTestResult> {
 	const apiKey = String(credential.data?.apiKey ?? '').trim();
-	if (apiKey === '') {
-		return { status: 'Error', message: 'Enter your fal API key: the whole key_id:key_secret' };
-	}
+	if (apiKey === '') return { status: 'Error', message: words.noKey };
 	let proxyUrl: string | undefined;
 	try {
 		proxyUrl = checkProxyUrl(String(credential.data?.proxyUrl ?? ''));
@@ -34,8 +32,8 @@ export async function falApiCredentialTest(
 	}
 	const clean = (text: string) => redactSecrets(text, secretsOfKey(apiKey));
 	try {
-		// n8n's request helper, not Node's fetch: the test must take the same way through
-		// n8n's proxy and certificate settings as the node's own requests.
+		// n8n's request helper, not Node's fetch: the test takes the same way through n8n's
+		// proxy and certificate settings as the node's own requests.
 		const answer = (await this.helpers.request({
 			method: 'POST',
 			uri: proxyUrl || FAL_STORAGE_INITIATE_URL,
@@ -49,38 +47,21 @@ export async function falApiCredentialTest(
 			simple: false,
 			timeout: TEST_TIMEOUT_MS,
 		})) as { statusCode: number; body: unknown };
-		if (answer.statusCode >= 200 && answer.statusCode < 300) {
-			return { status: 'OK', message: 'Connection tested successfully' };
-		}
-		const failure = describeFalError(
-			new FalError(`HTTP ${answer.statusCode}`, {
-				status: answer.statusCode,
-				body: parseJson(answer.body),
-			}),
-		);
+		if (answer.statusCode >= 200 && answer.statusCode < 300)
+			return { status: 'OK', message: words.ok };
+		const raw = Buffer.isBuffer(answer.body) ? answer.body.toString('utf8') : answer.body;
+		const body = typeof raw === 'string' ? (parseJson(raw) ?? raw.slice(0, 300)) : raw;
+		const failure = describeFalError(new FalError('', { status: answer.statusCode, body }));
 		return { status: 'Error', message: clean(`${failure.message}. ${failure.description}`) };
 	} catch (error) {
-		if (proxyUrl) {
-			const failure = describeNetworkError(error);
-			return {
-				status: 'Error',
-				message: clean(
-					`Could not reach the proxy at ${originOf(proxyUrl)}: ${failure.message.replace(/^Could not reach fal: /, '')}. Check that the proxy is running and reachable from n8n, or empty ${q(LABELS.proxyUrl)} to call fal directly.`,
-				),
-			};
-		}
-		const failure = describeNetworkError(error);
-		return { status: 'Error', message: clean(`${failure.message}. ${failure.description}`) };
-	}
-}
-
-function parseJson(body: unknown): unknown {
-	const text = Buffer.isBuffer(body) ? body.toString('utf8') : body;
-	if (typeof text !== 'string') return text;
-	try {
-		return JSON.parse(text) as unknown;
-	} catch {
-		return text.slice(0, 300);
+		const failure = describeFalError(error);
+		const message = proxyUrl
+			? words.proxyUnreachable(
+					originOf(proxyUrl),
+					failure.message.replace(/^Could not reach fal: /, ''),
+				)
+			: `${failure.message}. ${failure.description}`;
+		return { status: 'Error', message: clean(message) };
 	}
 }
 

@@ -1,69 +1,151 @@
 import { createFalClient, type FalClient } from '@fal-ai/client';
 
-import { InputProblem } from '../errors/InputProblem';
-import { LABELS, q } from '../helpers/spec';
+import { CAPS, FAL_REQUEST_ID } from '../common/constants';
+import { fal as words, parameters } from '../common/messages';
+import { FalError, falError, isAbort, networkFailure } from './errors';
 
 export interface FalCredentials {
 	apiKey: string;
 	proxyUrl?: string;
 }
 
-/**
- * Everything the transport needs to reach fal for one execution: the client, and for
- * the one call made without it (the status stream, whose reader in the client cannot be
- * made safe) the same retrying fetch, key and proxy.
- */
-export interface FalAccess {
+/** The way to fal for one execution: the client, and the same way for the calls it has no method for. */
+export interface Fal {
 	client: FalClient;
-	fetch: typeof fetch;
-	apiKey: string;
-	proxyUrl?: string;
+	/** An API call as the client would send it (key, server proxy), through the same checked fetch. */
+	call(url: string, init?: RequestInit): Promise<Response>;
+	/** A plain request (the CDN, storage PUTs): no key, no server proxy. */
+	send: typeof fetch;
+	/** n8n's log, for retries. */
+	warn: (message: string) => void;
 }
 
-export function createFalAccess(credentials: FalCredentials, fetchImpl: typeof fetch): FalAccess {
+/**
+ * One client per execution, with the key passed explicitly: the library's global
+ * configuration is shared by the whole n8n process, and without a key it silently falls
+ * back to FAL_KEY from the server's environment. Every call goes through `checked`, so the
+ * client never sees an answer or error it would retry on its own: the node's retry policy
+ * is stated once, where each call is made (queue.ts).
+ */
+export function createFal(
+	credentials: FalCredentials,
+	send: typeof fetch,
+	warn: (message: string) => void = () => undefined,
+): Fal {
+	const proxyUrl = checkProxyUrl(credentials.proxyUrl);
+	const fetchChecked = checkedFetch(send);
 	return {
-		client: createFalClientForCredentials(credentials, fetchImpl),
-		fetch: fetchImpl,
-		apiKey: credentials.apiKey,
-		proxyUrl: checkProxyUrl(credentials.proxyUrl),
+		client: createFalClient({
+			credentials: credentials.apiKey,
+			suppressLocalCredentialsWarning: true,
+			...(proxyUrl ? { proxyUrl: { url: proxyUrl, when: 'always' as const } } : {}),
+			fetch: fetchChecked,
+			retry: { maxRetries: 0 },
+		}),
+		call: async (url, init = {}) => {
+			const headers = new Headers(init.headers);
+			headers.set('authorization', `Key ${credentials.apiKey}`);
+			if (proxyUrl) headers.set('x-fal-target-url', url);
+			return await fetchChecked(proxyUrl ?? url, { ...init, headers });
+		},
+		send,
+		warn,
 	};
 }
 
-/** A fal API URL as the client would send it: to fal, or to the proxy with fal's URL in a header. */
-export function falRequest(
-	access: FalAccess,
-	url: string,
-	init: RequestInit = {},
-): [string, RequestInit] {
-	const headers = new Headers(init.headers);
-	headers.set('authorization', `Key ${access.apiKey}`);
-	if (!access.proxyUrl) return [url, { ...init, headers }];
-	headers.set('x-fal-target-url', url);
-	return [access.proxyUrl, { ...init, headers }];
-}
-
 /**
- * One client per execution, with the key passed explicitly. The library's global
- * configuration would be shared by every workflow in the n8n process, and without a
- * key the library silently falls back to a key from the server's environment.
+ * A fetch whose answers are safe to read: an error status becomes a FalError (with fal's
+ * body, capped, and the request id fal named), a network failure a FalError without the
+ * library's error in it; a JSON or text answer is read here, capped, so a huge or endless
+ * one is a clear error and not a process out of memory. Event streams pass through for
+ * the stream reader, which caps them itself.
  */
-export function createFalClientForCredentials(
-	credentials: FalCredentials,
-	fetchImpl?: typeof fetch,
-): FalClient {
-	const proxyUrl = checkProxyUrl(credentials.proxyUrl);
-	return createFalClient({
-		credentials: credentials.apiKey,
-		suppressLocalCredentialsWarning: true,
-		...(proxyUrl ? { proxyUrl: { url: proxyUrl, when: 'always' as const } } : {}),
-		...(fetchImpl ? { fetch: fetchImpl } : {}),
-	});
+function checkedFetch(send: typeof fetch): typeof fetch {
+	return async (input, init) => {
+		// Behind the credential's server proxy, fal's own URL travels in a header.
+		const target = new URL(
+			new Headers(init?.headers).get('x-fal-target-url') ??
+				String(input instanceof Request ? input.url : input),
+		);
+		let response: Response;
+		try {
+			response = await send(input, init);
+		} catch (error) {
+			if (isAbort(error) || init?.signal?.aborted) throw error;
+			throw networkFailure(error);
+		}
+		const requestId = idFrom(response.headers.get('x-fal-request-id'));
+		const type = response.headers.get('content-type') ?? '';
+		if (response.ok && type.startsWith('text/event-stream')) return response;
+		// A result in sync mode carries the images inline; every other answer is small.
+		const isResult = /\/requests\/[^/]+$/.test(target.pathname);
+		const cap = response.ok && isResult ? CAPS.resultBytes : CAPS.jsonBytes;
+		let text: string;
+		try {
+			text = await readCapped(response, cap, target.pathname);
+		} catch (error) {
+			if (error instanceof FalError) throw error;
+			if (isAbort(error) || init?.signal?.aborted) throw error;
+			throw networkFailure(error, { requestId, status: undefined });
+		}
+		if (!response.ok) {
+			const body = parseJson(text) ?? text;
+			throw new FalError(`HTTP ${response.status}`, {
+				status: response.status,
+				body,
+				requestId: requestId ?? idFrom((body as { request_id?: unknown })?.request_id),
+				retryAfterMs: parseRetryAfter(response.headers.get('retry-after')),
+			});
+		}
+		const empty = [204, 205, 304].includes(response.status);
+		return new Response(empty ? null : text, {
+			status: response.status,
+			headers: response.headers,
+		});
+	};
+}
+
+/** A body as text, failing as soon as it passes `cap` bytes. */
+export async function readCapped(response: Response, cap: number, what: string): Promise<string> {
+	if (!response.body) return '';
+	const chunks: Uint8Array[] = [];
+	let length = 0;
+	for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+		length += chunk.length;
+		if (length > cap) {
+			await response.body.cancel().catch(() => undefined);
+			throw falError(words.tooLarge(what, cap));
+		}
+		chunks.push(chunk);
+	}
+	return Buffer.concat(chunks).toString('utf8');
+}
+
+export function parseJson(text: string): unknown {
+	try {
+		return JSON.parse(text) as unknown;
+	} catch {
+		return undefined;
+	}
+}
+
+function idFrom(value: unknown): string | undefined {
+	return typeof value === 'string' && FAL_REQUEST_ID.test(value) ? value : undefined;
+}
+
+/** Retry-After as seconds or an HTTP date, in milliseconds; undefined when absent or unreadable. */
+export function parseRetryAfter(value: string | null, now = Date.now()): number | undefined {
+	if (value === null || value.trim() === '') return undefined;
+	const seconds = Number(value);
+	if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+	const date = Date.parse(value);
+	return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
 
 /**
- * The credential's Proxy URL, checked: empty means fal directly. A user and password in
- * it cannot work (fetch refuses such URLs, and the Authorization header carries the fal
- * key), so they are refused with a message that never repeats them.
+ * The credential's Proxy URL, checked: empty means fal directly. A user and password in it
+ * cannot work (the Authorization header carries the fal key), so they are refused with a
+ * message that never repeats them.
  */
 export function checkProxyUrl(value: string | undefined): string | undefined {
 	const text = value?.trim();
@@ -72,22 +154,10 @@ export function checkProxyUrl(value: string | undefined): string | undefined {
 	try {
 		url = new URL(text);
 	} catch {
-		throw new InputProblem(
-			`The credential's ${q(LABELS.proxyUrl)} is not a valid URL`,
-			`Enter the full address of your fal server proxy, such as https://example.com/api/fal/proxy, or leave ${q(LABELS.proxyUrl)} empty to call fal directly.`,
-		);
+		throw parameters.proxyUrlInvalid();
 	}
-	if (url.username || url.password) {
-		throw new InputProblem(
-			`The credential's ${q(LABELS.proxyUrl)} contains a user name and password, which the node cannot send`,
-			`The node sends the fal key in the Authorization header, so a proxy cannot get other credentials from it. Remove "user:password@" from ${q(LABELS.proxyUrl)} and protect the proxy another way (its own network, or the key check of fal's server proxy).`,
-		);
-	}
-	if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-		throw new InputProblem(
-			`The credential's ${q(LABELS.proxyUrl)} uses ${url.protocol.replace(/:$/, '')}://`,
-			'A fal server proxy is reached over http(s).',
-		);
-	}
+	if (url.username || url.password) throw parameters.proxyUrlWithLogin();
+	if (url.protocol !== 'https:' && url.protocol !== 'http:')
+		throw parameters.proxyUrlScheme(url.protocol.replace(/:$/, ''));
 	return text;
 }

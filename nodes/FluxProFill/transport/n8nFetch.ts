@@ -1,7 +1,7 @@
 import type { IHttpRequestOptions } from 'n8n-workflow';
 import { Readable } from 'node:stream';
 
-import { findErrorCode } from './falError';
+import { networkCodeOf } from './errors';
 
 /** n8n's `helpers.httpRequest`, as much of it as the adapter uses. */
 export type N8nHttpRequest = (options: IHttpRequestOptions) => Promise<unknown>;
@@ -24,7 +24,7 @@ const NULL_BODY_STATUS = new Set([101, 103, 204, 205, 304]);
  * (SSRF protection, allowed domains). Node's global fetch ignores all of these.
  *
  * Answers are streamed, never buffered here; redirects are the helper's (as fetch's
- * `follow`); HTTP error statuses are answers, not exceptions, as with fetch.
+ * `follow`) unless `redirect: 'manual'`; HTTP error statuses are answers, as with fetch.
  */
 export function fetchThroughN8n(httpRequest: N8nHttpRequest): typeof fetch {
 	return async (input, init = {}) => {
@@ -45,6 +45,7 @@ export function fetchThroughN8n(httpRequest: N8nHttpRequest): typeof fetch {
 				returnFullResponse: true,
 				ignoreHttpStatusErrors: true,
 				json: false,
+				...(init.redirect === 'manual' ? { disableFollowRedirect: true } : {}),
 				...(signal ? { abortSignal: signal } : {}),
 			})) as StreamedResponse;
 		} catch (error) {
@@ -105,7 +106,7 @@ function networkCause(error: unknown): Error {
 	const { message, name } = (error ?? {}) as { message?: unknown; name?: unknown };
 	const cause = new Error(typeof message === 'string' ? message : String(error));
 	if (typeof name === 'string') cause.name = name;
-	const code = findErrorCode(error);
+	const code = networkCodeOf(error);
 	if (code !== undefined) Object.assign(cause, { code });
 	return cause;
 }
