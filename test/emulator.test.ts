@@ -7,8 +7,11 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApiError, ValidationError, createFalClient } from '@fal-ai/client';
 import {
+	DEFAULT_FINETUNE_IDS,
 	FILL_ENDPOINT,
+	FINETUNED_ENDPOINT,
 	SEGMENT_ENDPOINT,
+	finetuneColour,
 	makeColourImage,
 	makeMask,
 	makeTestImage,
@@ -166,6 +169,38 @@ async function compare(input: Buffer, output: Buffer, rect: Rect) {
 	};
 }
 
+/** The output JSON of one png image from baseInput(), with this seed. */
+function pngOutput(seed: number) {
+	return {
+		images: [
+			{
+				url: expect.stringMatching(new RegExp(`^${emu.url}/files/\\w+\\.png$`)),
+				width: W,
+				height: H,
+				content_type: 'image/png',
+			},
+		],
+		timings: { inference: expect.any(Number) },
+		seed,
+		has_nsfw_concepts: [false],
+		prompt: 'a red balloon',
+	};
+}
+
+/** The sync call was recorded for `endpoint` on fal.run and answered 200, and its job is a sync job. */
+function expectSyncRun(
+	endpoint: typeof SEGMENT_ENDPOINT | typeof FINETUNED_ENDPOINT,
+	requestId: string,
+) {
+	expect(emu.requests.find((r) => r.kind === 'sync')).toMatchObject({
+		endpoint,
+		target: `https://fal.run/${endpoint}`,
+		requestId,
+		status: 200,
+	});
+	expect(emu.jobsFor(endpoint).get(requestId)).toMatchObject({ mode: 'sync' });
+}
+
 const sha = (bytes: Buffer) => crypto.createHash('sha256').update(bytes).digest('hex');
 
 beforeAll(async () => {
@@ -263,20 +298,7 @@ describe('fill through the queue', () => {
 		});
 		const data = result.data as Json;
 		expect(result.requestId).toMatch(/^[0-9a-f-]{36}$/);
-		expect(data).toEqual({
-			images: [
-				{
-					url: expect.stringMatching(new RegExp(`^${emu.url}/files/\\w+\\.png$`)),
-					width: W,
-					height: H,
-					content_type: 'image/png',
-				},
-			],
-			timings: { inference: expect.any(Number) },
-			seed: 42,
-			has_nsfw_concepts: [false],
-			prompt: 'a red balloon',
-		});
+		expect(data).toEqual(pngOutput(42));
 		const { changedInside, maxDiffOutside } = await compare(
 			image,
 			await download(data.images[0].url),
@@ -878,14 +900,7 @@ describe('fal-ai/evf-sam (segmentation by colour words)', () => {
 				image_url: `data:image/png;base64,${scene.toString('base64')}`,
 			},
 		});
-		const syncRecord = emu.requests.find((r) => r.kind === 'sync')!;
-		expect(syncRecord).toMatchObject({
-			endpoint: SEGMENT_ENDPOINT,
-			target: 'https://fal.run/fal-ai/evf-sam',
-			requestId: sync.requestId,
-			status: 200,
-		});
-		expect(emu.jobsFor(SEGMENT_ENDPOINT).get(sync.requestId)).toMatchObject({ mode: 'sync' });
+		expectSyncRun(SEGMENT_ENDPOINT, sync.requestId);
 		expect(await maskErrors((sync.data as Json).image.url, union)).toEqual([]);
 	});
 
@@ -1168,5 +1183,322 @@ describe('fal-ai/evf-sam (segmentation by colour words)', () => {
 
 		expect(() => emu.fail({ kind: 'result', endpoint: 'fal-ai/nope' as never })).toThrow(TypeError);
 		expect(() => emu.fail({ kind: 'upload', endpoint: SEGMENT_ENDPOINT })).toThrow(TypeError);
+	});
+});
+
+describe('fal-ai/flux-pro/v1/fill-finetuned (the fill with a FLUX.1 [pro] finetune)', () => {
+	// A plain string for the client, like ENDPOINT; FINETUNED_ENDPOINT keeps its literal type for the emulator API.
+	const FINETUNED: string = FINETUNED_ENDPOINT;
+	const [FT, OTHER_FT] = DEFAULT_FINETUNE_IDS;
+	const UNKNOWN_FT = '00000000-0000-4000-8000-000000000000';
+
+	const finetuned = (input: Record<string, unknown>, options: Record<string, unknown> = {}) =>
+		client().subscribe(FINETUNED, { input, pollInterval: 10, ...options });
+	const ftInput = (extra: Record<string, unknown> = {}) =>
+		baseInput({ finetune_id: FT, finetune_strength: 1, ...extra });
+
+	async function finetunedDetail(input: Record<string, unknown>): Promise<Json[]> {
+		const error = await rejectionOf(finetuned(input));
+		expect(error).toBeInstanceOf(ValidationError);
+		expect(error.status).toBe(422);
+		return error.body.detail;
+	}
+
+	/** The first output image's raw pixels. */
+	async function pixelsOf(result: { data: unknown }) {
+		return readPixels(await download((result.data as Json).images[0].url));
+	}
+
+	/** Pixels inside RECT that are not `expected(plain, x, y)` (plain: the fill's pixel there), and changes outside. */
+	async function effectErrors(
+		result: { data: unknown },
+		plainResult: { data: unknown },
+		expected: (plain: number[]) => number[],
+	) {
+		const got = await pixelsOf(result);
+		const plain = await pixelsOf(plainResult);
+		const input = await readPixels(image);
+		const errors: string[] = [];
+		for (let y = 0; y < H; y++) {
+			for (let x = 0; x < W; x++) {
+				const at = (p: typeof got) => [0, 1, 2].map((c) => p.data[(y * W + x) * p.channels + c]);
+				const inside =
+					x >= RECT.left &&
+					x < RECT.left + RECT.width &&
+					y >= RECT.top &&
+					y < RECT.top + RECT.height;
+				const want = inside ? expected(at(plain)) : at(input);
+				if (at(got).join() !== want.join())
+					errors.push(`(${x},${y}) ${at(got)} instead of ${want}`);
+			}
+		}
+		return errors.length > 5 ? [...errors.slice(0, 5), `… ${errors.length} in all`] : errors;
+	}
+
+	it("queue, polling: the fill's output, request URLs under fal-ai/flux-pro, records and jobs of its own", async () => {
+		emu.configure({ latencyMs: 40 });
+		const updates: Json[] = [];
+		const result = await finetuned(ftInput({ output_format: 'png', seed: 5 }), {
+			logs: true,
+			onQueueUpdate: (u: Json) => updates.push(u),
+		});
+		expect(result.data).toEqual(pngOutput(5));
+		const logs = updates.flatMap((u) => u.logs ?? []).map((l: Json) => l.message);
+		expect(logs).toEqual(
+			expect.arrayContaining([
+				'Starting FLUX.1 [pro] Fill Fine-tuned',
+				`Loaded finetune ${FT} at strength 1`,
+			]),
+		);
+
+		const calls = emu.requestsFor(FINETUNED_ENDPOINT);
+		expect(calls.map((r) => r.kind)).toEqual([
+			'submit',
+			...calls.slice(1, -1).map(() => 'status'),
+			'result',
+		]);
+		expect(calls[0].target).toBe('https://queue.fal.run/fal-ai/flux-pro/v1/fill-finetuned');
+		expect(calls[1].target).toBe(`${QUEUE}/requests/${result.requestId}/status?logs=1`);
+		expect(calls.at(-1)!.target).toBe(`${QUEUE}/requests/${result.requestId}`);
+		expect(emu.requestsFor(FILL_ENDPOINT)).toEqual([]);
+		expect(emu.jobs.size).toBe(0); // emu.jobs stays fill-only
+		expect(emu.jobsFor(FINETUNED_ENDPOINT).get(result.requestId)).toMatchObject({
+			endpoint: FINETUNED_ENDPOINT,
+			mode: 'queue',
+			status: 'COMPLETED',
+			input: expect.objectContaining({ finetune_id: FT, finetune_strength: 1 }),
+		});
+	});
+
+	it("fill and fill-finetuned ids share the app's URLs; each call is recorded for its job's endpoint", async () => {
+		emu.configure({ concurrency: 0 });
+		const fal = client();
+		const fillJob = await fal.queue.submit(ENDPOINT, { input: baseInput() });
+		const ftJob = await fal.queue.submit(FINETUNED, { input: ftInput() });
+		const cancelled = await fal.queue.submit(FINETUNED, { input: ftInput() });
+		expect(ftJob).toMatchObject({
+			status: 'IN_QUEUE',
+			queue_position: 1, // one account queue for every endpoint
+			status_url: `${QUEUE}/requests/${ftJob.request_id}/status`,
+			response_url: `${QUEUE}/requests/${ftJob.request_id}`,
+			cancel_url: `${QUEUE}/requests/${ftJob.request_id}/cancel`,
+		});
+		expect((await proxied('GET', `${QUEUE}/requests/${ftJob.request_id}/status`)).status).toBe(202);
+		expect((await proxied('GET', `${QUEUE}/requests/${fillJob.request_id}/status`)).status).toBe(
+			202,
+		);
+		// Found only under its own app; the …/v1/fill-finetuned/requests/<id> form is not a route.
+		const SEG_QUEUE = 'https://queue.fal.run/fal-ai/evf-sam';
+		expect((await proxied('GET', `${SEG_QUEUE}/requests/${ftJob.request_id}`)).status).toBe(404);
+		expect(
+			(
+				await proxied(
+					'GET',
+					`https://queue.fal.run/${FINETUNED}/requests/${ftJob.request_id}/status`,
+				)
+			).status,
+		).toBe(404);
+
+		await fal.queue.cancel(FINETUNED, { requestId: cancelled.request_id });
+		expect(emu.jobsFor(FINETUNED_ENDPOINT).get(cancelled.request_id)).toMatchObject({
+			status: 'CANCELLED',
+			cancelled: true,
+		});
+		emu.configure({ concurrency: 1 });
+		await fal.queue.subscribeToStatus(FINETUNED, {
+			requestId: ftJob.request_id,
+			pollInterval: 10,
+		});
+		await fal.queue.result(FINETUNED, { requestId: ftJob.request_id });
+		await fal.queue.result(ENDPOINT, { requestId: fillJob.request_id });
+
+		const forJob = (id: string) =>
+			emu.requests.filter((r) => r.requestId === id && r.target.startsWith(`${QUEUE}/requests/`));
+		expect(forJob(ftJob.request_id).map((r) => r.kind)).toEqual(
+			expect.arrayContaining(['status', 'result']),
+		);
+		expect(forJob(ftJob.request_id).every((r) => r.endpoint === FINETUNED_ENDPOINT)).toBe(true);
+		expect(forJob(fillJob.request_id).every((r) => r.endpoint === FILL_ENDPOINT)).toBe(true);
+		expect(emu.requestsFor(FINETUNED_ENDPOINT).find((r) => r.kind === 'cancel')?.requestId).toBe(
+			cancelled.request_id,
+		);
+		expect([...emu.jobs.keys()]).toEqual([fillJob.request_id]);
+		expect([...emu.jobsFor(FINETUNED_ENDPOINT).keys()]).toEqual([
+			ftJob.request_id,
+			cancelled.request_id,
+		]);
+		expect(emu.allJobs.size).toBe(3);
+	});
+
+	it("the visible effect: repainted pixels move towards the finetune's colour by strength / 2", async () => {
+		const input = { output_format: 'png', seed: 11 };
+		const plain = await fill(baseInput(input));
+		const full = await finetuned(ftInput({ ...input, finetune_strength: 2 }));
+		expect(await effectErrors(full, plain, () => finetuneColour(FT))).toEqual([]);
+		const half = await finetuned(ftInput({ ...input, finetune_strength: 1 }));
+		const towards = (colour: number[]) => (p: number[]) =>
+			p.map((v, c) => Math.round(v + (colour[c] - v) * 0.5));
+		expect(await effectErrors(half, plain, towards(finetuneColour(FT)))).toEqual([]);
+		const other = await finetuned(ftInput({ ...input, finetune_id: OTHER_FT }));
+		expect(await effectErrors(other, plain, towards(finetuneColour(OTHER_FT)))).toEqual([]);
+		expect(finetuneColour(OTHER_FT)).not.toEqual(finetuneColour(FT));
+		// Strength 0 is no influence: the plain fill's bytes. The same input: the same bytes.
+		const none = await finetuned(ftInput({ ...input, finetune_strength: 0 }));
+		const again = await finetuned(ftInput({ ...input, finetune_strength: 1 }));
+		const hash = async (r: { data: unknown }) =>
+			sha(await download((r.data as Json).images[0].url));
+		expect(await hash(none)).toBe(await hash(plain));
+		expect(await hash(again)).toBe(await hash(half));
+		expect(await hash(half)).not.toBe(await hash(plain));
+	});
+
+	it('streaming and sync on fal.run/fal-ai/flux-pro/v1/fill-finetuned', async () => {
+		const streamed = await finetuned(ftInput({ finetune_strength: 2 }), { mode: 'streaming' });
+		expect((streamed.data as Json).images[0]).toMatchObject({ content_type: 'image/jpeg' });
+		expect(emu.requestsFor(FINETUNED_ENDPOINT).map((r) => r.kind)).toEqual([
+			'submit',
+			'stream',
+			'result',
+		]);
+		const sync = await client().run(FINETUNED, {
+			input: ftInput({ output_format: 'png', finetune_strength: '2' }),
+		});
+		expectSyncRun(FINETUNED_ENDPOINT, sync.requestId);
+		const pixels = await pixelsOf(sync);
+		const i = ((RECT.top + 1) * W + RECT.left + 1) * pixels.channels;
+		expect([...pixels.data.subarray(i, i + 3)]).toEqual(finetuneColour(FT));
+	});
+
+	describe('validation errors come from the result call as 422', () => {
+		it('reports missing fields, finetune_id and finetune_strength (required, no default) last', async () => {
+			const { request_id } = await client().queue.submit(FINETUNED, { input: {} });
+			await waitFor(() => emu.jobsFor(FINETUNED_ENDPOINT).get(request_id)?.status === 'COMPLETED');
+			const error = await rejectionOf(client().queue.result(FINETUNED, { requestId: request_id }));
+			expect(error).toBeInstanceOf(ValidationError);
+			expect(error.body.detail).toEqual(
+				['prompt', 'image_url', 'mask_url', 'finetune_id', 'finetune_strength'].map((field) => ({
+					loc: ['body', field],
+					msg: 'Field required',
+					type: 'missing',
+				})),
+			);
+			expect((await finetunedDetail(baseInput({ finetune_id: FT }))).map((d) => d.loc)).toEqual([
+				['body', 'finetune_strength'],
+			]);
+		});
+
+		it("reports finetune_strength outside 0–2 and wrong types like pydantic, after the fill's errors", async () => {
+			expect(await finetunedDetail(ftInput({ finetune_strength: -0.5 }))).toEqual([
+				{
+					loc: ['body', 'finetune_strength'],
+					msg: 'Input should be greater than or equal to 0',
+					type: 'greater_than_equal',
+					input: -0.5,
+					ctx: { ge: 0 },
+				},
+			]);
+			expect(await finetunedDetail(ftInput({ finetune_strength: 2.01 }))).toEqual([
+				{
+					loc: ['body', 'finetune_strength'],
+					msg: 'Input should be less than or equal to 2',
+					type: 'less_than_equal',
+					input: 2.01,
+					ctx: { le: 2 },
+				},
+			]);
+			const detail = await finetunedDetail(
+				ftInput({ num_images: 5, finetune_id: 7, finetune_strength: 'strong' }),
+			);
+			expect(detail.map((d) => [d.loc[1], d.type])).toEqual([
+				['num_images', 'less_than_equal'],
+				['finetune_id', 'string_type'],
+				['finetune_strength', 'float_parsing'],
+			]);
+			expect(
+				(await finetunedDetail(ftInput({ finetune_id: null, finetune_strength: true }))).map(
+					(d) => [d.loc[1], d.type],
+				),
+			).toEqual([
+				['finetune_id', 'string_type'],
+				['finetune_strength', 'float_type'],
+			]);
+		});
+	});
+
+	it('an unknown finetune id: 422 on finetune_id from the result call, the webhook and the sync call', async () => {
+		const { request_id } = await client().queue.submit(FINETUNED, {
+			input: ftInput({ finetune_id: UNKNOWN_FT }),
+			webhookUrl: `${sideUrl}/hook`,
+		});
+		await waitFor(() => emu.jobsFor(FINETUNED_ENDPOINT).get(request_id)?.status === 'COMPLETED');
+		const error = await rejectionOf(client().queue.result(FINETUNED, { requestId: request_id }));
+		const unknown = {
+			loc: ['body', 'finetune_id'],
+			msg: 'Finetune not found or not ready',
+			type: 'value_error',
+			input: UNKNOWN_FT,
+		};
+		expect(error).toBeInstanceOf(ValidationError);
+		expect(error.body.detail).toEqual([unknown]);
+		await waitFor(() => hooks.length === 1);
+		expect(hooks[0]).toMatchObject({ status: 'ERROR', payload: { detail: [unknown] } });
+		expect(emu.webhooks[0].endpoint).toBe(FINETUNED_ENDPOINT);
+
+		const sync = await rejectionOf(
+			client().run(FINETUNED, { input: ftInput({ finetune_id: '' }) }),
+		);
+		expect(sync.status).toBe(422);
+		expect(sync.body.detail).toEqual([{ ...unknown, input: '' }]);
+
+		emu.finetunes.add(UNKNOWN_FT); // declared while running
+		expect((await finetuned(ftInput({ finetune_id: UNKNOWN_FT }))).data).toMatchObject({
+			images: [expect.objectContaining({ width: W })],
+		});
+		emu.finetunes.delete(UNKNOWN_FT);
+
+		const own = await startFalEmulator({ finetunes: ['ft-mine'] });
+		try {
+			const ownClient = createFalClient({
+				credentials: KEY,
+				proxyUrl: { url: own.proxyUrl, when: 'always' },
+			});
+			const run = (finetune_id: string) =>
+				ownClient.run(FINETUNED, { input: ftInput({ finetune_id }) });
+			expect(((await run('ft-mine')).data as Json).images).toHaveLength(1);
+			expect((await rejectionOf(run(FT))).body.detail).toEqual([{ ...unknown, input: FT }]);
+		} finally {
+			await own.close();
+		}
+	});
+
+	it('fault rules with `endpoint` tell fill and fill-finetuned calls apart on the same URLs', async () => {
+		const rule = emu.fail({
+			kind: 'result',
+			endpoint: FINETUNED_ENDPOINT,
+			times: Infinity,
+			status: 500,
+			body: { detail: 'Finetune runner broke' },
+		});
+		emu.fail({ kind: 'status', endpoint: FILL_ENDPOINT, times: Infinity, status: 503 });
+		const broken = await rejectionOf(finetuned(ftInput()));
+		expect(broken).toBeInstanceOf(ApiError);
+		expect(broken.status).toBe(500);
+		expect(broken.body).toEqual({ detail: 'Finetune runner broke' });
+		expect(rule.hits).toBe(1);
+
+		emu.clearFaults();
+		emu.fail({ kind: 'result', endpoint: FILL_ENDPOINT, times: Infinity, status: 500 });
+		expect(((await finetuned(ftInput())).data as Json).images).toHaveLength(1);
+		expect((await rejectionOf(fill(baseInput()))).status).toBe(500);
+
+		emu.clearFaults();
+		emu.fail({ kind: 'submit', endpoint: FINETUNED_ENDPOINT, status: 400, body: { detail: 'No' } });
+		expect((await rejectionOf(finetuned(ftInput()))).status).toBe(400);
+		expect(emu.jobsFor(FINETUNED_ENDPOINT).size).toBe(2); // the refused submit made no job
+		emu.fail({ kind: 'sync', endpoint: FINETUNED_ENDPOINT, status: 400, body: { detail: 'No' } });
+		expect((await rejectionOf(client().run(FINETUNED, { input: ftInput() }))).status).toBe(400);
+		expect(
+			((await client().run(ENDPOINT, { input: baseInput() })).data as Json).images,
+		).toHaveLength(1);
 	});
 });

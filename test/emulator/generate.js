@@ -93,6 +93,31 @@ function repaint(image, mask, key) {
 }
 
 /**
+ * Moves every masked pixel towards `colour` by `weight` (0: unchanged, 1: the colour), rounded;
+ * grey images move towards the colour's luma (Rec. 601). Alpha is left as it is.
+ * @param {Buffer} pixels raw pixels in the image's layout, changed in place
+ * @param {{ width: number, height: number, channels: number }} image
+ * @param {Uint8Array} mask one byte per pixel, 1 = repainted
+ * @param {[number, number, number]} colour
+ * @param {number} weight 0–1
+ */
+function tint(pixels, image, mask, colour, weight) {
+	const { width, height, channels } = image;
+	const target =
+		channels >= 3
+			? colour
+			: [Math.round(0.299 * colour[0] + 0.587 * colour[1] + 0.114 * colour[2])];
+	for (let pixel = 0; pixel < width * height; pixel++) {
+		if (!mask[pixel]) continue;
+		const offset = pixel * channels;
+		for (let c = 0; c < target.length; c++) {
+			const value = pixels[offset + c];
+			pixels[offset + c] = Math.round(value + (target[c] - value) * weight);
+		}
+	}
+}
+
+/**
  * @param {Buffer} raw
  * @param {{ width: number, height: number, channels: number }} info
  * @param {'jpeg'|'png'} format
@@ -109,4 +134,4 @@ function encode(raw, info, format) {
 		.toBuffer();
 }
 
-module.exports = { decodeImage, decodeMask, repaint, encode };
+module.exports = { decodeImage, decodeMask, repaint, tint, encode };

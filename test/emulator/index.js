@@ -1,7 +1,8 @@
 // @ts-check
 /**
  * fal emulator: a real HTTP server on loopback that speaks fal's queue, storage and CDN
- * protocol for fal-ai/flux-pro/v1/fill and fal-ai/evf-sam, so that tests never reach fal.ai.
+ * protocol for fal-ai/flux-pro/v1/fill, fal-ai/flux-pro/v1/fill-finetuned and fal-ai/evf-sam,
+ * so that tests never reach fal.ai.
  *
  *   const { startFalEmulator } = require('./test/emulator');
  *   const emu = await startFalEmulator({ validKeys: ['id:secret'] });
@@ -16,7 +17,8 @@ const { FaultBook } = require('./faults');
 const { createHandler } = require('./server');
 const { runFill } = require('./model');
 const { runSegment } = require('./segment');
-const { FILL, SEGMENT } = require('./endpoints');
+const { runFillFinetuned, finetuneColour, DEFAULT_FINETUNE_IDS } = require('./finetune');
+const { FILL, SEGMENT, FINETUNED } = require('./endpoints');
 const { webhookPayload, postWebhook } = require('./webhook');
 const { makeTestImage, makeMask, makeColourImage, readPixels } = require('./images');
 
@@ -31,6 +33,8 @@ const DEFAULT_KEY = 'test-key-id:test-key-secret';
  * @property {number} [fetchTimeoutMs] timeout for loading image_url / mask_url from other hosts (default 5000)
  * @property {number} [maxImagePixels] bigger inputs answer 422 image_too_large (default 25 000 000)
  * @property {number} [webhookTimeoutMs] (default 5000)
+ * @property {string[]} [finetunes] the FLUX.1 [pro] finetune ids fill-finetuned knows; others answer 422
+ *   on finetune_id (default: DEFAULT_FINETUNE_IDS)
  * @property {string} [publicUrl] origin of the upload and file URLs handed out, e.g. 'https://v3.fal.media'
  *   when a test reaches the emulator under fal's host names (default: the emulator's own `url`)
  * @property {string} [host] (default '127.0.0.1')
@@ -51,6 +55,8 @@ const DEFAULT_KEY = 'test-key-id:test-key-secret';
  *   the recorded queue/sync calls for one endpoint (a new array each call; `requests` has them all)
  * @property {import('./types').Upload[]} uploads
  * @property {import('./types').WebhookDelivery[]} webhooks webhook POSTs made (status or error filled in when done)
+ * @property {Set<string>} finetunes the finetune ids fill-finetuned knows (live: add or delete while it runs;
+ *   `reset()` leaves it alone)
  * @property {Readonly<import('./types').EmulatorConfig>} config
  * @property {http.Server} server
  * @property {(patch: Partial<import('./types').EmulatorConfig>) => void} configure
@@ -88,7 +94,8 @@ async function startFalEmulator(options = {}) {
 	const webhooks = [];
 	const storage = new Storage(() => baseUrl);
 	const faults = new FaultBook();
-	const models = { [FILL]: runFill, [SEGMENT]: runSegment };
+	const finetunes = new Set(options.finetunes ?? DEFAULT_FINETUNE_IDS);
+	const models = { [FILL]: runFill, [SEGMENT]: runSegment, [FINETUNED]: runFillFinetuned };
 	const queue = new JobQueue({
 		config,
 		runModel: (job, log) =>
@@ -99,6 +106,7 @@ async function startFalEmulator(options = {}) {
 				signal: lifetime.signal,
 				startedAt: job.startedAt ?? Date.now(),
 				log,
+				finetunes,
 			}),
 		onEnded: (job, outcome) => {
 			if (!job.webhookUrl) return;
@@ -154,6 +162,7 @@ async function startFalEmulator(options = {}) {
 		requestsFor: (endpoint) => requests.filter((record) => record.endpoint === endpoint),
 		uploads: storage.uploads,
 		webhooks,
+		finetunes,
 		config,
 		server,
 		configure(patch) {
@@ -195,4 +204,7 @@ module.exports = {
 	DEFAULT_KEY,
 	FILL_ENDPOINT: FILL,
 	SEGMENT_ENDPOINT: SEGMENT,
+	FINETUNED_ENDPOINT: FINETUNED,
+	DEFAULT_FINETUNE_IDS,
+	finetuneColour,
 };

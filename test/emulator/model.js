@@ -2,6 +2,7 @@
 /**
  * The fal-ai/flux-pro/v1/fill endpoint itself: validate the input, load image and mask,
  * check them, generate `num_images` outputs and build the output JSON (or the 422).
+ * fill-finetuned runs the same with its own validation, check and retouch (finetune.js).
  */
 'use strict';
 
@@ -19,6 +20,18 @@ const { decodeImage, decodeMask, repaint, encode } = require('./generate');
  * @property {AbortSignal} signal
  * @property {number} startedAt when processing began (for timings.inference)
  * @property {(message: string) => void} log adds a runner log line
+ * @property {ReadonlySet<string>} finetunes the finetune ids that exist (fill-finetuned)
+ */
+
+/**
+ * What an endpoint taking the fill's input and more (fill-finetuned) changes in the fill's run.
+ * @typedef {import('./validate').FillInput & Record<string, unknown>} FillShapedInput
+ * @typedef {object} FillVariant
+ * @property {(body: unknown) => ({ ok: true, input: FillShapedInput } | { ok: false, detail: import('./validate').FieldError[] })} validate
+ * @property {(input: FillShapedInput) => import('./types').Outcome | undefined} [check]
+ *   runs after validation, before the images load; an answer ends the run with it
+ * @property {(pixels: Buffer, image: import('./generate').RawImage, mask: Uint8Array, input: FillShapedInput) => void} [retouch]
+ *   changes each generated picture (raw pixels, the image's layout) in place
  */
 
 const CONTENT_TYPES = { jpeg: 'image/jpeg', png: 'image/png' };
@@ -73,11 +86,25 @@ async function loadImageField(field, url, ctx) {
  * @param {ModelContext} ctx
  * @returns {Promise<import('./types').Outcome>}
  */
-async function runFill(body, inputError, ctx) {
+function runFill(body, inputError, ctx) {
+	return runFillWith(body, inputError, ctx, { validate: validateFillInput });
+}
+
+/**
+ * The fill's run, with what a variant of it changes.
+ * @param {unknown} body
+ * @param {string | undefined} inputError
+ * @param {ModelContext} ctx
+ * @param {FillVariant} variant
+ * @returns {Promise<import('./types').Outcome>}
+ */
+async function runFillWith(body, inputError, ctx, variant) {
 	if (inputError !== undefined) return unprocessable(jsonInvalid(inputError));
-	const validated = validateFillInput(body);
+	const validated = variant.validate(body);
 	if ('detail' in validated) return unprocessable(validated.detail);
 	const input = validated.input;
+	const refused = variant.check?.(input);
+	if (refused) return refused;
 
 	if (/\bpolicy-violation-test\b/.test(input.prompt)) {
 		return unprocessable([
@@ -118,6 +145,7 @@ async function runFill(body, inputError, ctx) {
 	const images = [];
 	for (let index = 0; index < input.num_images; index++) {
 		const pixels = repaint(raw, maskBits.bits, { seed, prompt: input.prompt, index });
+		variant.retouch?.(pixels, raw, maskBits.bits, input);
 		const bytes = await encode(pixels, raw, input.output_format);
 		const url = input.sync_mode
 			? `data:${contentType};base64,${bytes.toString('base64')}`
@@ -138,7 +166,8 @@ async function runFill(body, inputError, ctx) {
 	};
 }
 
-// loadImageField and unprocessable are shared with the segmentation endpoint (segment.js).
+// loadImageField and unprocessable are shared with the segmentation endpoint (segment.js),
+// runFillWith with fill-finetuned (finetune.js).
 /**
  * fal's 422 for an input image with more pixels than it takes; undefined when it fits.
  * @param {{ width: number, height: number }} image
@@ -156,4 +185,4 @@ function imageTooLarge(image, maxPixels) {
 	]);
 }
 
-module.exports = { runFill, loadImageField, unprocessable, imageTooLarge };
+module.exports = { runFill, runFillWith, loadImageField, unprocessable, imageTooLarge };

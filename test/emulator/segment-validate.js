@@ -8,7 +8,9 @@
  */
 'use strict';
 
-const { bodyProblem, fieldError, toInt, toBool } = require('./validate');
+const { bodyProblem, fieldError, toInt, toBool, rangeError, stringError } = require('./validate');
+
+/** @typedef {import('./validate').FieldError} FieldError */
 
 /**
  * @typedef {object} SegmentInput
@@ -40,11 +42,9 @@ function validateSegmentInput(body) {
 
 	/** @param {string} field */
 	const requiredString = (field) => {
-		const value = raw[field];
-		if (value === undefined) errors.push(fieldError(field, 'missing', 'Field required'));
-		else if (typeof value !== 'string')
-			errors.push(fieldError(field, 'string_type', 'Input should be a valid string', value));
-		else out[field] = value;
+		const error = stringError(field, raw[field]);
+		if (error) errors.push(error);
+		else out[field] = raw[field];
 	};
 	/** @param {string} field @param {boolean} fallback */
 	const optionalBool = (field, fallback) => {
@@ -57,29 +57,9 @@ function validateSegmentInput(body) {
 	const optionalIntInRange = (field, min, max) => {
 		if (raw[field] === undefined) return void (out[field] = 0);
 		const { value, error } = toInt(raw[field], field);
-		if (error) return void errors.push(error);
-		const number = /** @type {number} */ (value);
-		if (number < min) {
-			errors.push(
-				fieldError(
-					field,
-					'greater_than_equal',
-					`Input should be greater than or equal to ${min}`,
-					raw[field],
-					{ ge: min },
-				),
-			);
-		} else if (number > max) {
-			errors.push(
-				fieldError(
-					field,
-					'less_than_equal',
-					`Input should be less than or equal to ${max}`,
-					raw[field],
-					{ le: max },
-				),
-			);
-		} else out[field] = number;
+		const outside = error ? undefined : rangeError(field, Number(value), raw[field], min, max);
+		if (error || outside) errors.push(/** @type {FieldError} */ (error ?? outside));
+		else out[field] = value;
 	};
 
 	requiredString('prompt');

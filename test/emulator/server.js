@@ -11,7 +11,7 @@ const { readBody, sha256, sendJson, send, parseJson } = require('./http-util');
 const { classifyAuth, authFailure } = require('./auth');
 const { answersInstead, sendFault } = require('./faults');
 const { serveStatusStream } = require('./stream');
-const { matchEndpointPath } = require('./endpoints');
+const { matchEndpointPath, endpointSpec } = require('./endpoints');
 
 const FAL_HOST = /(\.|^)fal\.(run|ai)$/;
 
@@ -21,6 +21,7 @@ const FAL_HOST = /(\.|^)fal\.(run|ai)$/;
  * @property {string} name which handler answers
  * @property {string} [requestId]
  * @property {import('./types').EndpointId} [endpoint] the fal endpoint a queue/sync route is for
+ * @property {string} [app] `owner/app` a request URL (status, stream, result, cancel) names
  * @property {string} [token] upload token
  * @property {number} [part] multipart part number
  */
@@ -65,14 +66,14 @@ function routeFal(method, target) {
 	// The endpoint table (endpoints.js): which paths exist, and for which endpoint.
 	const hit = /^(queue\.)?fal\.run$/.test(target.hostname) ? matchEndpointPath(path) : undefined;
 	if (hit && target.hostname === 'queue.fal.run') {
-		const { endpoint, requestId: id, suffix } = hit;
+		const { endpoint, app, requestId: id, suffix } = hit;
 		if (id === undefined) return { ...guard(method, 'submit', ['POST'], 'submit'), endpoint };
-		if (!suffix) return { ...guard(method, 'result', ['GET'], 'result', id), endpoint };
+		if (!suffix) return { ...guard(method, 'result', ['GET'], 'result', id), endpoint, app };
 		if (suffix === '/status')
-			return { ...guard(method, 'status', ['GET'], 'status', id), endpoint };
+			return { ...guard(method, 'status', ['GET'], 'status', id), endpoint, app };
 		if (suffix === '/status/stream')
-			return { ...guard(method, 'stream', ['GET'], 'stream', id), endpoint };
-		return { ...guard(method, 'cancel', ['PUT'], 'cancel', id), endpoint };
+			return { ...guard(method, 'stream', ['GET'], 'stream', id), endpoint, app };
+		return { ...guard(method, 'cancel', ['PUT'], 'cancel', id), endpoint, app };
 	}
 	if (hit && hit.requestId === undefined)
 		return { ...guard(method, 'sync', ['POST'], 'sync'), endpoint: hit.endpoint };
@@ -186,6 +187,12 @@ function createHandler(deps) {
 			else route = routeFal(method, target);
 		} else {
 			route = routeDirect(method, url);
+		}
+		// Endpoints of one app share its request URLs (fill and fill-finetuned): the job found
+		// under the app says which endpoint the call is for. An id not found keeps the app's first.
+		if (route.requestId && route.app) {
+			const job = deps.queue.find(route.requestId);
+			if (job && endpointSpec(job.endpoint).app === route.app) route.endpoint = job.endpoint;
 		}
 
 		/** @type {import('./types').RecordedRequest} */

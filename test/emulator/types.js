@@ -9,7 +9,7 @@
  * @typedef {'initiate'|'upload'|'file'|'submit'|'status'|'stream'|'result'|'cancel'|'sync'|'other'} RequestKind
  * @typedef {'valid'|'invalid'|'locked'|'missing'} AuthOutcome
  * @typedef {'IN_QUEUE'|'IN_PROGRESS'|'COMPLETED'|'CANCELLED'} JobStatus
- * @typedef {'fal-ai/flux-pro/v1/fill'|'fal-ai/evf-sam'} EndpointId the fal endpoints the emulator speaks
+ * @typedef {'fal-ai/flux-pro/v1/fill'|'fal-ai/evf-sam'|'fal-ai/flux-pro/v1/fill-finetuned'} EndpointId the fal endpoints the emulator speaks
  */
 
 /**

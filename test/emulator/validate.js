@@ -1,6 +1,7 @@
 // @ts-check
 /**
- * Input validation of fal-ai/flux-pro/v1/fill the way FastAPI + pydantic v2 report it:
+ * Input validation of fal-ai/flux-pro/v1/fill (and of the fill's fields of fill-finetuned)
+ * the way FastAPI + pydantic v2 report it:
  * every field error collected into one 422 `{"detail":[{loc, msg, type, ...}]}`.
  * Lax mode like pydantic's default: "3" is accepted as an integer, "true" as a boolean,
  * but numbers are never accepted as strings (so safety_tolerance 2 is an enum error).
@@ -96,6 +97,64 @@ function toInt(value, field) {
 }
 
 /**
+ * pydantic's lax float: numbers, and strings that hold one ("1.5"); never booleans (as toInt).
+ * @param {unknown} value
+ * @param {string} field
+ * @returns {{ value?: number, error?: FieldError }}
+ */
+function toFloat(value, field) {
+	if (typeof value === 'number') {
+		if (!Number.isFinite(value))
+			return {
+				error: fieldError(field, 'finite_number', 'Input should be a finite number', value),
+			};
+		return { value };
+	}
+	if (typeof value === 'string') {
+		if (/^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$/.test(value))
+			return { value: Number(value) };
+		return {
+			error: fieldError(
+				field,
+				'float_parsing',
+				'Input should be a valid number, unable to parse string as a number',
+				value,
+			),
+		};
+	}
+	return { error: fieldError(field, 'float_type', 'Input should be a valid number', value) };
+}
+
+/**
+ * pydantic's `ge` / `le` errors for a number outside [min, max]; undefined when it is inside.
+ * @param {string} field
+ * @param {number} number the coerced value
+ * @param {unknown} input the value as sent
+ * @param {number} min
+ * @param {number} max
+ * @returns {FieldError | undefined}
+ */
+function rangeError(field, number, input, min, max) {
+	if (number < min)
+		return fieldError(
+			field,
+			'greater_than_equal',
+			`Input should be greater than or equal to ${min}`,
+			input,
+			{ ge: min },
+		);
+	if (number > max)
+		return fieldError(
+			field,
+			'less_than_equal',
+			`Input should be less than or equal to ${max}`,
+			input,
+			{ le: max },
+		);
+	return undefined;
+}
+
+/**
  * @param {unknown} value
  * @param {string} field
  * @returns {{ value?: boolean, error?: FieldError }}
@@ -119,6 +178,28 @@ function toBool(value, field) {
 		};
 	}
 	return { error: fieldError(field, 'bool_type', 'Input should be a valid boolean', value) };
+}
+
+/**
+ * pydantic's error for a required `str` field (with `min_length`); undefined when the value is one.
+ * @param {string} field
+ * @param {unknown} value
+ * @param {number} [minLength]
+ * @returns {FieldError | undefined}
+ */
+function stringError(field, value, minLength = 0) {
+	if (value === undefined) return fieldError(field, 'missing', 'Field required');
+	if (typeof value !== 'string')
+		return fieldError(field, 'string_type', 'Input should be a valid string', value);
+	if (value.length < minLength)
+		return fieldError(
+			field,
+			'string_too_short',
+			`String should have at least ${minLength} character${minLength === 1 ? '' : 's'}`,
+			value,
+			{ min_length: minLength },
+		);
+	return undefined;
 }
 
 /**
@@ -146,6 +227,17 @@ function bodyProblem(body) {
  * @returns {{ ok: true, input: FillInput } | { ok: false, detail: FieldError[] }}
  */
 function validateFillInput(body) {
+	return validateFillShaped(body);
+}
+
+/**
+ * The fill's validation, for the fill and for endpoints that take the fill's input and more:
+ * `more` checks their extra fields, whose errors come after the fill's (schema order).
+ * @param {unknown} body
+ * @param {(raw: Record<string, unknown>, errors: FieldError[], out: Record<string, unknown>) => void} [more]
+ * @returns {{ ok: true, input: FillInput & Record<string, unknown> } | { ok: false, detail: FieldError[] }}
+ */
+function validateFillShaped(body, more) {
 	const notAnObject = bodyProblem(body);
 	if (notAnObject) return { ok: false, detail: notAnObject };
 	const raw = /** @type {Record<string, unknown>} */ (body);
@@ -156,21 +248,9 @@ function validateFillInput(body) {
 
 	/** @param {string} field @param {number} [minLength] */
 	const requiredString = (field, minLength = 0) => {
-		const value = raw[field];
-		if (value === undefined) errors.push(fieldError(field, 'missing', 'Field required'));
-		else if (typeof value !== 'string')
-			errors.push(fieldError(field, 'string_type', 'Input should be a valid string', value));
-		else if (value.length < minLength) {
-			errors.push(
-				fieldError(
-					field,
-					'string_too_short',
-					`String should have at least ${minLength} character${minLength === 1 ? '' : 's'}`,
-					value,
-					{ min_length: minLength },
-				),
-			);
-		} else out[field] = value;
+		const error = stringError(field, raw[field], minLength);
+		if (error) errors.push(error);
+		else out[field] = raw[field];
 	};
 	/** @param {string} field @param {boolean} fallback */
 	const optionalBool = (field, fallback) => {
@@ -206,28 +286,11 @@ function validateFillInput(body) {
 	if (raw.num_images === undefined) out.num_images = 1;
 	else {
 		const { value, error } = toInt(raw.num_images, 'num_images');
-		if (error) errors.push(error);
-		else if (/** @type {number} */ (value) < 1) {
-			errors.push(
-				fieldError(
-					'num_images',
-					'greater_than_equal',
-					'Input should be greater than or equal to 1',
-					raw.num_images,
-					{ ge: 1 },
-				),
-			);
-		} else if (/** @type {number} */ (value) > 4) {
-			errors.push(
-				fieldError(
-					'num_images',
-					'less_than_equal',
-					'Input should be less than or equal to 4',
-					raw.num_images,
-					{ le: 4 },
-				),
-			);
-		} else out.num_images = value;
+		const outside = error
+			? undefined
+			: rangeError('num_images', Number(value), raw.num_images, 1, 4);
+		if (error || outside) errors.push(/** @type {FieldError} */ (error ?? outside));
+		else out.num_images = value;
 	}
 
 	optionalEnum('output_format', OUTPUT_FORMATS, 'jpeg');
@@ -235,9 +298,13 @@ function validateFillInput(body) {
 	optionalBool('enhance_prompt', false);
 	requiredString('image_url');
 	requiredString('mask_url');
+	more?.(raw, errors, out);
 
 	if (errors.length > 0) return { ok: false, detail: errors };
-	return { ok: true, input: /** @type {FillInput} */ (/** @type {unknown} */ (out)) };
+	return {
+		ok: true,
+		input: /** @type {FillInput & Record<string, unknown>} */ (/** @type {unknown} */ (out)),
+	};
 }
 
 /**
@@ -251,5 +318,16 @@ function jsonInvalid(message) {
 	];
 }
 
-// fieldError, toInt and toBool are shared with the other endpoints' validation (segment-validate.js).
-module.exports = { validateFillInput, jsonInvalid, fieldError, toInt, toBool, bodyProblem };
+// The helpers are shared with the other endpoints' validation (segment-validate.js, finetune.js).
+module.exports = {
+	validateFillInput,
+	validateFillShaped,
+	jsonInvalid,
+	fieldError,
+	toInt,
+	toFloat,
+	toBool,
+	rangeError,
+	stringError,
+	bodyProblem,
+};
