@@ -1,4 +1,4 @@
-import type { ICredentialType, INodeProperties } from 'n8n-workflow';
+import type { ICredentialType, Icon, INodeProperties } from 'n8n-workflow';
 
 /**
  * The fal key. Tested by the node's `falApiCredentialTest` method (nodes/FluxProFill/methods),
@@ -12,7 +12,8 @@ export class FalApi implements ICredentialType {
 
 	documentationUrl = 'https://docs.fal.ai/authentication/key-based';
 
-	icon = 'file:fal.svg' as const;
+	// Typed rather than `as const`, so that n8n's icon rules read the literal.
+	icon: Icon = 'file:fal.svg';
 
 	properties: INodeProperties[] = [
 		{
