@@ -8,12 +8,21 @@
 const fs = require('node:fs');
 const path = require('node:path');
 
-const n8n = require('./lib/n8n');
+const {
+	REPO_DIR,
+	ensureN8n,
+	executeWorkflow,
+	importCredentials,
+	importWorkflow,
+	installCommunityPackage,
+	n8nEnv,
+	packPackage,
+} = require('./lib/n8n');
 const { startReaper, exitOnSignals } = require('./lib/reaper');
 
 const DEFAULT_DEMO_DIR = '/tmp/n8n-fal-fill-demo';
 const demoDir = path.resolve(process.env.FAL_FILL_DEMO_DIR || DEFAULT_DEMO_DIR);
-const workDir = path.join(n8n.REPO_DIR, '.e2e-work', 'demo');
+const workDir = path.join(REPO_DIR, '.e2e-work', 'demo');
 
 /** The example workflows the demo runs, and the node whose output it reports. */
 const DEMOS = [
@@ -39,24 +48,24 @@ async function main() {
 	const fal = await connectToFal();
 	try {
 		console.log('Preparing n8n (the first run installs n8n into a cache, a few minutes)…');
-		const install = await n8n.ensureN8n();
+		const install = await ensureN8n();
 		fs.rmSync(workDir, { recursive: true, force: true });
 		fs.mkdirSync(workDir, { recursive: true });
 		const userFolder = path.join(workDir, 'n8n-home');
-		n8n.installCommunityPackage(userFolder, n8n.packPackage(workDir));
-		const env = n8n.n8nEnv(userFolder, {
+		installCommunityPackage(userFolder, packPackage(workDir));
+		const env = n8nEnv(userFolder, {
 			N8N_RESTRICT_FILE_ACCESS_TO: demoDir,
 			N8N_LOG_LEVEL: 'info',
 		});
 
-		await n8n.importCredentials(install, env, workDir, [
+		await importCredentials(install, env, workDir, [
 			{ id: 'falDemoCredential', name: 'fal account', type: 'falApi', data: fal.credential },
 		]);
-		for (const demo of DEMOS) await n8n.importWorkflow(install, env, workDir, loadWorkflow(demo));
+		for (const demo of DEMOS) await importWorkflow(install, env, workDir, loadWorkflow(demo));
 
 		for (const demo of DEMOS) {
 			console.log(`Running "${demo.title}" against ${fal.label}…`);
-			const result = await n8n.executeWorkflow(install, env, demo.id);
+			const result = await executeWorkflow(install, env, demo.id);
 			const fillRun = result.run?.data?.resultData?.runData?.[demo.node]?.[0];
 			if (!result.ok || !fillRun || fillRun.error) {
 				const error = result.run?.data?.resultData?.error ?? fillRun?.error;
@@ -84,7 +93,7 @@ function prepareDemoDir() {
 	for (const file of fs.readdirSync(path.join(demoDir, 'output')))
 		fs.rmSync(path.join(demoDir, 'output', file));
 	for (const file of ['image.png', 'mask.png', 'sky.png']) {
-		fs.copyFileSync(path.join(n8n.REPO_DIR, 'examples', file), path.join(demoDir, file));
+		fs.copyFileSync(path.join(REPO_DIR, 'examples', file), path.join(demoDir, file));
 	}
 }
 
@@ -93,7 +102,7 @@ function prepareDemoDir() {
  * @param {{ file: string }} demo
  */
 function loadWorkflow(demo) {
-	const text = fs.readFileSync(path.join(n8n.REPO_DIR, 'examples', demo.file), 'utf8');
+	const text = fs.readFileSync(path.join(REPO_DIR, 'examples', demo.file), 'utf8');
 	return JSON.parse(text.split(DEFAULT_DEMO_DIR).join(demoDir));
 }
 

@@ -134,4 +134,4 @@ function sendFault(rule, res, baseHeaders = {}) {
 	});
 }
 
-module.exports = { FaultBook, FAULT_KINDS, answersInstead, sendFault };
+module.exports = { FaultBook, answersInstead, sendFault };

@@ -69,4 +69,4 @@ function describeUrl(url) {
 	return url.length > 200 ? `${url.slice(0, 200)}…` : url;
 }
 
-module.exports = { loadSource, decodeDataUri, describeUrl };
+module.exports = { loadSource, describeUrl };

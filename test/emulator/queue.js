@@ -371,4 +371,4 @@ class JobQueue {
 	}
 }
 
-module.exports = { JobQueue, urlsFor };
+module.exports = { JobQueue };

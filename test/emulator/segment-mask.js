@@ -294,16 +294,4 @@ function overlayMask(image, mask) {
 	return { data: out, width, height, channels: outChannels };
 }
 
-module.exports = {
-	TOLERANCE,
-	PALETTE,
-	WORD_COLOURS,
-	OVERLAY,
-	coloursIn,
-	matchColours,
-	fillHoles,
-	dilate,
-	boxBlur,
-	segmentMask,
-	overlayMask,
-};
+module.exports = { TOLERANCE, PALETTE, coloursIn, segmentMask, overlayMask };

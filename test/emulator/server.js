@@ -382,4 +382,4 @@ function createHandler(deps) {
 	};
 }
 
-module.exports = { createHandler, routeFal, routeDirect };
+module.exports = { createHandler };

@@ -23,10 +23,10 @@ import {
 import { registerGroup } from './processRegistry';
 
 /** Debian's package `chromium` (apt-get install chromium); FAL_FILL_CHROMIUM points elsewhere. */
-export const CHROMIUM = process.env.FAL_FILL_CHROMIUM || '/usr/bin/chromium';
+const CHROMIUM = process.env.FAL_FILL_CHROMIUM || '/usr/bin/chromium';
 
 /** Size of every page and screenshot. */
-export const VIEWPORT = { width: 1440, height: 900, deviceScaleFactor: 1 };
+const VIEWPORT = { width: 1440, height: 900, deviceScaleFactor: 1 };
 
 /** Default deadline of every puppeteer wait and click in the editor tests. */
 export const UI_TIMEOUT_MS = 15_000;

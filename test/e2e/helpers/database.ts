@@ -19,7 +19,7 @@ export interface ExecutionRow {
 	stoppedAt: string | null;
 }
 
-export interface NodeRun {
+interface NodeRun {
 	executionStatus?: string;
 	error?: { message?: string; description?: string; name?: string };
 	data?: { main: Array<Array<RunItem> | null> };

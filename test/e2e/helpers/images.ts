@@ -11,7 +11,7 @@ import { makeColourImage, makeMask, makeTestImage, readPixels } from '../../emul
 
 export const IMAGE_SIZE = { width: 96, height: 64 };
 /** The white (repainted) part of the mask. */
-export const MASK_RECT = { left: 24, top: 16, width: 40, height: 24 };
+const MASK_RECT = { left: 24, top: 16, width: 40, height: 24 };
 /** A mask that does not match the image: the node must refuse it before calling fal. */
 export const WRONG_MASK_SIZE = { width: 48, height: 32 };
 
@@ -148,8 +148,8 @@ export async function postImageAndMask(
  * blue sky (the top SKY_ROWS rows) over green grass, with a red house on the grass. The
  * emulator's segmentation finds the colour the words name: "the sky" is the blue rows.
  */
-export const PHOTO_SIZE = { width: 64, height: 48 };
-export const SKY_ROWS = 20;
+const PHOTO_SIZE = { width: 64, height: 48 };
+const SKY_ROWS = 20;
 
 /** Writes photo.png into `dir`. */
 export async function writePhoto(dir: string): Promise<{ file: string; bytes: Buffer }> {
@@ -205,7 +205,7 @@ export const EXPANDED_16_9 = { width: 85, height: 48, left: 10, overlap: 2 };
  * photo, inside the overlap, differ from it (must be 0); and whether the new sides were
  * painted, i.e. are not the copy of the photo's edge column they were padded with.
  */
-export async function expandedComparison(wide: Buffer, photo: Buffer, layout = EXPANDED_16_9) {
+async function expandedComparison(wide: Buffer, photo: Buffer, layout = EXPANDED_16_9) {
 	const pixels = await readPixels(wide);
 	const original = await readPixels(photo);
 	let changedInside = 0;

@@ -13,7 +13,7 @@ import type { FalCredential, N8nInstance } from './n8nInstance';
 export type { ProxyLab };
 
 /** fal's CDN origin: the emulator hands out upload and file URLs under it. */
-export const FAL_CDN = 'https://v3.fal.media';
+const FAL_CDN = 'https://v3.fal.media';
 
 /** The emulator as fal's hosts, and the lab in front of it. */
 export async function startFalBehindProxy(): Promise<{ emu: FalEmulator; lab: ProxyLab }> {

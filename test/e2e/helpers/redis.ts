@@ -9,7 +9,7 @@ import path from 'node:path';
 import { freePort } from '../../../scripts/lib/n8n';
 import { GiveUp, startProcess, stopProcess, tail, waitFor, type ManagedProcess } from './processes';
 
-export const REDIS_INSTALL_HINT =
+const REDIS_INSTALL_HINT =
 	'apt-get update && apt-get install -y --no-install-recommends redis-server';
 
 /** Path of redis-server, or a loud error telling how to install it. */

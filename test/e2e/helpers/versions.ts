@@ -33,7 +33,7 @@ export interface CompatTarget {
  *   the registry does not have (n8n-core 2.41.2, @n8n/config 2.39.1, @n8n/agents 0.26.2,
  *   …). The newest n8n the registry can install is 2.41.1, the rest of the suite's.
  */
-export const COMPAT_MATRIX: readonly CompatTarget[] = [
+const COMPAT_MATRIX: readonly CompatTarget[] = [
 	{ n8n: '1.123.81', node: '22.23.5', why: 'the latest n8n 1.x' },
 	{ n8n: '2.27.4', node: '22.23.5', why: 'an n8n 2.x of June 2026, 14 minor versions before 2.41' },
 ];

@@ -130,7 +130,7 @@ export function waitForWebhook(name: string): WorkflowNode {
 }
 
 /** Read/Write Files from Disk, read: one file into binary field `field`. */
-export function readFile(name: string, file: string, field: string): WorkflowNode {
+function readFile(name: string, file: string, field: string): WorkflowNode {
 	return node(name, 'n8n-nodes-base.readWriteFile', 1.1, {
 		fileSelector: file,
 		options: { dataPropertyName: field },
@@ -148,7 +148,7 @@ export function writeFile(name: string, fileName: string): WorkflowNode {
 }
 
 /** Merge v3.2 "combine by position": item i of input 1 + item i of input 2, binary fields too. */
-export function mergeByPosition(name: string): WorkflowNode {
+function mergeByPosition(name: string): WorkflowNode {
 	return node(name, 'n8n-nodes-base.merge', 3.2, {
 		mode: 'combine',
 		combineBy: 'combineByPosition',
@@ -336,7 +336,7 @@ export function submitThenGetResult(
  * The fill node with a mask source that needs no mask file (`parameters` give
  * `maskSource` and its settings), on the image in binary field `data`.
  */
-export function maskSourceFill(
+function maskSourceFill(
 	credential: { id: string; name: string },
 	parameters: Record<string, unknown>,
 ): WorkflowNode {

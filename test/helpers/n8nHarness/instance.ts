@@ -20,7 +20,7 @@ let runCounter = 0;
  * Also silences n8n's logger (its ErrorReporter logs every node error) unless
  * the developer asked for a level, e.g. `N8N_LOG_LEVEL=debug npx jest`.
  */
-export function ensureInstanceFolder(): string {
+function ensureInstanceFolder(): string {
 	if (instanceRoot === undefined) {
 		instanceRoot = mkdtempSync(path.join(tmpdir(), 'n8n-harness-'));
 		process.env.N8N_USER_FOLDER = instanceRoot;
