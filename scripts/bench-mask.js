@@ -6,9 +6,10 @@
 require('./lib/register-ts');
 const sharp = require('sharp');
 
-const { prepareMask } = require('../nodes/FluxProFill/masks');
+const { prepareMask } = require('../nodes/FluxProFill/pictures/masks');
 
 const SIZE = { width: 2048, height: 2048 };
+const OPTIONS = { grow: 8, threshold: 128, invert: false, fit: false };
 
 async function inputs() {
 	// An anti-aliased grey mask (a blurred rectangle) and an RGBA photo-sized image with a hole.
@@ -39,7 +40,7 @@ async function main() {
 	};
 	const results = {};
 	for (const [name, spec] of Object.entries(cases)) {
-		await prepareMask(spec, SIZE, { grow: 8 }); // warm-up: JIT and libvips caches
+		await prepareMask(spec, SIZE, OPTIONS); // warm-up: JIT and libvips caches
 		global.gc?.();
 		const before = process.memoryUsage().rss;
 		let peak = before;
@@ -47,7 +48,7 @@ async function main() {
 		const times = [];
 		for (let i = 0; i < 5; i++) {
 			const started = performance.now();
-			await prepareMask(spec, SIZE, { grow: 8 });
+			await prepareMask(spec, SIZE, OPTIONS);
 			times.push(performance.now() - started);
 			peak = Math.max(peak, process.memoryUsage().rss);
 		}
