@@ -38,6 +38,7 @@ import { ThrownErrorRecorder } from './n8nHarness/thrownErrors';
 
 export type { BinaryMode, CredentialsByType, NodeTypeMap, WorkflowDefinition, WorkflowRunOptions };
 export { prepareBinary, createSourceNodeType, SOURCE_NODE_TYPE } from './n8nHarness/sourceNode';
+export { createLoopNodeType, LOOP_NODE_TYPE } from './n8nHarness/loopNode';
 
 export interface RunNodeOptions {
 	/** The node under test (an instance). */

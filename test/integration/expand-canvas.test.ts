@@ -4,6 +4,7 @@
  * before paying, and fills. Run in n8n's engine against the emulator.
  */
 import type { INodeExecutionData, INodeParameters } from 'n8n-workflow';
+import sharp from 'sharp';
 
 import { makeColourImage, makeTestImage, readPixels } from '../emulator';
 import { prepareBinary } from '../helpers/n8nHarness';
@@ -155,6 +156,28 @@ describe('Expand Canvas', () => {
 		expect([whiteAt(33 + 47 - 3, 10), whiteAt(113, 63)]).toEqual([true, true]);
 		// A 114×64 canvas is under a megapixel: one $0.05 image.
 		expect(result.items[0].json.estimated_cost_usd).toBe(0.05);
+	});
+
+	it('works on a phone photo as shown: a 64×48 JPEG with EXIF orientation 6 is a 48×64 portrait, grown upright to 114×64', async () => {
+		const phone = await sharp(landscape)
+			.jpeg({ quality: 95 })
+			.withMetadata({ orientation: 6 })
+			.toBuffer();
+		const shown = await sharp(phone).autoOrient().png().toBuffer();
+		const result = await expand(
+			{
+				expandBy: 'aspectRatio',
+				expandAspectRatio: '16:9',
+				expandOverlap: 4,
+				options: { returnMask: true, outputFormat: 'png' },
+			},
+			[{ json: {}, binary: { data: prepareBinary(phone, 'IMG_0001.jpg', 'image/jpeg') } }],
+		);
+		await expectExpanded(result, shown, {
+			canvas: { width: 114, height: 64 },
+			offset: { left: 33, top: 0 },
+			band: { ...NO_BAND, left: 4, right: 4 },
+		});
 	});
 
 	it.each([

@@ -17,8 +17,13 @@ import {
 	type FalEmulator,
 } from '../emulator';
 import {
+	createLoopNodeType,
+	createSourceNodeType,
+	LOOP_NODE_TYPE,
 	prepareBinary,
 	runNode,
+	runWorkflow,
+	SOURCE_NODE_TYPE,
 	type BinaryMode,
 	type RunNodeOptions,
 } from '../helpers/n8nHarness';
@@ -130,6 +135,55 @@ export async function runFill(run: FillRun) {
 		abortSignal: run.abortSignal,
 		nodeSettings: run.nodeSettings,
 	});
+}
+
+/**
+ * Runs the fill node inside a loop, as n8n's Loop Over Items with batch size 1 does: the
+ * node runs once per input item, each run a new run index. Returns each run's output.
+ */
+export async function runFillInLoop(run: FillRun & { nodeName?: string }) {
+	const fill = run.nodeName ?? 'FLUX.1 Fill';
+	const node = (name: string, type: string, extra = {}) => ({
+		id: name,
+		name,
+		type,
+		typeVersion: 1,
+		position: [0, 0] as [number, number],
+		parameters: {},
+		...extra,
+	});
+	const result = await runWorkflow(
+		{
+			nodes: [
+				node('Input Items', SOURCE_NODE_TYPE),
+				node('Loop Over Items', LOOP_NODE_TYPE),
+				node(fill, NODE_TYPE, {
+					parameters: { operation: 'fill', prompt: 'a red bicycle', ...run.parameters },
+					credentials: { falApi: { id: 'falApi-id', name: 'falApi' } },
+					...(run.continueOnFail ? { onError: 'continueRegularOutput' } : {}),
+					...run.nodeSettings,
+				}),
+			],
+			connections: {
+				'Input Items': { main: [[{ node: 'Loop Over Items', type: 'main', index: 0 }]] },
+				'Loop Over Items': { main: [[{ node: fill, type: 'main', index: 0 }], []] },
+				[fill]: { main: [[{ node: 'Loop Over Items', type: 'main', index: 0 }]] },
+			},
+		},
+		{
+			[SOURCE_NODE_TYPE]: createSourceNodeType(run.items),
+			[LOOP_NODE_TYPE]: createLoopNodeType(),
+			[NODE_TYPE]: new FluxProFill(),
+		},
+		{ falApi: { apiKey: run.apiKey ?? KEY, proxyUrl: run.proxyUrl } },
+		{ credentialTypes: [new FalApi()], binaryMode: run.binaryMode },
+	);
+	const runs = result.data.resultData.runData[fill] ?? [];
+	return {
+		run: result,
+		fillRuns: runs.map((task) => task.data?.main?.[0] ?? []),
+		errors: runs.map((task) => task.error),
+	};
 }
 
 /** Pixels of `rect` in an RGB raw buffer differ/equal between two decoded images. */

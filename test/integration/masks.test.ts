@@ -196,3 +196,68 @@ it('one mask shared by many items is prepared and uploaded once', async () => {
 	expect(result.items).toHaveLength(3);
 	expect(emu.uploads).toHaveLength(2);
 });
+
+describe('EXIF orientation: masks line up with the photo as every viewer shows it', () => {
+	// Stored 40×60 with its left half red; orientation 6 turns it to 60×40, red on top.
+	let phone: Buffer;
+	beforeAll(async () => {
+		const raw = Buffer.alloc(40 * 60 * 3);
+		for (let y = 0; y < 60; y++)
+			for (let x = 0; x < 40; x++)
+				raw.set(x < 20 ? [220, 20, 20] : [20, 20, 220], (y * 40 + x) * 3);
+		phone = await sharp(raw, { raw: { width: 40, height: 60, channels: 3 } })
+			.jpeg({ quality: 95 })
+			.withMetadata({ orientation: 6 })
+			.toBuffer();
+	});
+
+	/** The image fal got: upright, W×H, red on top and blue below. */
+	async function expectUprightUpload() {
+		const imageUrl = (emu.requests.find((r) => r.kind === 'submit')?.body as { image_url: string })
+			.image_url;
+		const sent = await readPixels(Buffer.from(await (await fetch(imageUrl)).arrayBuffer()));
+		expect([sent.width, sent.height]).toEqual([W, H]);
+		const red = (x: number, y: number) => sent.data[(y * W + x) * sent.channels] > 150;
+		expect([red(30, 2), red(30, H - 3)]).toEqual([true, false]);
+		return sent;
+	}
+
+	it.each([
+		['a mask file drawn on the photo as shown', { maskSource: 'binary' }],
+		[
+			'rectangles in percent of the photo as shown',
+			{
+				maskSource: 'rectangles',
+				maskRectangles: {
+					rectangle: [{ left: 50, top: 25, width: 25, height: 50, unit: 'percent' }],
+				},
+			},
+		],
+	] as const)('%s', async (_name, parameters) => {
+		const area = rect(30, 10, 15, 20);
+		const result = await runFill({
+			proxyUrl: emu.proxyUrl,
+			items: [
+				{
+					json: {},
+					binary: {
+						data: prepareBinary(phone, 'IMG_0001.jpg', 'image/jpeg'),
+						mask: prepareBinary(
+							await maskPng(W, H, (x, y) => (area(x, y) ? 255 : 0)),
+							'mask.png',
+							'image/png',
+						),
+					},
+				},
+			],
+			parameters: { ...parameters, options: { outputFormat: 'png', returnMask: true } },
+		});
+		expect(result.error).toBeUndefined();
+		const sent = await expectUprightUpload();
+		const returned = await readPixels(await result.binary(result.items[0], 'mask'));
+		expect([returned.width, returned.height]).toEqual([W, H]);
+		const output = await readPixels(await result.binary(result.items[0]));
+		expect(countChangedPixels(output, sent, not(area), H).changed).toBe(0);
+		expect(result.items[0].json).toMatchObject({ width: W, height: H });
+	});
+});

@@ -3,7 +3,7 @@
  * item whose request fal had accepted must not be paid for again: the retry picks that
  * request up (its status and result) instead of submitting. A new execution is a new run.
  */
-import { pictureItem, runFill, useEmulator } from './fixtures';
+import { pictureItem, runFill, runFillInLoop, useEmulator } from './fixtures';
 
 const env = useEmulator();
 
@@ -78,5 +78,40 @@ describe("n8n's Retry On Fail does not pay twice", () => {
 		expect((await run()).error).toBeUndefined();
 		expect((await run()).error).toBeUndefined();
 		expect(env.emu.jobs.size).toBe(2);
+	});
+});
+
+describe('each run of the node is its own', () => {
+	it('Loop Over Items over two identical items: 2 runs, 2 submits, 2 request ids', async () => {
+		const { fillRuns, errors } = await runFillInLoop({
+			proxyUrl: env.emu.proxyUrl,
+			items: [pictureItem(env.pictures), pictureItem(env.pictures)],
+			parameters: { options: { outputMode: 'url' } },
+		});
+		expect(errors).toEqual([undefined, undefined]);
+		expect(fillRuns).toHaveLength(2);
+		expect(submits()).toHaveLength(2);
+		const ids = fillRuns.map((items) => items[0].json.request_id);
+		expect(new Set(ids).size).toBe(2);
+		expect(env.emu.jobs.size).toBe(2);
+	});
+
+	it('a loop after a lost, unnamed submit tries again in its next run (Retry On Fail in a run does not)', async () => {
+		env.emu.fail({ kind: 'submit', acceptThenFail: true, reset: true });
+		const { fillRuns, errors } = await runFillInLoop({
+			proxyUrl: env.emu.proxyUrl,
+			items: [pictureItem(env.pictures), pictureItem(env.pictures)],
+			parameters: { options: { outputMode: 'url' } },
+			continueOnFail: true,
+			nodeSettings: RETRY,
+		});
+		expect(errors).toEqual([undefined, undefined]);
+		// Run 1: the lost submit, and its retry refuses to send it again. Run 2: a new submit.
+		expect(fillRuns[0][0].json.error).toMatch(
+			/^An earlier try of this item sent its request to fal/,
+		);
+		expect(fillRuns[1][0].json.request_id).toEqual(expect.any(String));
+		expect(fillRuns[1][0].json.error).toBeUndefined();
+		expect(submits()).toHaveLength(2);
 	});
 });

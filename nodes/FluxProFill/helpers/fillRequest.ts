@@ -84,22 +84,28 @@ export async function startFill(
 	settings: FillSettings,
 	run: RunOptions,
 ): Promise<Started> {
-	let image = await imageOf(exec, itemIndex, settings);
-	if (image.kind === 'bytes') image = await upright(image);
+	const original = await imageOf(exec, itemIndex, settings);
+	// Masks and canvases are made from the file as stored (they apply its orientation
+	// themselves, and so hit the masks made in the check pass); fal gets it upright.
+	let image: Source;
 	let mask: Source;
 	if (settings.mask.kind === 'expand') {
 		const { sizing, overlap } = settings.mask;
-		const original = image as Picture;
-		const plan = planExpansion(original.info, sizing, overlap);
-		const key = `${original.digest}|${JSON.stringify(plan)}`;
+		const stored = original as Picture;
+		const plan = planExpansion(stored.info, sizing, overlap);
+		const key = `${stored.digest}|${JSON.stringify(plan)}`;
 		({ image, mask } = await exec.canvases.get(key, async () => {
-			const canvas = await expandCanvas(original.bytes, plan);
+			const canvas = await expandCanvas(stored.bytes, plan);
 			return {
 				image: pngPicture(canvas.image, plan.canvas, 'expanded.png'),
 				mask: pngPicture(canvas.mask, plan.canvas, 'mask.png'),
 			};
 		}).value);
-	} else mask = await maskOf(exec, itemIndex, settings, image, run);
+	} else {
+		image = original.kind === 'bytes' ? await upright(original) : original;
+		const from = settings.mask.kind === 'text' ? image : original;
+		mask = await maskOf(exec, itemIndex, settings, from, run);
+	}
 	const size = image.kind === 'bytes' ? image.info : undefined;
 	const refs = { image: refOf(image), mask: refOf(mask) };
 	const key = requestKey(exec.where, itemIndex, {
