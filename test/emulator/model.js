@@ -153,14 +153,17 @@ async function runFillWith(body, inputError, ctx, variant) {
 		images.push({ url, width: raw.width, height: raw.height, content_type: contentType });
 		ctx.log(`Generated image ${index + 1}/${input.num_images}`);
 	}
-	const nsfw = /\bnsfw-test\b/.test(input.prompt);
+	// "nsfw-test" flags every image; "nsfw-test:1" only image 1 (0-based), as fal flags each image.
+	const nsfw = /\bnsfw-test(?::(\d+))?\b/.exec(input.prompt);
 	return {
 		status: 200,
 		body: {
 			images,
 			timings: { inference: (Date.now() - ctx.startedAt) / 1000 },
 			seed,
-			has_nsfw_concepts: images.map(() => nsfw),
+			has_nsfw_concepts: images.map(
+				(_, i) => !!nsfw && (nsfw[1] === undefined || Number(nsfw[1]) === i),
+			),
 			prompt: input.prompt,
 		},
 	};

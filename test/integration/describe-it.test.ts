@@ -576,3 +576,73 @@ describe('Describe It with Submit', () => {
 		expect(result.items[0].binary).toBeUndefined();
 	});
 });
+
+describe('every path reports what it paid for: the items sum to the bill', () => {
+	const sum = (result: Awaited<ReturnType<typeof describe_>>) =>
+		Math.round(
+			result.items.reduce((total, { json }) => total + Number(json.estimated_cost_usd ?? 0), 0) *
+				10_000,
+		) / 10_000;
+
+	it.each([
+		[
+			'the fill refused by fal (422): only the segmentation',
+			() =>
+				env.emu.fail({
+					kind: 'result',
+					endpoint: FILL_ENDPOINT,
+					status: 422,
+					body: { detail: 'no' },
+				}),
+			0.005,
+		],
+		[
+			'the image download failing: the fill was made, and billed',
+			// Only the fill's images: they exist once the fill is submitted.
+			() =>
+				env.emu.fail({
+					kind: 'file',
+					status: 500,
+					body: 'gone',
+					times: Infinity,
+					match: () => calls(FILL_ENDPOINT, 'submit').length > 0,
+				}),
+			0.055,
+		],
+		[
+			"the item's timeout while fal had finished: the fill is counted, it may be billed",
+			() =>
+				env.emu.fail({ kind: 'stream', endpoint: FILL_ENDPOINT, delayMs: 10_000, times: Infinity }),
+			0.055,
+		],
+	] as const)('%s', async (_name, fault, billed) => {
+		fault();
+		const result = await describe_({ options: { timeout: 2 } }, [item(picture)], {
+			continueOnFail: true,
+		});
+		const [json] = result.items.map((i) => i.json);
+		expect(json.error).toEqual(expect.any(String));
+		expect(json).toMatchObject({
+			segmentation_request_id: segmentationJobs()[0].id,
+			estimated_segmentation_cost_usd: 0.005,
+			estimated_cost_usd: billed,
+			request_id: [...env.emu.jobs.keys()][0],
+		});
+		expect(sum(result)).toBe(billed);
+		expect(hintsOf(result).join()).toContain(`$${billed.toFixed(3)}`);
+	});
+
+	it('Drop NSFW: 2 images made, 1 dropped; the kept image carries the whole bill', async () => {
+		const result = await describe_(
+			{ prompt: 'nsfw-test:1', options: { numImages: 2, dropNsfw: true, outputMode: 'url' } },
+			[item(picture)],
+		);
+		expect(result.items).toHaveLength(1);
+		expect(result.items[0].json).toMatchObject({
+			estimated_cost_usd: 0.105,
+			request_estimated_cost_usd: 0.105,
+			estimated_fill_cost_usd: 0.1,
+		});
+		expect(sum(result)).toBe(0.105);
+	});
+});

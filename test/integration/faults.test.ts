@@ -608,3 +608,67 @@ describe("fal's answers are checked like user input", () => {
 		expect(count('file')).toBe(4);
 	});
 });
+
+describe("fal's answers are read within bounds, and a bound that is hit is a clear error", () => {
+	it('a status stream whose one event never ends', async () => {
+		env.emu.fail({
+			kind: 'stream',
+			status: 200,
+			contentType: 'text/event-stream',
+			body: `data: {"status":"IN_PROGRESS","logs":"${'x'.repeat(200_000)}`,
+			times: Infinity,
+		});
+		const result = await fill();
+		expect(result.error?.message).toBe(
+			"fal's answer to the status stream is larger than 64 KiB, which the node does not read",
+		);
+	});
+
+	it('a status "stream" that is one huge JSON answer', async () => {
+		env.emu.fail({
+			kind: 'stream',
+			body: { status: 'IN_PROGRESS', padding: 'x'.repeat(2_000_000) },
+			status: 200,
+			times: Infinity,
+		});
+		const result = await fill();
+		expect(result.error?.message).toMatch(
+			/^fal's answer to \/fal-ai\/flux-pro\/requests\/[^ ]+\/status\/stream is larger than 1 MiB/,
+		);
+	});
+
+	it("a 422 with megabytes of detail: fal's words shortened in the message, a few KB kept", async () => {
+		env.emu.fail({
+			kind: 'result',
+			status: 422,
+			body: { detail: `bad input ${'y'.repeat(300_000)}` },
+		});
+		const result = await runFill({
+			proxyUrl: env.emu.proxyUrl,
+			items: [pictureItem(env.pictures)],
+			continueOnFail: true,
+		});
+		const json = result.items[0].json;
+		expect(json.error).toMatch(/^fal rejected the request: bad input y+…$/);
+		expect(String(json.error).length).toBeLessThan(400);
+		expect(JSON.stringify(result.run).length).toBeLessThan(60_000);
+	});
+
+	it('an error answer of 4 MB of text: read up to 1 MiB, shown shortened', async () => {
+		env.emu.fail({
+			kind: 'result',
+			status: 500,
+			body: 'z'.repeat(4_000_000),
+			contentType: 'text/plain',
+			times: 1,
+		});
+		env.emu.fail({
+			kind: 'result',
+			status: 422,
+			body: 'z'.repeat(4_000_000),
+			contentType: 'text/plain',
+		});
+		const result = await fill();
+		expect(result.error?.message).toMatch(/^fal rejected the request: z+…$/);
+	});
+});

@@ -132,3 +132,32 @@ it('checks a key that is unreachable too (proxy down): the network error hides i
 	expect(result.error?.message).toMatch(/^Could not reach fal/);
 	expect(everythingSeen(result)).not.toContain(SECRET);
 });
+
+describe('n8n’s log names every request fal accepts, so paid work can be found after a crash', () => {
+	it('one info line per accepted request: execution, node, item and fal request id, no key', async () => {
+		logLines.length = 0;
+		const result = await runFill({
+			proxyUrl: emu.proxyUrl,
+			items: [pictureItem(pictures), pictureItem(pictures, { other: true })],
+			parameters: { options: { outputMode: 'url' } },
+		});
+		expect(result.error).toBeUndefined();
+		const accepted = logLines.filter((line) => line.startsWith('info fal accepted request'));
+		expect(accepted).toHaveLength(2);
+		for (const [index, item] of result.items.entries()) {
+			const line = accepted.find((entry) => entry.includes(String(item.json.request_id)));
+			expect(line).toMatch(
+				new RegExp(
+					`^info fal accepted request ${item.json.request_id} \\(fal-ai/flux-pro/v1/fill\\) for item ${index} of node "FLUX.1 Fill" in execution \\S+`,
+				),
+			);
+			expect(JSON.parse(line!.slice(line!.indexOf('{')))).toMatchObject({
+				itemIndex: index,
+				requestId: item.json.request_id,
+				nodeName: 'FLUX.1 Fill',
+				executionId: expect.any(String),
+			});
+		}
+		expect(accepted.join('\n')).not.toContain(SECRET);
+	});
+});

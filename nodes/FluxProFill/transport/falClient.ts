@@ -82,7 +82,8 @@ function checkedFetch(send: typeof fetch): typeof fetch {
 		const cap = response.ok && isResult ? CAPS.resultBytes : CAPS.jsonBytes;
 		let text: string;
 		try {
-			text = await readCapped(response, cap, target.pathname);
+			// An error answer is only read for its words: its start is enough.
+			text = await readCapped(response, cap, target.pathname, !response.ok);
 		} catch (error) {
 			if (error instanceof FalError) throw error;
 			if (isAbort(error) || init?.signal?.aborted) throw error;
@@ -105,17 +106,24 @@ function checkedFetch(send: typeof fetch): typeof fetch {
 	};
 }
 
-/** A body as text, failing as soon as it passes `cap` bytes. */
-export async function readCapped(response: Response, cap: number, what: string): Promise<string> {
+/** A body as text, failing as soon as it passes `cap` bytes, or cut there with `truncate`. */
+export async function readCapped(
+	response: Response,
+	cap: number,
+	what: string,
+	truncate = false,
+): Promise<string> {
 	if (!response.body) return '';
 	const chunks: Uint8Array[] = [];
 	let length = 0;
 	for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
-		length += chunk.length;
-		if (length > cap) {
+		if (length + chunk.length > cap) {
 			await response.body.cancel().catch(() => undefined);
-			throw falError(words.tooLarge(what, cap));
+			if (!truncate) throw falError(words.tooLarge(what, cap));
+			chunks.push(chunk.subarray(0, cap - length));
+			break;
 		}
+		length += chunk.length;
 		chunks.push(chunk);
 	}
 	return Buffer.concat(chunks).toString('utf8');
