@@ -11,7 +11,10 @@
  * - a forward proxy, `proxyUrl`, that records every request: `CONNECT host:443` tunnels
  *   for fal's host names go to the TLS front (the proxy "resolves" them there), plain
  *   HTTP proxying is allowed to 127.0.0.1 only, and anything else is refused and
- *   recorded as refused, so a test can assert that nothing went anywhere else.
+ *   recorded as refused, so a test can assert that nothing went anywhere else;
+ * - with `rttMs`, a delay relay (test/helpers/delayRelay.js) between the proxy and the
+ *   TLS front: fal across an ocean, every tunnel paying the round trips of its TCP and
+ *   TLS handshakes and of each request (`npm run bench`).
  */
 'use strict';
 
@@ -23,6 +26,7 @@ const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
 const forge = require('node-forge');
+const { startDelayRelay } = require('./delayRelay');
 
 /**
  * n8n's network variables: a test that sets some must first clear all of them, so that
@@ -70,15 +74,21 @@ const FAL_NAMES = [
  * @property {string} deadProxyUrl a proxy URL nothing listens on
  * @property {ProxyRecord[]} records every request the proxy received
  * @property {number} frontRequests requests that reached the emulator through the TLS front
- * @property {() => void} reset clears the records
+ * @property {Array<{ requests: number }>} frontConnections the TLS connections the front accepted since the
+ *   last reset, in order, with the requests each carried
+ * @property {import('./delayRelay').DelayRelay | undefined} relay the delay relay, when started with `rttMs`
+ * @property {() => void} reset clears the records and counts
  * @property {() => Promise<void>} close
  */
 
 /**
- * @param {{ emulatorUrl: string }} options the emulator's own http://127.0.0.1:PORT
+ * @param {{ emulatorUrl: string, rttMs?: number, keepAliveMs?: number }} options
+ *   `emulatorUrl`: the emulator's own http://127.0.0.1:PORT; `rttMs` puts a delay relay
+ *   in front of the TLS front; `keepAliveMs`: how long the front keeps an idle connection
+ *   open (Node's default, 5 s, unless given)
  * @returns {Promise<ProxyLab>}
  */
-async function startProxyLab({ emulatorUrl }) {
+async function startProxyLab({ emulatorUrl, rttMs, keepAliveMs }) {
 	const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'fal-proxy-lab-'));
 	const { caPem, certPem, keyPem } = makeCertificates();
 	const caFile = path.join(folder, 'company-root-ca.pem');
@@ -87,7 +97,12 @@ async function startProxyLab({ emulatorUrl }) {
 
 	/** @type {ProxyRecord[]} */
 	const records = [];
-	const lab = { frontRequests: 0 };
+	const lab = {
+		frontRequests: 0,
+		frontConnections: /** @type {Array<{ requests: number }>} */ ([]),
+	};
+	/** @type {WeakMap<object, { requests: number }>} */
+	const connectionOf = new WeakMap();
 	/** @type {Set<import('node:stream').Duplex>} */
 	const sockets = new Set();
 	/** @param {import('node:stream').Duplex} socket */
@@ -100,12 +115,25 @@ async function startProxyLab({ emulatorUrl }) {
 	// "self-signed certificate in certificate chain", the message users meet.
 	const front = https.createServer({ key: keyPem, cert: certPem + caPem }, (req, res) => {
 		lab.frontRequests++;
+		const connection = connectionOf.get(req.socket);
+		if (connection) connection.requests++;
 		forward(req, res, { hostname: emulator.hostname, port: Number(emulator.port) }, req.url ?? '/');
 	});
+	if (keepAliveMs !== undefined) front.keepAliveTimeout = keepAliveMs;
 	front.on('connection', track);
+	front.on('secureConnection', (socket) => {
+		const connection = { requests: 0 };
+		connectionOf.set(socket, connection);
+		lab.frontConnections.push(connection);
+	});
 	front.on('tlsClientError', () => undefined);
 	await listen(front);
-	const frontPort = /** @type {net.AddressInfo} */ (front.address()).port;
+	let tunnelPort = /** @type {net.AddressInfo} */ (front.address()).port;
+	const relay =
+		rttMs === undefined
+			? undefined
+			: await startDelayRelay({ upstream: { host: '127.0.0.1', port: tunnelPort }, rttMs });
+	if (relay) tunnelPort = relay.port;
 
 	const proxy = http.createServer((req, res) => {
 		/** @type {ProxyRecord} */
@@ -148,7 +176,7 @@ async function startProxyLab({ emulatorUrl }) {
 			record.refused = true;
 			return void clientSocket.end('HTTP/1.1 502 Bad Gateway\r\n\r\n');
 		}
-		const upstream = net.connect(frontPort, '127.0.0.1', () => {
+		const upstream = net.connect(tunnelPort, '127.0.0.1', () => {
 			clientSocket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
 			if (head.length) upstream.write(head);
 			upstream.pipe(clientSocket);
@@ -174,11 +202,18 @@ async function startProxyLab({ emulatorUrl }) {
 		get frontRequests() {
 			return lab.frontRequests;
 		},
+		get frontConnections() {
+			return lab.frontConnections;
+		},
+		relay,
 		reset() {
 			records.length = 0;
 			lab.frontRequests = 0;
+			lab.frontConnections = [];
+			relay?.reset();
 		},
 		async close() {
+			await relay?.close();
 			for (const socket of sockets) socket.destroy();
 			await Promise.all(
 				[front, proxy].map((server) => new Promise((resolve) => server.close(resolve))),
@@ -196,10 +231,7 @@ async function startProxyLab({ emulatorUrl }) {
  * @param {string} requestPath
  */
 function forward(req, res, to, requestPath) {
-	const headers = { ...req.headers };
-	// Hop-by-hop: they describe this connection, not the next one.
-	for (const name of ['connection', 'proxy-connection', 'keep-alive', 'proxy-authorization'])
-		delete headers[name];
+	const headers = withoutHopByHop(req.headers);
 	const upstream = http.request(
 		// A connection per request: a pooled one could carry a request after "Connection: close".
 		{
@@ -211,13 +243,25 @@ function forward(req, res, to, requestPath) {
 			agent: false,
 		},
 		(answer) => {
-			res.writeHead(answer.statusCode ?? 502, answer.headers);
+			// The upstream connection is closed after each answer; the client's need not be.
+			res.writeHead(answer.statusCode ?? 502, withoutHopByHop(answer.headers));
 			answer.pipe(res);
 		},
 	);
 	upstream.on('error', () => res.destroy());
 	res.on('close', () => upstream.destroy());
 	req.pipe(upstream);
+}
+
+/**
+ * Hop-by-hop headers describe one connection, not the next one.
+ * @param {http.IncomingHttpHeaders} headers
+ */
+function withoutHopByHop(headers) {
+	const copy = { ...headers };
+	for (const name of ['connection', 'proxy-connection', 'keep-alive', 'proxy-authorization'])
+		delete copy[name];
+	return copy;
 }
 
 /** @param {net.Server} server */
