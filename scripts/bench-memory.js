@@ -7,13 +7,11 @@
 require('./lib/register-ts');
 const fs = require('node:fs');
 
-const { runNode, prepareBinary } = require('../test/helpers/n8nHarness');
-const { FluxProFill } = require('../nodes/FluxProFill/FluxProFill.node.ts');
+const { prepareBinary } = require('../test/helpers/n8nHarness');
+const { fill } = require('./lib/bench-run');
 
 async function main() {
-	const { proxyUrl, apiKey, imagePath, maskPath, items, concurrency } = JSON.parse(
-		process.argv[2] ?? '{}',
-	);
+	const { proxyUrl, imagePath, maskPath, items, concurrency } = JSON.parse(process.argv[2] ?? '{}');
 	const image = fs.readFileSync(imagePath);
 	const mask = fs.readFileSync(maskPath);
 	const inputItems = Array.from({ length: items }, (_, index) => ({
@@ -25,21 +23,15 @@ async function main() {
 	}));
 	global.gc?.();
 	const before = process.memoryUsage().rss;
-	const started = Date.now();
-	const result = await runNode({
-		nodeType: new FluxProFill(),
-		typeName: 'n8n-nodes-fal-flux-fill.fluxProFill',
-		parameters: {
-			operation: 'fill',
-			prompt: 'a large picture',
-			options: { outputFormat: 'png', concurrency },
-		},
-		credentials: { falApi: { apiKey, proxyUrl } },
-		inputItems,
+	const result = await fill({
+		proxyUrl,
+		items: inputItems,
+		concurrency,
+		options: { outputFormat: 'png' },
+		extra: { prompt: 'a large picture' },
 		binaryMode: 'filesystem',
 	});
-	const wallMs = Date.now() - started;
-	if (result.error) throw result.error;
+	const wallMs = result.ms;
 	const peakRss = process.resourceUsage().maxRSS * 1024;
 	const outputBytes = (await result.binary(result.items[0])).length;
 	process.stdout.write(

@@ -12,68 +12,34 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 
-const { createFalClient } = require('@fal-ai/client');
 const sharp = require('sharp');
 const { startEmulatorProcess } = require('./lib/emulator-process');
 const { startReaper } = require('./lib/reaper');
 const { makeColourImage, makeTestImage, makeMask } = require('../test/emulator');
-const { runNode, prepareBinary, cleanupN8nHarness } = require('../test/helpers/n8nHarness');
-const { FluxProFill } = require('../nodes/FluxProFill/FluxProFill.node.ts');
+const { cleanupN8nHarness, prepareBinary } = require('../test/helpers/n8nHarness');
+const { KEY, fill, binaryItems, plainClient } = require('./lib/bench-run');
 
-const KEY = 'bench-key-id:bench-key-secret';
 const LATENCY_MS = Number(process.env.BENCH_LATENCY_MS ?? 1000);
 const CAP = Number(process.env.BENCH_CAP ?? 8);
 const BATCH = Number(process.env.BENCH_BATCH ?? 32);
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 5);
 const OUT_DIR = path.join(__dirname, '..', 'bench-results');
 
-/** @param {object} o */
-async function fill(o) {
-	const { proxyUrl, items, concurrency, options = {}, extra = {} } = /** @type {any} */ (o);
-	const started = performance.now();
-	const result = await runNode({
-		nodeType: new FluxProFill(),
-		typeName: 'n8n-nodes-fal-flux-fill.fluxProFill',
-		parameters: {
-			operation: 'fill',
-			prompt: '={{ $json.prompt }}',
-			...extra,
-			options: { concurrency, ...options },
-		},
-		credentials: { falApi: { apiKey: KEY, proxyUrl } },
-		inputItems: items,
-	});
-	if (result.error) throw result.error;
-	return { ms: performance.now() - started, items: result.items };
-}
-
 /** @param {Uint8Array<ArrayBuffer>} image @param {Uint8Array<ArrayBuffer>} mask @param {number} count */
 function itemsOf(image, mask, count, images = undefined) {
-	return Array.from({ length: count }, (_, index) => ({
-		json: { prompt: `item ${index}` },
-		binary: {
-			data: prepareBinary(images ? images[index] : image, 'image.png', 'image/png'),
-			mask: prepareBinary(mask, 'mask.png', 'image/png'),
-		},
-	}));
+	return binaryItems(
+		Array.from({ length: count }, (_, index) => ({ image: images ? images[index] : image, mask })),
+	);
 }
 
 /** The floor: what a hand-written script needs for one item (upload both, subscribe, download). */
 /** @param {string} proxyUrl @param {Uint8Array<ArrayBuffer>} image @param {Uint8Array<ArrayBuffer>} mask @param {'streaming' | 'polling'} mode */
 async function direct(proxyUrl, image, mask, mode) {
-	const fal = createFalClient({ credentials: KEY, proxyUrl: { url: proxyUrl, when: 'always' } });
-	const started = performance.now();
-	const [imageUrl, maskUrl] = await Promise.all([
-		fal.storage.upload(new Blob([image], { type: 'image/png' })),
-		fal.storage.upload(new Blob([mask], { type: 'image/png' })),
-	]);
-	const { data } = await fal.subscribe('fal-ai/flux-pro/v1/fill', {
-		input: { prompt: 'item 0', image_url: imageUrl, mask_url: maskUrl },
-		...(mode === 'streaming' ? { mode: 'streaming' } : {}),
+	return await plainClient({
+		config: { proxyUrl: { url: proxyUrl, when: 'always' } },
+		pairs: [{ image, mask }],
+		mode,
 	});
-	const bytes = await (await fetch(data.images[0].url)).arrayBuffer();
-	if (bytes.byteLength === 0) throw new Error('empty image');
-	return performance.now() - started;
 }
 
 const median = (/** @type {number[]} */ values) =>
@@ -81,22 +47,17 @@ const median = (/** @type {number[]} */ values) =>
 const mb = (/** @type {number} */ bytes) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 const sha = (/** @type {Buffer} */ buffer) => createHash('sha256').update(buffer).digest('hex');
 
-async function main() {
-	// The emulator and the memory/mask benchmarks run as child processes: none outlives a Ctrl-C.
-	startReaper();
+/**
+ * Sections 1–6, on loopback: batch, one item, mask reuse, Describe It, memory, masks.
+ * @param {any[][]} rows @param {Record<string, any>} results
+ */
+async function loopbackSections(rows, results) {
 	const emu = await startEmulatorProcess({
 		validKeys: [KEY],
 		latencyMs: LATENCY_MS,
 		concurrency: CAP,
 	});
-	const rows = [];
-	const results = {
-		latencyMs: LATENCY_MS,
-		cap: CAP,
-		batch: BATCH,
-		node: process.version,
-		cpus: os.cpus().length,
-	};
+	Object.assign(results, { latencyMs: LATENCY_MS, cap: CAP, batch: BATCH });
 	try {
 		const image = await makeTestImage({ width: 512, height: 512, format: 'png', seed: 1 });
 		const mask = await makeMask({
@@ -288,7 +249,6 @@ async function main() {
 				path.join(__dirname, 'bench-memory.js'),
 				JSON.stringify({
 					proxyUrl: emu.proxyUrl,
-					apiKey: KEY,
 					imagePath: path.join(tmp, 'image.png'),
 					maskPath: path.join(tmp, 'mask.png'),
 					items: 16,
@@ -334,6 +294,16 @@ async function main() {
 		await emu.close();
 		cleanupN8nHarness();
 	}
+}
+
+async function main() {
+	// The emulator and the memory/mask benchmarks run as child processes: none outlives a Ctrl-C.
+	startReaper();
+	/** @type {any[][]} */
+	const rows = [];
+	/** @type {Record<string, any>} */
+	const results = { node: process.version, cpus: os.cpus().length };
+	await loopbackSections(rows, results);
 
 	fs.mkdirSync(OUT_DIR, { recursive: true });
 	fs.writeFileSync(path.join(OUT_DIR, 'bench.json'), JSON.stringify(results, null, 2));
