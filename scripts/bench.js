@@ -1,8 +1,15 @@
 #!/usr/bin/env node
 // `npm run bench`: the node against the fal emulator (in its own process, with
 // fal-like latency and a per-account concurrency cap), measured side by side with the
-// ideal and with a plain @fal-ai/client script. Prints a table and writes
-// bench-results/bench.json.
+// ideal and with a plain @fal-ai/client script: on loopback (sections 1–6), then with
+// fal's host names behind a delay relay at a real round-trip time (section 7,
+// scripts/lib/bench-rtt.js). Prints a table and writes bench-results/bench.json.
+//
+// BENCH_QUICK=1 one run of each measurement (development)
+// BENCH_ONLY=rtt | loopback one part only
+// BENCH_RTT_MS=0,100 the round-trip times of section 7 (comma-separated ms)
+// BENCH_RTT_REPEATS, BENCH_RTT_LATENCY_MS section 7's repeats (3) and fal job time (3000)
+// BENCH_LATENCY_MS, BENCH_CAP, BENCH_BATCH, BENCH_REPEATS the loopback sections' settings
 'use strict';
 
 require('./lib/register-ts');
@@ -18,11 +25,21 @@ const { startReaper } = require('./lib/reaper');
 const { makeColourImage, makeTestImage, makeMask } = require('../test/emulator');
 const { cleanupN8nHarness, prepareBinary } = require('../test/helpers/n8nHarness');
 const { KEY, fill, binaryItems, plainClient } = require('./lib/bench-run');
+const { measureRoundTrips, roundTripRows } = require('./lib/bench-rtt');
 
 const LATENCY_MS = Number(process.env.BENCH_LATENCY_MS ?? 1000);
 const CAP = Number(process.env.BENCH_CAP ?? 8);
 const BATCH = Number(process.env.BENCH_BATCH ?? 32);
-const REPEATS = Number(process.env.BENCH_REPEATS ?? 5);
+// BENCH_QUICK=1: one run of each measurement, for development.
+const QUICK = process.env.BENCH_QUICK === '1';
+const REPEATS = Number(process.env.BENCH_REPEATS ?? (QUICK ? 1 : 5));
+// BENCH_ONLY=rtt: the round-trip section only; BENCH_ONLY=loopback: everything else.
+const ONLY = process.env.BENCH_ONLY ?? '';
+// The round-trip section: at these round-trip times (comma-separated milliseconds), each
+// measurement repeated BENCH_RTT_REPEATS times, fal jobs taking BENCH_RTT_LATENCY_MS.
+const RTTS = (process.env.BENCH_RTT_MS ?? '0,100').split(',').map(Number);
+const RTT_REPEATS = Number(process.env.BENCH_RTT_REPEATS ?? (QUICK ? 1 : 3));
+const RTT_LATENCY_MS = Number(process.env.BENCH_RTT_LATENCY_MS ?? 3000);
 const OUT_DIR = path.join(__dirname, '..', 'bench-results');
 
 /** @param {Uint8Array<ArrayBuffer>} image @param {Uint8Array<ArrayBuffer>} mask @param {number} count */
@@ -297,13 +314,25 @@ async function loopbackSections(rows, results) {
 }
 
 async function main() {
-	// The emulator and the memory/mask benchmarks run as child processes: none outlives a Ctrl-C.
+	// The emulators, the clients of the round-trip section and the memory/mask benchmarks
+	// run as child processes: none outlives a Ctrl-C.
 	startReaper();
 	/** @type {any[][]} */
 	const rows = [];
 	/** @type {Record<string, any>} */
-	const results = { node: process.version, cpus: os.cpus().length };
-	await loopbackSections(rows, results);
+	const results = { node: process.version, cpus: os.cpus().length, quick: QUICK };
+	if (ONLY !== 'rtt') await loopbackSections(rows, results);
+	if (ONLY !== 'loopback') {
+		// 7. Round trips: fal across an ocean, through the delay relay.
+		results.roundTrips = await measureRoundTrips({
+			rtts: RTTS,
+			repeats: RTT_REPEATS,
+			latencyMs: RTT_LATENCY_MS,
+			cap: CAP,
+			key: KEY,
+		});
+		rows.push(...roundTripRows(results.roundTrips));
+	}
 
 	fs.mkdirSync(OUT_DIR, { recursive: true });
 	fs.writeFileSync(path.join(OUT_DIR, 'bench.json'), JSON.stringify(results, null, 2));
