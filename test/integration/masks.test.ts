@@ -233,7 +233,7 @@ describe('EXIF orientation: masks line up with the photo as every viewer shows i
 				},
 			},
 		],
-	] as const)('%s', async (_name, parameters) => {
+	] as Array<[string, INodeParameters]>)('%s', async (_name, parameters) => {
 		const area = rect(30, 10, 15, 20);
 		const result = await runFill({
 			proxyUrl: emu.proxyUrl,
