@@ -33,7 +33,13 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 		throw toNodeError(this.getNode(), error, 0, []);
 	}
 	const operation = operations[name];
-	const { items, ledgers } = await runItems(this, exec, operation.execute(this, exec), concurrency);
+	let outcome;
+	try {
+		outcome = await runItems(this, exec, operation.execute(this, exec), concurrency);
+	} finally {
+		exec.close();
+	}
+	const { items, ledgers } = outcome;
 	const cost = runCost(ledgers);
 	// Older n8n versions have no execution hints; the estimate stays in the items' JSON.
 	if (operation.startsPaidRequests && (cost.requests > 0 || cost.usd > 0))

@@ -3,7 +3,7 @@ import type { IExecuteFunctions } from 'n8n-workflow';
 import { secretsOfKey } from '../common/redact';
 import type { Picture, BinaryReader } from '../pictures/picture';
 import { createFal, type Fal, type FalCredentials } from '../transport/falClient';
-import { fetchThroughN8n } from '../transport/n8nFetch';
+import { keepAliveHttp } from '../transport/http';
 import type { Where } from './requestMemory';
 
 /**
@@ -68,6 +68,8 @@ export interface Execution {
 	/** Strings that must never appear in output: the key and its secret half. */
 	secrets: string[];
 	reader(itemIndex: number): BinaryReader;
+	/** Closes the execution's kept-alive connections. */
+	close(): void;
 	/** Logs a request fal accepted, so that an operator can find it after a crash. */
 	accepted(itemIndex: number, endpoint: string, requestId: string): void;
 }
@@ -76,12 +78,13 @@ export async function openExecution(ctx: IExecuteFunctions): Promise<Execution> 
 	const stored = (await ctx.getCredentials('falApi')) as unknown as FalCredentials;
 	// A pasted key often brings a trailing space or newline; fal would refuse it, redaction would miss it.
 	const credentials = { apiKey: String(stored.apiKey ?? '').trim(), proxyUrl: stored.proxyUrl };
-	const send = fetchThroughN8n(async (options) => await ctx.helpers.httpRequest(options));
+	const http = keepAliveHttp();
 	const node = ctx.getNode();
 	const executionId = ctx.getExecutionId();
 	const where = { executionId, nodeId: node.id, runIndex: runIndexOf(ctx) };
 	return {
-		fal: createFal(credentials, send, (message) => ctx.logger.warn(message)),
+		fal: createFal(credentials, http.fetch, (message) => ctx.logger.warn(message)),
+		close: http.close,
 		// Older n8n versions have no cancel signal; the node then simply runs to the end.
 		stop: new Stop(ctx.getExecutionCancelSignal?.()),
 		where,
