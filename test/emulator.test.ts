@@ -19,6 +19,7 @@ import {
 	startFalEmulator,
 } from './emulator';
 import { PALETTE, TOLERANCE, coloursIn } from './emulator/segment-mask';
+import { waitFor } from './helpers/waitFor';
 
 type Emulator = Awaited<ReturnType<typeof startFalEmulator>>;
 type Rect = { left: number; top: number; width: number; height: number };
@@ -126,14 +127,6 @@ async function download(url: string): Promise<Buffer> {
 	const response = await fetch(url);
 	expect(response.status).toBe(200);
 	return Buffer.from(await response.arrayBuffer());
-}
-
-async function waitFor(predicate: () => boolean, timeoutMs = 3000): Promise<void> {
-	const until = Date.now() + timeoutMs;
-	while (!predicate()) {
-		if (Date.now() > until) throw new Error('timed out waiting');
-		await new Promise((r) => setTimeout(r, 10));
-	}
 }
 
 /** Share of changed pixels inside the rect; largest and mean difference outside it. */

@@ -6,7 +6,15 @@ import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 import sharp from 'sharp';
 
 import { prepareBinary } from '../helpers/n8nHarness';
-import { KEY, LOCKED_KEY, makePictures, pictureItem, runFill, useEmulator } from './fixtures';
+import {
+	KEY,
+	LOCKED_KEY,
+	makePictures,
+	pictureItem,
+	runFill,
+	useEmulator,
+	waitFor,
+} from './fixtures';
 
 const env = useEmulator();
 
@@ -296,14 +304,6 @@ describe('time and cancellation', () => {
 		);
 	});
 });
-
-async function waitFor(predicate: () => boolean, timeoutMs = 5_000) {
-	const until = Date.now() + timeoutMs;
-	while (!predicate()) {
-		if (Date.now() > until) throw new Error('condition not reached in time');
-		await new Promise((resolve) => setTimeout(resolve, 10));
-	}
-}
 
 describe('parameters from expressions mean what they say', () => {
 	it('uses a prompt that is a number as text', async () => {

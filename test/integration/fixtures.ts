@@ -27,6 +27,7 @@ import {
 	type BinaryMode,
 	type RunNodeOptions,
 } from '../helpers/n8nHarness';
+import { waitFor as poll } from '../helpers/waitFor';
 
 export const KEY = 'int-test-key-id:int-test-key-secret-0123456789';
 export const LOCKED_KEY = 'locked-key-id:locked-secret-0123456789';
@@ -212,11 +213,5 @@ export function countChangedPixels(
 	return { inside, changed };
 }
 
-/** Polls `predicate` every 10 ms until it holds; throws after `timeoutMs`. */
-export async function waitFor(predicate: () => boolean, timeoutMs = 5_000): Promise<void> {
-	const until = Date.now() + timeoutMs;
-	while (!predicate()) {
-		if (Date.now() > until) throw new Error('condition not reached in time');
-		await new Promise((resolve) => setTimeout(resolve, 10));
-	}
-}
+/** Polls `predicate` every 10 ms until it holds; throws after `timeoutMs` (5 s by default). */
+export const waitFor: (predicate: () => boolean, timeoutMs?: number) => Promise<void> = poll;

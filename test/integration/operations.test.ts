@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 
 import type { IDataObject, INodeExecutionData, INodeParameters } from 'n8n-workflow';
 
-import { makePictures, pictureItem, runFill, serveFiles, useEmulator } from './fixtures';
+import { makePictures, pictureItem, runFill, serveFiles, useEmulator, waitFor } from './fixtures';
 
 const env = useEmulator();
 
@@ -264,11 +264,3 @@ describe('as an AI agent tool', () => {
 		expect(result.error?.message).toBe("As an AI agent's tool this node needs the image as a URL");
 	});
 });
-
-async function waitFor(predicate: () => boolean, timeoutMs = 5_000) {
-	const until = Date.now() + timeoutMs;
-	while (!predicate()) {
-		if (Date.now() > until) throw new Error('condition not reached in time');
-		await new Promise((resolve) => setTimeout(resolve, 10));
-	}
-}

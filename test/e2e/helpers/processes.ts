@@ -13,7 +13,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 import { killProcessGroup, observeProcessGroups } from '../../../scripts/lib/n8n';
+import { waitFor } from '../../helpers/waitFor';
 import { processesInGroup, registerGroup, unregisterGroup } from './processRegistry';
+
+// The suite's polling helper lives in test/helpers/waitFor.ts (the integration tests use it too).
+export { delay, GiveUp, waitFor, type WaitOptions } from '../../helpers/waitFor';
 
 // The short CLI commands (`n8n import:…`, `n8n execute`) are process groups too.
 observeProcessGroups({
@@ -145,51 +149,6 @@ export function leftoverProcesses(): string[] {
 		.map(({ name, pgid }) => ({ name, pids: processesInGroup(pgid) }))
 		.filter(({ pids }) => pids.length > 0)
 		.map(({ name, pids }) => `${name}: ${pids.join(', ')}`);
-}
-
-export interface WaitOptions {
-	timeoutMs: number;
-	intervalMs?: number;
-	/** Extra text for the timeout error, computed when it happens (for example a log tail). */
-	detail?: () => string;
-}
-
-/** Thrown by a `waitFor` check when waiting longer is pointless (the process died). */
-export class GiveUp extends Error {}
-
-/**
- * Polls `check` until it returns a truthy value (which is returned) or the deadline
- * passes. A check that throws is retried (the server may not listen yet), unless it
- * throws `GiveUp`.
- */
-export async function waitFor<T>(
-	what: string,
-	check: () => T | undefined | null | false | Promise<T | undefined | null | false>,
-	{ timeoutMs, intervalMs = 250, detail }: WaitOptions,
-): Promise<T> {
-	const deadline = Date.now() + timeoutMs;
-	let lastError: unknown;
-	for (;;) {
-		try {
-			const value = await check();
-			if (value) return value;
-			lastError = undefined;
-		} catch (error) {
-			if (error instanceof GiveUp) throw error;
-			lastError = error;
-		}
-		if (Date.now() >= deadline) {
-			const reason = lastError instanceof Error ? ` (last error: ${lastError.message})` : '';
-			throw new Error(
-				`Timed out after ${timeoutMs / 1000} s waiting for ${what}${reason}${detail ? `\n${detail()}` : ''}`,
-			);
-		}
-		await delay(intervalMs);
-	}
-}
-
-export function delay(ms: number): Promise<void> {
-	return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /** The last `lines` lines of a process's output, for error messages. */
