@@ -8,19 +8,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 
-import type { FalEmulator } from '../emulator';
-import { freshDir, suiteState } from './helpers/context';
 import { nodeOutput } from './helpers/database';
-import { falCredential, fetchFalFile, jobsOf, sha256, startFal } from './helpers/fal';
-import {
-	compareWithInput,
-	IMAGE_SIZE,
-	maskMismatches,
-	WRONG_MASK_SIZE,
-	writeFixtures,
-	type Fixtures,
-} from './helpers/images';
-import { N8nInstance } from './helpers/n8nInstance';
+import { fetchFalFile, jobsOf, sha256 } from './helpers/fal';
+import { useN8nSuite } from './helpers/fixture';
+import { compareWithInput, IMAGE_SIZE, maskMismatches, WRONG_MASK_SIZE } from './helpers/images';
 import { cliWorkflows, code, fillChain, manualTrigger, noOp, workflow } from './helpers/workflows';
 
 const CHAINED = 'falE2eChained01';
@@ -30,22 +21,10 @@ const RETRYING = 'falE2eRetryOnFail01';
 const CREDENTIAL = { id: 'falE2eCliCred01', name: 'fal (emulator)' };
 const WRONG_SIZE_MESSAGE = `The mask is ${WRONG_MASK_SIZE.width}×${WRONG_MASK_SIZE.height} pixels but the image is ${IMAGE_SIZE.width}×${IMAGE_SIZE.height}`;
 
-let emulator: FalEmulator;
-let n8n: N8nInstance;
-let fixtures: Fixtures;
-let outputDir: string;
+const suite = useN8nSuite('cli-workflows', { credentials: [CREDENTIAL] });
 
 beforeAll(async () => {
-	const { install, tarball } = suiteState();
-	const dir = freshDir('cli-workflows');
-	const filesDir = path.join(dir, 'files');
-	fixtures = await writeFixtures(filesDir);
-	outputDir = fixtures.outputDir;
-
-	emulator = await startFal();
-	n8n = N8nInstance.create({ install, tarball, dir, filesDir });
-	await n8n.importFalCredentials([falCredential(emulator, CREDENTIAL.id, CREDENTIAL.name)]);
-
+	const { fixtures, outputDir } = suite;
 	const { fill, chained, failing, continuing } = cliWorkflows(CREDENTIAL, fixtures, outputDir);
 	// Three items from one image and mask; the fill node has Retry On Fail (2 tries).
 	const retrying = fillChain(
@@ -60,7 +39,7 @@ beforeAll(async () => {
 	);
 	retrying.nodes.splice(4, 0, threeItems);
 	retrying.edges.splice(4, 1, ['Image + mask', 'Three prompts'], ['Three prompts', 'FLUX.1 Fill']);
-	await n8n.importWorkflows([
+	await suite.n8n.importWorkflows([
 		workflow(RETRYING, 'e2e: retry on fail', retrying.nodes, retrying.edges),
 		workflow(CHAINED, 'e2e: chained fill', chained.nodes, chained.edges),
 		workflow(FAILING, 'e2e: wrong mask size', failing.nodes, failing.edges),
@@ -68,24 +47,18 @@ beforeAll(async () => {
 	]);
 }, 120_000);
 
-afterAll(async () => {
-	await emulator?.close();
-});
-
-beforeEach(() => emulator.reset());
-
 test('chained: read image and mask, combine them, fill 2 images, write both files', async () => {
-	const result = await n8n.execute(CHAINED);
+	const result = await suite.n8n.execute(CHAINED);
 	expect({ ok: result.ok, error: result.run?.data?.resultData?.error?.message }).toEqual({
 		ok: true,
 		error: undefined,
 	});
 
 	// What n8n recorded.
-	const executions = await n8n.db.executions(CHAINED);
+	const executions = await suite.n8n.db.executions(CHAINED);
 	expect(executions).toHaveLength(1);
 	expect(executions[0]).toMatchObject({ mode: 'cli', status: 'success', finished: 1 });
-	const run = await n8n.db.runData(executions[0].id);
+	const run = await suite.n8n.db.runData(executions[0].id);
 
 	const merged = nodeOutput(run, 'Image + mask'); // the stock Merge node made one item of two
 	expect(merged).toHaveLength(1);
@@ -117,12 +90,12 @@ test('chained: read image and mask, combine them, fill 2 images, write both file
 	const written = nodeOutput(run, 'Write images');
 	const files = written.map((item) => String(item.json.fileName));
 	expect(files).toEqual([
-		path.join(outputDir, 'chained-1.png'),
-		path.join(outputDir, 'chained-2.png'),
+		path.join(suite.outputDir, 'chained-1.png'),
+		path.join(suite.outputDir, 'chained-2.png'),
 	]);
 
 	// What fal was asked: one request for the one item, as configured, with the right key.
-	const jobs = jobsOf(emulator);
+	const jobs = jobsOf(suite.emulator);
 	expect(jobs).toHaveLength(1);
 	expect(jobs[0].id).toBe(requestId);
 	expect(jobs[0].input).toMatchObject({
@@ -132,22 +105,24 @@ test('chained: read image and mask, combine them, fill 2 images, write both file
 		prompt: 'a hot-air balloon',
 	});
 	expect(
-		emulator.requests.filter((request) => request.kind === 'submit').map((request) => request.auth),
+		suite.emulator.requests
+			.filter((request) => request.kind === 'submit')
+			.map((request) => request.auth),
 	).toEqual(['valid']);
 	// The node uploaded the image exactly as Read/Write Files from Disk read it, and a mask
 	// (the node may re-encode it) that repaints exactly our white rectangle.
-	expect(emulator.uploads).toHaveLength(2);
-	const imageUpload = emulator.uploads.find(
-		(upload) => upload.sha256 === sha256(fixtures.imageBytes),
+	expect(suite.emulator.uploads).toHaveLength(2);
+	const imageUpload = suite.emulator.uploads.find(
+		(upload) => upload.sha256 === sha256(suite.fixtures.imageBytes),
 	);
-	const maskUpload = emulator.uploads.find((upload) => upload !== imageUpload);
+	const maskUpload = suite.emulator.uploads.find((upload) => upload !== imageUpload);
 	expect(imageUpload).toBeDefined();
 	expect(await maskMismatches(await fetchFalFile(String(maskUpload?.fileUrl)))).toBe(0);
 
 	// The files: the input's size and format, untouched outside the mask, repainted inside.
 	const contents = files.map((file) => fs.readFileSync(file));
 	for (const [index, bytes] of contents.entries()) {
-		const comparison = await compareWithInput(bytes, fixtures.imageBytes);
+		const comparison = await compareWithInput(bytes, suite.fixtures.imageBytes);
 		expect(comparison).toMatchObject({
 			format: 'png',
 			width: IMAGE_SIZE.width,
@@ -163,17 +138,17 @@ test('chained: read image and mask, combine them, fill 2 images, write both file
 
 describe('failure: a mask of the wrong size', () => {
 	test("fails the execution with the node's own message, before any fal call", async () => {
-		const result = await n8n.execute(FAILING);
+		const result = await suite.n8n.execute(FAILING);
 		expect(result.ok).toBe(false);
 		expect(result.run?.data?.resultData?.error).toMatchObject({
 			message: WRONG_SIZE_MESSAGE,
 			name: 'NodeOperationError',
 		});
 
-		const executions = await n8n.db.executions(FAILING);
+		const executions = await suite.n8n.db.executions(FAILING);
 		expect(executions).toHaveLength(1);
 		expect(executions[0]).toMatchObject({ mode: 'cli', status: 'error' });
-		const run = await n8n.db.runData(executions[0].id);
+		const run = await suite.n8n.db.runData(executions[0].id);
 		expect(run.resultData.lastNodeExecuted).toBe('FLUX.1 Fill');
 		expect(run.resultData.error).toMatchObject({
 			message: WRONG_SIZE_MESSAGE,
@@ -182,49 +157,49 @@ describe('failure: a mask of the wrong size', () => {
 		expect(run.resultData.runData['FLUX.1 Fill'][0].error?.message).toBe(WRONG_SIZE_MESSAGE);
 		expect(run.resultData.runData['Next node']).toBeUndefined();
 
-		expect(emulator.requests).toEqual([]); // refused before uploading or paying anything
+		expect(suite.emulator.requests).toEqual([]); // refused before uploading or paying anything
 	});
 
 	test('with "On Error: Continue" the error item reaches the next node and the run succeeds', async () => {
-		const result = await n8n.execute(CONTINUING);
+		const result = await suite.n8n.execute(CONTINUING);
 		expect({ ok: result.ok, error: result.run?.data?.resultData?.error?.message }).toEqual({
 			ok: true,
 			error: undefined,
 		});
 
-		const executions = await n8n.db.executions(CONTINUING);
+		const executions = await suite.n8n.db.executions(CONTINUING);
 		expect(executions).toHaveLength(1);
 		expect(executions[0]).toMatchObject({ status: 'success' });
-		const run = await n8n.db.runData(executions[0].id);
+		const run = await suite.n8n.db.runData(executions[0].id);
 		const next = nodeOutput(run, 'Next node');
 		expect(next).toHaveLength(1);
 		expect(next[0].json).toMatchObject({ error: WRONG_SIZE_MESSAGE });
 		expect(next[0].binary).toBeUndefined();
-		expect(emulator.requests).toEqual([]);
+		expect(suite.emulator.requests).toEqual([]);
 	});
 });
 
 test("n8n's Retry On Fail pays once: a failure of one item does not submit the others again", async () => {
 	// fal refuses the third item once (422, nothing accepted); n8n then runs the node again.
-	emulator.fail({
+	suite.emulator.fail({
 		kind: 'submit',
 		status: 422,
 		times: 1,
 		body: { detail: [{ loc: ['body', 'prompt'], msg: 'try again', type: 'value_error' }] },
 		match: (request) => JSON.stringify(request.body ?? '').includes('third'),
 	});
-	emulator.configure({ latencyMs: 1000 });
-	const result = await n8n.execute(RETRYING);
-	emulator.configure({ latencyMs: 150 });
+	suite.emulator.configure({ latencyMs: 1000 });
+	const result = await suite.n8n.execute(RETRYING);
+	suite.emulator.configure({ latencyMs: 150 });
 	expect({ ok: result.ok, error: result.run?.data?.resultData?.error?.message }).toEqual({
 		ok: true,
 		error: undefined,
 	});
-	const [execution] = await n8n.db.executions(RETRYING);
-	const filled = nodeOutput(await n8n.db.runData(execution.id), 'FLUX.1 Fill');
+	const [execution] = await suite.n8n.db.executions(RETRYING);
+	const filled = nodeOutput(await suite.n8n.db.runData(execution.id), 'FLUX.1 Fill');
 	expect(filled.map((item) => item.json.prompt)).toEqual(['first', 'second', 'third']);
 	// 3 accepted requests for 3 items: the retry picked the first two up instead of paying again.
-	expect(emulator.requests.filter((request) => request.kind === 'submit')).toHaveLength(4);
-	expect(emulator.jobs.size).toBe(3);
-	expect(emulator.requests.filter((request) => request.kind === 'cancel')).toHaveLength(0);
+	expect(suite.emulator.requests.filter((request) => request.kind === 'submit')).toHaveLength(4);
+	expect(suite.emulator.jobs.size).toBe(3);
+	expect(suite.emulator.requests.filter((request) => request.kind === 'cancel')).toHaveLength(0);
 });

@@ -24,10 +24,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 import { ensureN8n, REPO_DIR } from '../../scripts/lib/n8n';
-import { SEGMENT_ENDPOINT, type FalEmulator } from '../emulator';
-import { freshDir, suiteState, type N8nInstall } from './helpers/context';
+import { SEGMENT_ENDPOINT } from '../emulator';
 import { nodeOutput, type RunData } from './helpers/database';
-import { falCredential, fetchFalFile, jobsOf, sha256, startFal, WRONG_KEY } from './helpers/fal';
+import { falCredential, fetchFalFile, jobsOf, sha256, WRONG_KEY } from './helpers/fal';
+import { useN8nSuite } from './helpers/fixture';
 import {
 	changedRows,
 	compareWithInput,
@@ -38,26 +38,19 @@ import {
 	postImageAndMask,
 	SKY_ROW_INDEXES,
 	WRONG_MASK_SIZE,
-	writeFixtures,
-	writePhoto,
-	type Fixtures,
 } from './helpers/images';
-import { N8nInstance, type N8nServer } from './helpers/n8nInstance';
+import type { N8nServer } from './helpers/n8nInstance';
 import { leftoverProcesses, stopAllProcesses, stopProcess } from './helpers/processes';
 import {
 	cdnFile,
-	clearNetworkVariables,
 	proxiedCredential,
 	proxyTargets,
-	startFalBehindProxy,
 	throughLabEnv,
 	throughTheFront,
 	tunnelProblems,
-	type ProxyLab,
 } from './helpers/proxy';
 import { N8nRestClient, type NodeTypeEntry } from './helpers/rest';
 import {
-	envFor,
 	optionalNodeApis,
 	selectedTargets,
 	serverEnvFor,
@@ -109,46 +102,36 @@ for (const target of targets) {
 }
 
 function compatChecks(target: CompatTarget): void {
-	let install: N8nInstall;
-	let emulator: FalEmulator;
-	/** The emulator as fal's own hosts, reached only through the proxy lab. */
-	let behindProxy: FalEmulator;
-	let lab: ProxyLab;
-	let n8n: N8nInstance;
-	let fixtures: Fixtures;
-	let photo: Buffer;
-	let outputDir: string;
 	let startedAt = 0;
 	let readyAt = 0;
 
-	beforeAll(async () => {
-		const { tarball } = suiteState();
-		startedAt = Date.now();
-		install = await ensureN8n({ n8nVersion: target.n8n, nodeVersion: target.node });
-		const apis = Object.entries(optionalNodeApis(install))
-			.map(([name, present]) => `${name} ${present ? 'yes' : 'NO'}`)
-			.join(', ');
-		process.stderr.write(
-			`\n[compat] n8n ${target.n8n} on Node ${target.node}: ${install.dir}, ready in ${((Date.now() - startedAt) / 1000).toFixed(1)} s; optional node APIs: ${apis}\n`,
-		);
-		const dir = freshDir(path.join('compat', `n8n-${target.n8n}`));
-		const filesDir = path.join(dir, 'files');
-		fixtures = await writeFixtures(filesDir);
-		outputDir = fixtures.outputDir;
-		const photoFile = await writePhoto(filesDir);
-		photo = photoFile.bytes;
-
-		emulator = await startFal();
-		({ emu: behindProxy, lab } = await startFalBehindProxy());
-		n8n = N8nInstance.create({ install, tarball, dir, filesDir, env: envFor(install) });
-		// No proxy or certificate setting from the shell; the proxy test sets its own.
-		clearNetworkVariables(n8n);
-		await n8n.importFalCredentials([
+	const suite = useN8nSuite(path.join('compat', `n8n-${target.n8n}`), {
+		install: async () => {
+			startedAt = Date.now();
+			const install = await ensureN8n({ n8nVersion: target.n8n, nodeVersion: target.node });
+			const apis = Object.entries(optionalNodeApis(install))
+				.map(([name, present]) => `${name} ${present ? 'yes' : 'NO'}`)
+				.join(', ');
+			process.stderr.write(
+				`\n[compat] n8n ${target.n8n} on Node ${target.node}: ${install.dir}, ready in ${((Date.now() - startedAt) / 1000).toFixed(1)} s; optional node APIs: ${apis}\n`,
+			);
+			return install;
+		},
+		photo: true,
+		// `suite.behindProxy`: the emulator as fal's own hosts, reached only through the proxy
+		// lab. No proxy or certificate setting from the shell; the proxy test sets its own.
+		proxyLab: true,
+		credentials: ({ emulator }) => [
 			falCredential(emulator, CREDENTIAL.id, CREDENTIAL.name),
 			falCredential(emulator, WRONG.id, WRONG.name, WRONG_KEY),
 			proxiedCredential(NO_PROXY_URL.id, NO_PROXY_URL.name),
-		]);
+		],
+		timeoutMs: INSTALL_TIMEOUT_MS,
+	});
 
+	beforeAll(async () => {
+		const { fixtures, outputDir } = suite;
+		const photoFile = suite.photo.file;
 		const { fill, chained, continuing } = cliWorkflows(CREDENTIAL, fixtures, outputDir);
 		const proxied = fillChain(
 			manualTrigger(),
@@ -156,7 +139,7 @@ function compatChecks(target: CompatTarget): void {
 			{ ...fill, credential: NO_PROXY_URL, numImages: 1 },
 			writeFile('Write images', `=${outputDir}/proxied-{{ $json.image_index + 1 }}.png`),
 		);
-		await n8n.importWorkflows([
+		await suite.n8n.importWorkflows([
 			workflow(CHAINED, 'compat: chained fill', chained.nodes, chained.edges),
 			workflow(CONTINUING, 'compat: wrong mask, continue', continuing.nodes, continuing.edges),
 			submitThenGetResult(
@@ -177,17 +160,14 @@ function compatChecks(target: CompatTarget): void {
 				[['Webhook', 'FLUX.1 Fill']],
 			),
 			workflow(PROXIED, 'compat: fill through a proxy', proxied.nodes, proxied.edges),
-			describeItWorkflow(DESCRIBE, 'compat: describe it', CREDENTIAL, photoFile.file, outputDir),
-			expandCanvasWorkflow(EXPAND, 'compat: expand canvas', CREDENTIAL, photoFile.file, outputDir),
+			describeItWorkflow(DESCRIBE, 'compat: describe it', CREDENTIAL, photoFile, outputDir),
+			expandCanvasWorkflow(EXPAND, 'compat: expand canvas', CREDENTIAL, photoFile, outputDir),
 		]);
 		readyAt = Date.now();
 	}, INSTALL_TIMEOUT_MS);
 
-	afterAll(async () => {
-		await stopAllProcesses();
-		await emulator?.close();
-		await lab?.close();
-		await behindProxy?.close();
+	// After the suite's clean-up (jest runs afterAll hooks in order).
+	afterAll(() => {
 		if (readyAt) {
 			process.stderr.write(
 				`\n[compat] n8n ${target.n8n}: checks took ${((Date.now() - readyAt) / 1000).toFixed(1)} s (${((Date.now() - startedAt) / 1000).toFixed(1)} s with install and imports)\n`,
@@ -195,16 +175,10 @@ function compatChecks(target: CompatTarget): void {
 		}
 	});
 
-	beforeEach(() => {
-		emulator?.reset();
-		behindProxy?.reset();
-		lab?.reset();
-	});
-
 	test("the cached install is that n8n on that Node, and passes ensure-n8n.sh's check at once", () => {
-		expect(install.n8nVersion).toBe(target.n8n);
-		expect(install.nodeVersion).toBe(target.node);
-		const nodeVersion = spawnSync(install.nodeBin, ['--version'], { encoding: 'utf8' });
+		expect(suite.install.n8nVersion).toBe(target.n8n);
+		expect(suite.install.nodeVersion).toBe(target.node);
+		const nodeVersion = spawnSync(suite.install.nodeBin, ['--version'], { encoding: 'utf8' });
 		expect(nodeVersion.stdout.trim()).toBe(`v${target.node}`);
 		// The check (this Node loads n8n's sqlite3 binding and queries a database) passes
 		// silently on a warm cache.
@@ -212,26 +186,29 @@ function compatChecks(target: CompatTarget): void {
 		const check = spawnSync('bash', [path.join(REPO_DIR, 'scripts', 'ensure-n8n.sh')], {
 			env: {
 				...process.env,
-				FAL_FILL_E2E_CACHE: path.dirname(install.dir),
+				FAL_FILL_E2E_CACHE: path.dirname(suite.install.dir),
 				N8N_VERSION: target.n8n,
 				NODE_VERSION: target.node,
 			},
 			encoding: 'utf8',
 		});
 		expect({ status: check.status, stderr: check.stderr }).toEqual({ status: 0, stderr: '' });
-		expect(check.stdout.trim()).toBe(install.dir);
+		expect(check.stdout.trim()).toBe(suite.install.dir);
 		expect(Date.now() - started).toBeLessThan(10_000);
 		// n8n's own `engines` accepts this Node.
 		const engines = (
 			JSON.parse(
-				fs.readFileSync(path.join(install.dir, 'node_modules', 'n8n', 'package.json'), 'utf8'),
+				fs.readFileSync(
+					path.join(suite.install.dir, 'node_modules', 'n8n', 'package.json'),
+					'utf8',
+				),
 			) as { engines: { node: string } }
 		).engines.node;
 		const satisfied = spawnSync(
-			install.nodeBin,
+			suite.install.nodeBin,
 			[
 				'-e',
-				`const semver = require(require.resolve('semver', { paths: [${JSON.stringify(path.join(install.dir, 'node_modules', 'n8n'))}] }));
+				`const semver = require(require.resolve('semver', { paths: [${JSON.stringify(path.join(suite.install.dir, 'node_modules', 'n8n'))}] }));
 				process.exit(semver.satisfies(process.version, ${JSON.stringify(engines)}) ? 0 : 1);`,
 			],
 			{ encoding: 'utf8' },
@@ -240,15 +217,15 @@ function compatChecks(target: CompatTarget): void {
 	});
 
 	test('chained: read image and mask, combine them, fill 2 images, write both files (CLI)', async () => {
-		const result = await n8n.execute(CHAINED);
+		const result = await suite.n8n.execute(CHAINED);
 		expect({ ok: result.ok, error: result.run?.data?.resultData?.error?.message }).toEqual({
 			ok: true,
 			error: undefined,
 		});
-		const executions = await n8n.db.executions(CHAINED);
+		const executions = await suite.n8n.db.executions(CHAINED);
 		expect(executions).toHaveLength(1);
 		expect(executions[0]).toMatchObject({ mode: 'cli', status: 'success', finished: 1 });
-		const run = await n8n.db.runData(executions[0].id);
+		const run = await suite.n8n.db.runData(executions[0].id);
 
 		const merged = nodeOutput(run, 'Image + mask');
 		expect(merged).toHaveLength(1);
@@ -275,7 +252,7 @@ function compatChecks(target: CompatTarget): void {
 		});
 		// The cost hint needs `this.addExecutionHints`; where n8n has none, the node skips it.
 		const hints = fillHints(run);
-		if (optionalNodeApis(install).addExecutionHints) {
+		if (optionalNodeApis(suite.install).addExecutionHints) {
 			expect(hints).toEqual([
 				expect.objectContaining({ message: expect.stringMatching(/^Estimated fal cost/) }),
 			]);
@@ -285,28 +262,28 @@ function compatChecks(target: CompatTarget): void {
 
 		const files = nodeOutput(run, 'Write images').map((item) => String(item.json.fileName));
 		expect(files).toEqual([
-			path.join(outputDir, 'chained-1.png'),
-			path.join(outputDir, 'chained-2.png'),
+			path.join(suite.outputDir, 'chained-1.png'),
+			path.join(suite.outputDir, 'chained-2.png'),
 		]);
 
-		const jobs = jobsOf(emulator);
+		const jobs = jobsOf(suite.emulator);
 		expect(jobs).toHaveLength(1);
 		expect(jobs[0].id).toBe(requestId);
 		expect(jobs[0].input).toMatchObject({ num_images: 2, output_format: 'png', seed: 42 });
 		expect(
-			emulator.requests.filter((request) => request.kind === 'submit').map((r) => r.auth),
+			suite.emulator.requests.filter((request) => request.kind === 'submit').map((r) => r.auth),
 		).toEqual(['valid']);
-		expect(emulator.uploads).toHaveLength(2);
-		const imageUpload = emulator.uploads.find(
-			(upload) => upload.sha256 === sha256(fixtures.imageBytes),
+		expect(suite.emulator.uploads).toHaveLength(2);
+		const imageUpload = suite.emulator.uploads.find(
+			(upload) => upload.sha256 === sha256(suite.fixtures.imageBytes),
 		);
 		expect(imageUpload).toBeDefined();
-		const maskUpload = emulator.uploads.find((upload) => upload !== imageUpload);
+		const maskUpload = suite.emulator.uploads.find((upload) => upload !== imageUpload);
 		expect(await maskMismatches(await fetchFalFile(String(maskUpload?.fileUrl)))).toBe(0);
 
 		const contents = files.map((file) => fs.readFileSync(file));
 		for (const [index, bytes] of contents.entries()) {
-			expect(await compareWithInput(bytes, fixtures.imageBytes)).toMatchObject({
+			expect(await compareWithInput(bytes, suite.fixtures.imageBytes)).toMatchObject({
 				format: 'png',
 				width: IMAGE_SIZE.width,
 				height: IMAGE_SIZE.height,
@@ -318,31 +295,31 @@ function compatChecks(target: CompatTarget): void {
 	});
 
 	test('a failing item with "On Error: Continue" reaches the next node as an error item (CLI)', async () => {
-		const result = await n8n.execute(CONTINUING);
+		const result = await suite.n8n.execute(CONTINUING);
 		expect({ ok: result.ok, error: result.run?.data?.resultData?.error?.message }).toEqual({
 			ok: true,
 			error: undefined,
 		});
-		const executions = await n8n.db.executions(CONTINUING);
+		const executions = await suite.n8n.db.executions(CONTINUING);
 		expect(executions).toHaveLength(1);
 		expect(executions[0]).toMatchObject({ status: 'success' });
-		const next = nodeOutput(await n8n.db.runData(executions[0].id), 'Next node');
+		const next = nodeOutput(await suite.n8n.db.runData(executions[0].id), 'Next node');
 		expect(next).toHaveLength(1);
 		expect(next[0].json).toMatchObject({ error: WRONG_SIZE_MESSAGE });
 		expect(next[0].binary).toBeUndefined();
-		expect(emulator.requests).toEqual([]); // refused before uploading anything
+		expect(suite.emulator.requests).toEqual([]); // refused before uploading anything
 	});
 
 	test('Submit, then Get Result with its default Request ID, in one workflow (CLI)', async () => {
-		const result = await n8n.execute(SUBMIT_GET);
+		const result = await suite.n8n.execute(SUBMIT_GET);
 		expect({ ok: result.ok, error: result.run?.data?.resultData?.error?.message }).toEqual({
 			ok: true,
 			error: undefined,
 		});
-		const executions = await n8n.db.executions(SUBMIT_GET);
+		const executions = await suite.n8n.db.executions(SUBMIT_GET);
 		expect(executions).toHaveLength(1);
 		expect(executions[0]).toMatchObject({ mode: 'cli', status: 'success' });
-		const run = await n8n.db.runData(executions[0].id);
+		const run = await suite.n8n.db.runData(executions[0].id);
 
 		const submitted = nodeOutput(run, 'Submit');
 		expect(submitted).toHaveLength(1);
@@ -361,16 +338,18 @@ function compatChecks(target: CompatTarget): void {
 		// Get Result does not start paid work: no cost hint of its own.
 		expect(fillHints(run, 'Get result')).toEqual([]);
 
-		const jobs = jobsOf(emulator);
+		const jobs = jobsOf(suite.emulator);
 		expect(jobs.map((job) => job.id)).toEqual([requestId]);
 		expect(jobs[0].webhookUrl).toBeUndefined();
-		expect(emulator.requests.filter((request) => request.kind === 'submit')).toHaveLength(1);
-		expect(emulator.requests.filter((request) => request.kind === 'result')).not.toHaveLength(0);
+		expect(suite.emulator.requests.filter((request) => request.kind === 'submit')).toHaveLength(1);
+		expect(suite.emulator.requests.filter((request) => request.kind === 'result')).not.toHaveLength(
+			0,
+		);
 
-		const file = path.join(outputDir, 'submitted-1.png');
+		const file = path.join(suite.outputDir, 'submitted-1.png');
 		expect(nodeOutput(run, 'Write image').map((item) => item.json.fileName)).toEqual([file]);
 		const bytes = fs.readFileSync(file);
-		expect(await compareWithInput(bytes, fixtures.imageBytes)).toMatchObject({
+		expect(await compareWithInput(bytes, suite.fixtures.imageBytes)).toMatchObject({
 			format: 'png',
 			width: IMAGE_SIZE.width,
 			height: IMAGE_SIZE.height,
@@ -380,8 +359,8 @@ function compatChecks(target: CompatTarget): void {
 	});
 
 	test("Fill behind a company proxy: n8n's https_proxy and NODE_EXTRA_CA_CERTS, credential without Proxy URL (CLI)", async () => {
-		const result = await n8n.execute(PROXIED, throughLabEnv(lab));
-		const counts = throughTheFront(lab, behindProxy);
+		const result = await suite.n8n.execute(PROXIED, throughLabEnv(suite.lab));
+		const counts = throughTheFront(suite.lab, suite.behindProxy);
 		expect({ ok: result.ok, error: result.run?.data?.resultData?.error?.message }).toEqual({
 			ok: true,
 			error: undefined,
@@ -390,8 +369,8 @@ function compatChecks(target: CompatTarget): void {
 		// to fal's names, and nothing else (n8n's own calls included) went through the proxy.
 		expect(counts.emulatorRequests).toBeGreaterThan(0);
 		expect(counts.frontRequests).toBe(counts.emulatorRequests);
-		expect(tunnelProblems(lab)).toEqual({ refused: [], notFal: [] });
-		expect(proxyTargets(lab)).toEqual(
+		expect(tunnelProblems(suite.lab)).toEqual({ refused: [], notFal: [] });
+		expect(proxyTargets(suite.lab)).toEqual(
 			expect.arrayContaining([
 				'connect queue.fal.run:443',
 				'connect rest.fal.ai:443',
@@ -399,18 +378,18 @@ function compatChecks(target: CompatTarget): void {
 			]),
 		);
 		process.stderr.write(
-			`\n[compat] n8n ${target.n8n}: Fill through the proxy, ${counts.emulatorRequests} fal requests in ${lab.records.length} CONNECT tunnels\n`,
+			`\n[compat] n8n ${target.n8n}: Fill through the proxy, ${counts.emulatorRequests} fal requests in ${suite.lab.records.length} CONNECT tunnels\n`,
 		);
 		expect(
-			behindProxy.requests
+			suite.behindProxy.requests
 				.filter((request) => request.kind === 'submit')
 				.map((request) => request.auth),
 		).toEqual(['valid']);
 
-		const executions = await n8n.db.executions(PROXIED);
+		const executions = await suite.n8n.db.executions(PROXIED);
 		expect(executions).toHaveLength(1);
 		expect(executions[0]).toMatchObject({ mode: 'cli', status: 'success' });
-		const run = await n8n.db.runData(executions[0].id);
+		const run = await suite.n8n.db.runData(executions[0].id);
 		const filled = nodeOutput(run, 'FLUX.1 Fill');
 		expect(filled).toHaveLength(1);
 		expect(filled[0].json).toMatchObject({
@@ -418,62 +397,62 @@ function compatChecks(target: CompatTarget): void {
 			content_type: 'image/png',
 			...IMAGE_SIZE,
 		});
-		expect(jobsOf(behindProxy).map((job) => job.id)).toEqual([filled[0].json.request_id]);
+		expect(jobsOf(suite.behindProxy).map((job) => job.id)).toEqual([filled[0].json.request_id]);
 
-		const file = path.join(outputDir, 'proxied-1.png');
+		const file = path.join(suite.outputDir, 'proxied-1.png');
 		expect(nodeOutput(run, 'Write images').map((item) => item.json.fileName)).toEqual([file]);
 		const bytes = fs.readFileSync(file);
-		expect(await compareWithInput(bytes, fixtures.imageBytes)).toMatchObject({
+		expect(await compareWithInput(bytes, suite.fixtures.imageBytes)).toMatchObject({
 			format: 'png',
 			...IMAGE_SIZE,
 			changedOutsideMask: 0,
 		});
-		expect(sha256(bytes)).toBe(sha256(await cdnFile(behindProxy, filled[0].json.url)));
+		expect(sha256(bytes)).toBe(sha256(await cdnFile(suite.behindProxy, filled[0].json.url)));
 	});
 
 	test('Describe It: "the sky" is segmented once, and only the sky is repainted (CLI)', async () => {
-		const result = await n8n.execute(DESCRIBE);
+		const result = await suite.n8n.execute(DESCRIBE);
 		expect({ ok: result.ok, error: result.run?.data?.resultData?.error?.message }).toEqual({
 			ok: true,
 			error: undefined,
 		});
-		const executions = await n8n.db.executions(DESCRIBE);
+		const executions = await suite.n8n.db.executions(DESCRIBE);
 		expect(executions).toHaveLength(1);
 		expect(executions[0]).toMatchObject({ mode: 'cli', status: 'success' });
-		const filled = nodeOutput(await n8n.db.runData(executions[0].id), 'FLUX.1 Fill');
+		const filled = nodeOutput(await suite.n8n.db.runData(executions[0].id), 'FLUX.1 Fill');
 		expect(filled).toHaveLength(2);
 
-		const segmentations = [...emulator.jobsFor(SEGMENT_ENDPOINT).values()];
+		const segmentations = [...suite.emulator.jobsFor(SEGMENT_ENDPOINT).values()];
 		expect(segmentations).toHaveLength(1);
 		expect(segmentations[0].input).toMatchObject({ prompt: 'the sky', mask_only: true });
-		expect(jobsOf(emulator)).toHaveLength(1);
+		expect(jobsOf(suite.emulator)).toHaveLength(1);
 		expect(filled.map((item) => item.json.segmentation_request_id)).toEqual([
 			segmentations[0].id,
 			segmentations[0].id,
 		]);
 		for (const n of [1, 2]) {
-			const bytes = fs.readFileSync(path.join(outputDir, `sky-${n}.png`));
-			expect(await changedRows(bytes, photo)).toEqual(SKY_ROW_INDEXES);
+			const bytes = fs.readFileSync(path.join(suite.outputDir, `sky-${n}.png`));
+			expect(await changedRows(bytes, suite.photo.bytes)).toEqual(SKY_ROW_INDEXES);
 		}
 	});
 
 	test('Expand Canvas: the photo becomes 16:9, its middle untouched, the sides painted (CLI)', async () => {
-		const result = await n8n.execute(EXPAND);
+		const result = await suite.n8n.execute(EXPAND);
 		expect({ ok: result.ok, error: result.run?.data?.resultData?.error?.message }).toEqual({
 			ok: true,
 			error: undefined,
 		});
-		const executions = await n8n.db.executions(EXPAND);
+		const executions = await suite.n8n.db.executions(EXPAND);
 		expect(executions).toHaveLength(1);
 		expect(executions[0]).toMatchObject({ mode: 'cli', status: 'success' });
-		const filled = nodeOutput(await n8n.db.runData(executions[0].id), 'FLUX.1 Fill');
+		const filled = nodeOutput(await suite.n8n.db.runData(executions[0].id), 'FLUX.1 Fill');
 		expect(filled.map((item) => item.json)).toEqual([
 			expect.objectContaining({ width: EXPANDED_16_9.width, height: EXPANDED_16_9.height }),
 		]);
-		expect(emulator.jobsFor(SEGMENT_ENDPOINT).size).toBe(0);
-		expect(jobsOf(emulator)).toHaveLength(1);
+		expect(suite.emulator.jobsFor(SEGMENT_ENDPOINT).size).toBe(0);
+		expect(jobsOf(suite.emulator)).toHaveLength(1);
 
-		await expectExpandedFile(path.join(outputDir, 'wide-1.png'), photo);
+		await expectExpandedFile(path.join(suite.outputDir, 'wide-1.png'), suite.photo.bytes);
 	});
 
 	describe('n8n start', () => {
@@ -483,11 +462,11 @@ function compatChecks(target: CompatTarget): void {
 		beforeAll(async () => {
 			// Activated before the start: `publish:workflow` on n8n 2.x, `update:workflow
 			// --active=true` on 1.x (scripts/lib/n8n.js chooses by the install's version).
-			await n8n.publish(WEBHOOK);
-			server = await n8n.start(serverEnvFor(install));
+			await suite.n8n.publish(WEBHOOK);
+			server = await suite.n8n.start(serverEnvFor(suite.install));
 			rest = new N8nRestClient(server.baseUrl);
 			await rest.setUpOwnerAndLogIn();
-			await n8n.webhookRegistered(server, WEBHOOK, WEBHOOK_PATH);
+			await suite.n8n.webhookRegistered(server, WEBHOOK, WEBHOOK_PATH);
 		}, 180_000);
 
 		afterAll(async () => {
@@ -524,14 +503,14 @@ function compatChecks(target: CompatTarget): void {
 
 		test("the credential's Test button: a good key passes, a wrong key fails in the node's words", async () => {
 			await expect(pressTest(rest, CREDENTIAL)).resolves.toMatchObject({ status: 'OK' });
-			expect(emulator.requests.map((request) => request.auth)).toEqual(['valid']);
-			expect(emulator.jobs.size).toBe(0); // nothing billable
+			expect(suite.emulator.requests.map((request) => request.auth)).toEqual(['valid']);
+			expect(suite.emulator.jobs.size).toBe(0); // nothing billable
 
-			emulator.reset();
+			suite.emulator.reset();
 			const wrong = await pressTest(rest, WRONG);
 			expect(wrong.status).toBe('Error');
 			expect(wrong.message).toMatch(/^fal did not accept the API key\. Check the fal credential/);
-			expect(new Set(emulator.requests.map((request) => request.auth))).toEqual(
+			expect(new Set(suite.emulator.requests.map((request) => request.auth))).toEqual(
 				new Set(['invalid']),
 			);
 		});
@@ -539,7 +518,7 @@ function compatChecks(target: CompatTarget): void {
 		test('an activated Webhook → Fill workflow answers the caller with the filled image', async () => {
 			const response = await postImageAndMask(
 				`${server.baseUrl}/webhook/${WEBHOOK_PATH}`,
-				fixtures,
+				suite.fixtures,
 				90_000,
 			);
 			const answer = Buffer.from(await response.arrayBuffer());
@@ -547,15 +526,15 @@ function compatChecks(target: CompatTarget): void {
 				status: 200,
 				type: expect.stringMatching(/^image\/png/),
 			});
-			expect(await compareWithInput(answer, fixtures.imageBytes)).toMatchObject({
+			expect(await compareWithInput(answer, suite.fixtures.imageBytes)).toMatchObject({
 				format: 'png',
 				...IMAGE_SIZE,
 				changedOutsideMask: 0,
 			});
-			const jobs = jobsOf(emulator);
+			const jobs = jobsOf(suite.emulator);
 			expect(jobs).toHaveLength(1);
 			expect(sha256(answer)).toBe(sha256(await fetchFalFile(jobs[0].result.images[0].url)));
-			const executions = await n8n.db.executions(WEBHOOK);
+			const executions = await suite.n8n.db.executions(WEBHOOK);
 			expect(executions).toHaveLength(1);
 			expect(executions[0]).toMatchObject({ mode: 'webhook', status: 'success' });
 		});

@@ -4,57 +4,35 @@
  * URL). n8n evaluates the credential type's `test` request itself, so this checks the
  * expressions in it, the proxy header and the auth header as n8n really sends them.
  */
-import path from 'node:path';
-
-import type { FalEmulator } from '../emulator';
-import { freshDir, suiteState } from './helpers/context';
-import { falCredential, GOOD_KEY, LOCKED_KEY, startFal, WRONG_KEY } from './helpers/fal';
-import { N8nInstance, type N8nServer } from './helpers/n8nInstance';
-import { leftoverProcesses, stopAllProcesses, stopProcess } from './helpers/processes';
+import { GOOD_KEY, LOCKED_KEY, WRONG_KEY } from './helpers/fal';
+import { useN8nSuite } from './helpers/fixture';
+import type { N8nServer } from './helpers/n8nInstance';
+import { leftoverProcesses, stopProcess } from './helpers/processes';
 import { N8nRestClient, type NodeTypeEntry } from './helpers/rest';
 
 const FAL_UPLOAD_INITIATE = 'https://rest.fal.ai/storage/upload/initiate?storage_type=fal-cdn-v3';
-const GOOD = { id: 'falE2eCredGood01', name: 'fal: good key' };
-const WRONG = { id: 'falE2eCredWrong01', name: 'fal: wrong key' };
-const LOCKED = { id: 'falE2eCredLocked01', name: 'fal: locked account' };
+const GOOD = { id: 'falE2eCredGood01', name: 'fal: good key', apiKey: GOOD_KEY };
+const WRONG = { id: 'falE2eCredWrong01', name: 'fal: wrong key', apiKey: WRONG_KEY };
+const LOCKED = { id: 'falE2eCredLocked01', name: 'fal: locked account', apiKey: LOCKED_KEY };
 
 interface TestResult {
 	status: 'OK' | 'Error';
 	message: string;
 }
 
-let emulator: FalEmulator;
-let n8n: N8nInstance;
+const suite = useN8nSuite('credential-test', {
+	latencyMs: 0,
+	env: { N8N_LOG_FORMAT: 'json' },
+	credentials: [GOOD, WRONG, LOCKED],
+});
 let server: N8nServer;
 let rest: N8nRestClient;
 
 beforeAll(async () => {
-	const { install, tarball } = suiteState();
-	const dir = freshDir('credential-test');
-	emulator = await startFal({ latencyMs: 0 });
-	n8n = N8nInstance.create({
-		install,
-		tarball,
-		dir,
-		filesDir: path.join(dir, 'files'),
-		env: { N8N_LOG_FORMAT: 'json' },
-	});
-	await n8n.importFalCredentials([
-		falCredential(emulator, GOOD.id, GOOD.name, GOOD_KEY),
-		falCredential(emulator, WRONG.id, WRONG.name, WRONG_KEY),
-		falCredential(emulator, LOCKED.id, LOCKED.name, LOCKED_KEY),
-	]);
-	server = await n8n.start();
+	server = await suite.n8n.start();
 	rest = new N8nRestClient(server.baseUrl);
 	await rest.setUpOwnerAndLogIn();
 }, 180_000);
-
-afterAll(async () => {
-	await stopAllProcesses();
-	await emulator?.close();
-});
-
-beforeEach(() => emulator.reset());
 
 /** What the credential dialog does on "Test": load the (redacted) credential, send it back to /test. */
 async function pressTest(
@@ -77,7 +55,7 @@ async function pressTest(
 
 /** The calls the test made to fal, as the emulator saw them. */
 function testCalls() {
-	return emulator.requests.map((request) => ({
+	return suite.emulator.requests.map((request) => ({
 		method: request.method,
 		target: request.target,
 		auth: request.auth,
@@ -136,14 +114,14 @@ describe('credential Test button (POST /rest/credentials/test)', () => {
 			`/rest/credentials/${GOOD.id}?includeData=true`,
 		);
 		expect(stored.type).toBe('falApi');
-		expect(stored.data.proxyUrl).toBe(emulator.proxyUrl);
+		expect(stored.data.proxyUrl).toBe(suite.emulator.proxyUrl);
 		expect(stored.data.apiKey).not.toBe(GOOD_KEY); // n8n never sends the secret back to the browser
 	});
 
 	test('a good key passes, with one free upload-initiate call through the proxy', async () => {
 		await expect(pressTest(GOOD)).resolves.toMatchObject({ status: 'OK' });
 		expect(testCalls()).toEqual([{ method: 'POST', target: FAL_UPLOAD_INITIATE, auth: 'valid' }]);
-		expect(emulator.jobs.size).toBe(0); // nothing billable
+		expect(suite.emulator.jobs.size).toBe(0); // nothing billable
 	});
 
 	test("a wrong key fails, in the node's words", async () => {
@@ -169,7 +147,7 @@ describe('credential Test button (POST /rest/credentials/test)', () => {
 			status: 'Error',
 		});
 		expect(new Set(testCalls().map((call) => call.auth))).toEqual(new Set(['invalid']));
-		emulator.reset();
+		suite.emulator.reset();
 		await expect(pressTest(WRONG, { apiKey: GOOD_KEY })).resolves.toMatchObject({ status: 'OK' });
 		expect(testCalls().map((call) => call.auth)).toEqual(['valid']);
 	});

@@ -17,7 +17,6 @@ import path from 'node:path';
 import type { Page } from 'puppeteer-core';
 
 import { REPO_DIR } from '../../scripts/lib/n8n';
-import type { FalEmulator } from '../emulator';
 import {
 	clickByText,
 	closePages,
@@ -28,7 +27,6 @@ import {
 	typeInto,
 	type EditorBrowser,
 } from './helpers/browser';
-import { freshDir, suiteState } from './helpers/context';
 import {
 	addManualTrigger,
 	chooseInNodePanel,
@@ -44,15 +42,10 @@ import {
 	searchNodePanel,
 	SEL,
 } from './helpers/editor';
-import { falCredential, GOOD_KEY, startFal, WRONG_KEY } from './helpers/fal';
-import { N8nInstance, type N8nServer } from './helpers/n8nInstance';
-import {
-	delay,
-	leftoverProcesses,
-	stopAllProcesses,
-	stopProcess,
-	waitFor,
-} from './helpers/processes';
+import { falCredential, GOOD_KEY, WRONG_KEY } from './helpers/fal';
+import { useN8nSuite } from './helpers/fixture';
+import type { N8nServer } from './helpers/n8nInstance';
+import { delay, leftoverProcesses, stopProcess, waitFor } from './helpers/processes';
 import { N8nRestClient, TEST_OWNER } from './helpers/rest';
 import {
 	FILL_NODE_TYPE,
@@ -104,28 +97,33 @@ const CREDENTIAL_WORKFLOW = 'falEditorCredDialog1';
  */
 const FOR_README = process.env.FAL_FILL_SCREENSHOTS === '1';
 
-let dir: string;
-let filesDir: string;
 let shotsDir: string;
-let emulator: FalEmulator;
-let n8n: N8nInstance;
 let server: N8nServer;
 let chromium: EditorBrowser;
 let example: WorkflowJson;
 let page: Page;
 
+// Registered before the suite's clean-up (jest runs afterAll hooks in order): the browser
+// goes before the n8n it shows.
+afterAll(async () => {
+	await chromium?.close();
+});
+
+const suite = useN8nSuite('editor', {
+	// The example workflow as `npm run demo` runs it: its pictures copied into a folder of
+	// ours, its paths moved there, the only folder n8n's file nodes may touch.
+	filesDir: FOR_README ? DEFAULT_DEMO_DIR : undefined,
+	fixtures: false,
+	resetBetweenTests: false,
+});
+
 beforeAll(async () => {
-	const { install, tarball } = suiteState();
-	dir = freshDir('editor');
+	const { dir, filesDir, outputDir } = suite;
 	shotsDir = FOR_README
 		? path.join(REPO_DIR, 'docs', 'images', 'editor')
 		: path.join(dir, 'screenshots');
-	// The example workflow as `npm run demo` runs it: its pictures copied into a folder of
-	// ours, its paths moved there, the only folder n8n's file nodes may touch.
-	filesDir = FOR_README ? DEFAULT_DEMO_DIR : path.join(dir, 'files');
-	fs.mkdirSync(path.join(filesDir, 'output'), { recursive: true });
-	for (const file of fs.readdirSync(path.join(filesDir, 'output')))
-		fs.rmSync(path.join(filesDir, 'output', file), { recursive: true, force: true });
+	for (const file of fs.readdirSync(outputDir))
+		fs.rmSync(path.join(outputDir, file), { recursive: true, force: true });
 	for (const file of ['image.png', 'mask.png'])
 		fs.copyFileSync(path.join(REPO_DIR, 'examples', file), path.join(filesDir, file));
 	example = JSON.parse(
@@ -135,15 +133,13 @@ beforeAll(async () => {
 	if (!exampleCredential)
 		throw new Error(`${EXAMPLE_FILE}: the fill node has no falApi credential`);
 
-	emulator = await startFal();
-	n8n = N8nInstance.create({ install, tarball, dir, filesDir });
-	await n8n.importFalCredentials([
-		falCredential(emulator, exampleCredential.id, exampleCredential.name),
+	await suite.n8n.importFalCredentials([
+		falCredential(suite.emulator, exampleCredential.id, exampleCredential.name),
 	]);
 	// For the credential dialog: the fill node without any credential.
 	const bare = fluxFill('FLUX.1 Fill', { credential: exampleCredential });
 	delete bare.credentials;
-	await n8n.importWorkflows([
+	await suite.n8n.importWorkflows([
 		example,
 		workflow(
 			CREDENTIAL_WORKFLOW,
@@ -152,19 +148,13 @@ beforeAll(async () => {
 			[['Start', 'FLUX.1 Fill']],
 		),
 	]);
-	server = await n8n.start();
+	server = await suite.n8n.start();
 	await new N8nRestClient(server.baseUrl).setUpOwnerAndLogIn(TEST_OWNER);
 
 	chromium = await startBrowser(path.join(dir, 'logs'));
 	page = await openPage(chromium.browser, browserLog());
 	await logIn(page, server.baseUrl, TEST_OWNER);
 }, 180_000);
-
-afterAll(async () => {
-	await chromium?.close();
-	await stopAllProcesses();
-	await emulator?.close();
-});
 
 /** Each test starts on a fresh tab (the sign-in cookie is the browser's). */
 async function freshPage(): Promise<Page> {
@@ -174,7 +164,7 @@ async function freshPage(): Promise<Page> {
 }
 
 function browserLog(): string {
-	return path.join(dir, 'logs', 'browser.log');
+	return path.join(suite.dir, 'logs', 'browser.log');
 }
 
 function fillNodeOf(json: WorkflowJson) {
@@ -409,8 +399,8 @@ test('credential dialog: created from the node and tested on save; a good key pa
 	// Good key. n8n 2.41 closes the dialog of a new credential whose test passed, and the
 	// node then uses it; its pencil opens it again, and n8n tests a saved credential as it
 	// opens it: that is where the success text shows.
-	emulator.reset();
-	const created = await saveCredential({ apiKey: GOOD_KEY, proxyUrl: emulator.proxyUrl });
+	suite.emulator.reset();
+	const created = await saveCredential({ apiKey: GOOD_KEY, proxyUrl: suite.emulator.proxyUrl });
 	await waitFor(
 		'the dialog to close, or to show the test result',
 		async () =>
@@ -430,10 +420,10 @@ test('credential dialog: created from the node and tested on save; a good key pa
 		reopenTest = await test;
 	}
 	const goodBanners = await credentialBanner(/tested successfully|couldn.t connect/i);
-	const goodCalls = emulator.requests.map((request) => request.auth);
+	const goodCalls = suite.emulator.requests.map((request) => request.auth);
 
 	// Wrong key: the dialog stays open with the error; its reason is folded under "More details".
-	emulator.reset();
+	suite.emulator.reset();
 	const wrong = await saveCredential({ apiKey: WRONG_KEY });
 	const collapsed = await credentialBanner(/couldn.t connect|tested successfully/i);
 	const more = await findByText(page, {
@@ -452,7 +442,7 @@ test('credential dialog: created from the node and tested on save; a good key pa
 				{ timeoutMs: 5_000 },
 			).catch(async () => await credentialBanners(page))
 		: collapsed;
-	const wrongCalls = emulator.requests.map((request) => request.auth);
+	const wrongCalls = suite.emulator.requests.map((request) => request.auth);
 	await dismissToasts(page);
 	await screenshot(page, path.join(shotsDir, 'credential-wrong-key.png'));
 
@@ -474,7 +464,7 @@ test('credential dialog: created from the node and tested on save; a good key pa
 		},
 		{
 			saved: [
-				{ apiKey: GOOD_KEY, proxyUrl: emulator.proxyUrl },
+				{ apiKey: GOOD_KEY, proxyUrl: suite.emulator.proxyUrl },
 				expect.objectContaining({ apiKey: WRONG_KEY }),
 			],
 			goodKey: {
@@ -507,14 +497,14 @@ test('the example workflow runs from the editor and the fill node shows the imag
 	const execution = await waitFor(
 		`execution ${executionId} to finish`,
 		async () => {
-			const rows = await n8n.db.executions(example.id);
+			const rows = await suite.n8n.db.executions(example.id);
 			const row = rows.find((candidate) => String(candidate.id) === String(executionId));
 			return row && !['new', 'running'].includes(row.status) && row;
 		},
 		{ timeoutMs: 60_000, intervalMs: 500 },
 	);
 	if (execution.status !== 'success') {
-		const data = await n8n.db.runData(execution.id);
+		const data = await suite.n8n.db.runData(execution.id);
 		throw new Error(
 			`The example workflow ended "${execution.status}": ${JSON.stringify(data.resultData.error)}`,
 		);
@@ -558,8 +548,9 @@ test('the example workflow runs from the editor and the fill node shows the imag
 			field: cards[0]?.[0],
 			mimeType: cards[0]?.[cards[0].indexOf('Mime Type:') + 1],
 			preview: previewSize,
-			written: fs.readdirSync(path.join(filesDir, 'output')).filter((file) => file.endsWith('.png'))
-				.length,
+			written: fs
+				.readdirSync(path.join(suite.filesDir, 'output'))
+				.filter((file) => file.endsWith('.png')).length,
 		},
 		{
 			binaryItems: numImages,

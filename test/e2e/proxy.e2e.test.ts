@@ -19,29 +19,18 @@
 import fs from 'node:fs';
 import path from 'node:path';
 
-import type { FalEmulator } from '../emulator';
-import { freshDir, suiteState } from './helpers/context';
 import { nodeOutput } from './helpers/database';
 import { falCredential, jobsOf, sha256 } from './helpers/fal';
-import {
-	compareWithInput,
-	IMAGE_SIZE,
-	maskMismatches,
-	writeFixtures,
-	type Fixtures,
-} from './helpers/images';
-import { N8nInstance } from './helpers/n8nInstance';
+import { useN8nSuite } from './helpers/fixture';
+import { compareWithInput, IMAGE_SIZE, maskMismatches } from './helpers/images';
 import { leftoverProcesses, stopAllProcesses, stopProcess } from './helpers/processes';
 import {
 	cdnFile,
-	clearNetworkVariables,
 	proxiedCredential,
 	proxyTargets,
-	startFalBehindProxy,
 	throughLabEnv,
 	throughTheFront,
 	tunnelProblems,
-	type ProxyLab,
 } from './helpers/proxy';
 import { N8nRestClient } from './helpers/rest';
 import {
@@ -62,27 +51,18 @@ const CREDENTIAL = { id: 'falProxyCred01', name: 'fal (no Proxy URL)' };
 /** With fal's server proxy (the emulator's /proxy on 127.0.0.1) as its Proxy URL. */
 const SERVER_PROXY_CREDENTIAL = { id: 'falProxyCredSrv01', name: "fal via fal's server proxy" };
 
-let emu: FalEmulator;
-let lab: ProxyLab;
-let n8n: N8nInstance;
-let fixtures: Fixtures;
-let outputDir: string;
+// The emulator that matters here is `suite.behindProxy` (fal's host names, behind the lab).
+const suite = useN8nSuite('proxy', {
+	proxyLab: true,
+	env: { N8N_LOG_FORMAT: 'json' },
+	credentials: ({ behindProxy }) => [
+		proxiedCredential(CREDENTIAL.id, CREDENTIAL.name),
+		falCredential(behindProxy, SERVER_PROXY_CREDENTIAL.id, SERVER_PROXY_CREDENTIAL.name),
+	],
+});
 
 beforeAll(async () => {
-	const { install, tarball } = suiteState();
-	const dir = freshDir('proxy');
-	const filesDir = path.join(dir, 'files');
-	fixtures = await writeFixtures(filesDir);
-	outputDir = fixtures.outputDir;
-
-	({ emu, lab } = await startFalBehindProxy());
-	n8n = N8nInstance.create({ install, tarball, dir, filesDir, env: { N8N_LOG_FORMAT: 'json' } });
-	clearNetworkVariables(n8n);
-
-	await n8n.importFalCredentials([
-		proxiedCredential(CREDENTIAL.id, CREDENTIAL.name),
-		falCredential(emu, SERVER_PROXY_CREDENTIAL.id, SERVER_PROXY_CREDENTIAL.name),
-	]);
+	const { fixtures, outputDir } = suite;
 	const { fill, chained } = cliWorkflows(CREDENTIAL, fixtures, outputDir);
 	const viaServerProxy = fillChain(
 		manualTrigger(),
@@ -90,7 +70,7 @@ beforeAll(async () => {
 		{ ...fill, credential: SERVER_PROXY_CREDENTIAL, numImages: 1 },
 		writeFile('Write images', `=${outputDir}/server-proxy-{{ $json.image_index + 1 }}.png`),
 	);
-	await n8n.importWorkflows([
+	await suite.n8n.importWorkflows([
 		workflow(FILL, 'proxy: chained fill', chained.nodes, chained.edges),
 		submitThenGetResult(
 			SUBMIT_GET,
@@ -108,17 +88,6 @@ beforeAll(async () => {
 	]);
 }, 120_000);
 
-afterAll(async () => {
-	await stopAllProcesses();
-	await lab?.close();
-	await emu?.close();
-});
-
-beforeEach(() => {
-	emu.reset();
-	lab.reset();
-});
-
 /**
  * Everything the proxy received was a CONNECT to one of fal's host names on port 443, and
  * it refused nothing. This covers n8n's own outbound calls too, from the process's start:
@@ -131,14 +100,14 @@ beforeEach(() => {
  * here, logged by n8n at level error). No host is filtered out of this check.
  */
 function expectOnlyFalTunnels(): void {
-	expect(tunnelProblems(lab)).toEqual({ refused: [], notFal: [] });
+	expect(tunnelProblems(suite.lab)).toEqual({ refused: [], notFal: [] });
 }
 
 describe("n8n's proxy variables, credential without Proxy URL (n8n execute)", () => {
 	test('Fill (2 images) and Write Files: every fal request through the proxy named by https_proxy, which wins over HTTPS_PROXY, trusting the root in NODE_EXTRA_CA_CERTS', async () => {
 		// Upper case points at a port nothing listens on: n8n reads the lower-case one first.
-		const result = await n8n.execute(FILL, throughLabEnv(lab));
-		const counts = throughTheFront(lab, emu);
+		const result = await suite.n8n.execute(FILL, throughLabEnv(suite.lab));
+		const counts = throughTheFront(suite.lab, suite.behindProxy);
 		expect({ ok: result.ok, error: result.run?.data?.resultData?.error?.message }).toEqual({
 			ok: true,
 			error: undefined,
@@ -151,31 +120,37 @@ describe("n8n's proxy variables, credential without Proxy URL (n8n execute)", ()
 		expectOnlyFalTunnels();
 		// For docs/proxy-design.md: n8n's helper opens a connection (here: a tunnel) per request.
 		process.stderr.write(
-			`\n[proxy] Fill, 2 images: ${counts.emulatorRequests} fal requests in ${lab.records.length} CONNECT tunnels\n`,
+			`\n[proxy] Fill, 2 images: ${counts.emulatorRequests} fal requests in ${suite.lab.records.length} CONNECT tunnels\n`,
 		);
-		expect(proxyTargets(lab)).toEqual(
+		expect(proxyTargets(suite.lab)).toEqual(
 			expect.arrayContaining([
 				'connect queue.fal.run:443',
 				'connect rest.fal.ai:443',
 				'connect v3.fal.media:443',
 			]),
 		);
-		const kinds = new Set<string>(emu.requests.map((request) => request.kind));
+		const kinds = new Set<string>(suite.behindProxy.requests.map((request) => request.kind));
 		for (const kind of ['initiate', 'upload', 'submit', 'result', 'file'])
 			expect({ kind, seen: kinds.has(kind) }).toEqual({ kind, seen: true });
 		expect(kinds.has('status') || kinds.has('stream')).toBe(true);
 		// Under fal's own names, with the key.
 		expect(
-			emu.requests.filter((request) => request.kind === 'submit').map((request) => request.auth),
+			suite.behindProxy.requests
+				.filter((request) => request.kind === 'submit')
+				.map((request) => request.auth),
 		).toEqual(['valid']);
 		expect(
-			new Set(emu.requests.map((request) => String(request.headers.host).replace(/:\d+$/, ''))),
+			new Set(
+				suite.behindProxy.requests.map((request) =>
+					String(request.headers.host).replace(/:\d+$/, ''),
+				),
+			),
 		).toEqual(new Set(['rest.fal.ai', 'v3.fal.media', 'queue.fal.run']));
 
 		// What n8n recorded and wrote.
-		const [execution] = await n8n.db.executions(FILL);
+		const [execution] = await suite.n8n.db.executions(FILL);
 		expect(execution).toMatchObject({ mode: 'cli', status: 'success' });
-		const run = await n8n.db.runData(execution.id);
+		const run = await suite.n8n.db.runData(execution.id);
 		const filled = nodeOutput(run, 'FLUX.1 Fill');
 		expect(filled).toHaveLength(2);
 		filled.forEach((item) =>
@@ -186,41 +161,43 @@ describe("n8n's proxy variables, credential without Proxy URL (n8n execute)", ()
 				seed: 42,
 			}),
 		);
-		const jobs = jobsOf(emu);
+		const jobs = jobsOf(suite.behindProxy);
 		expect(jobs).toHaveLength(1);
 		expect(jobs[0].input).toMatchObject({ num_images: 2, output_format: 'png', seed: 42 });
 		expect(jobs[0].id).toBe(filled[0].json.request_id);
 
 		const files = nodeOutput(run, 'Write images').map((item) => String(item.json.fileName));
 		expect(files).toEqual([
-			path.join(outputDir, 'chained-1.png'),
-			path.join(outputDir, 'chained-2.png'),
+			path.join(suite.outputDir, 'chained-1.png'),
+			path.join(suite.outputDir, 'chained-2.png'),
 		]);
 		const contents = files.map((file) => fs.readFileSync(file));
 		for (const [index, bytes] of contents.entries()) {
-			const comparison = await compareWithInput(bytes, fixtures.imageBytes);
+			const comparison = await compareWithInput(bytes, suite.fixtures.imageBytes);
 			expect(comparison).toMatchObject({
 				format: 'png',
 				...IMAGE_SIZE,
 				changedOutsideMask: 0,
 			});
 			expect(comparison.changedInsideMask).toBeGreaterThan(0.5);
-			expect(sha256(bytes)).toBe(sha256(await cdnFile(emu, filled[index].json.url)));
+			expect(sha256(bytes)).toBe(sha256(await cdnFile(suite.behindProxy, filled[index].json.url)));
 		}
 		expect(sha256(contents[0])).not.toBe(sha256(contents[1]));
 		// The uploads arrived whole through the tunnel: the image byte for byte, the mask's region.
-		const imageUpload = emu.uploads.find((upload) => upload.sha256 === sha256(fixtures.imageBytes));
+		const imageUpload = suite.behindProxy.uploads.find(
+			(upload) => upload.sha256 === sha256(suite.fixtures.imageBytes),
+		);
 		expect(imageUpload).toBeDefined();
-		const maskUpload = emu.uploads.find((upload) => upload !== imageUpload);
-		expect(await maskMismatches(await cdnFile(emu, maskUpload?.fileUrl))).toBe(0);
+		const maskUpload = suite.behindProxy.uploads.find((upload) => upload !== imageUpload);
+		expect(await maskMismatches(await cdnFile(suite.behindProxy, maskUpload?.fileUrl))).toBe(0);
 	});
 
 	test('Submit → Get Result → Write Files with HTTPS_PROXY alone', async () => {
-		const result = await n8n.execute(SUBMIT_GET, {
-			HTTPS_PROXY: lab.proxyUrl,
-			NODE_EXTRA_CA_CERTS: lab.caFile,
+		const result = await suite.n8n.execute(SUBMIT_GET, {
+			HTTPS_PROXY: suite.lab.proxyUrl,
+			NODE_EXTRA_CA_CERTS: suite.lab.caFile,
 		});
-		const counts = throughTheFront(lab, emu);
+		const counts = throughTheFront(suite.lab, suite.behindProxy);
 		expect({ ok: result.ok, error: result.run?.data?.resultData?.error?.message }).toEqual({
 			ok: true,
 			error: undefined,
@@ -229,49 +206,51 @@ describe("n8n's proxy variables, credential without Proxy URL (n8n execute)", ()
 		expect(counts.frontRequests).toBe(counts.emulatorRequests);
 		expectOnlyFalTunnels();
 
-		const run = await n8n.db.runData((await n8n.db.executions(SUBMIT_GET))[0].id);
+		const run = await suite.n8n.db.runData((await suite.n8n.db.executions(SUBMIT_GET))[0].id);
 		const [submitted] = nodeOutput(run, 'Submit');
 		const results = nodeOutput(run, 'Get result');
 		expect(results).toHaveLength(1);
 		expect(results[0].json).toMatchObject({ request_id: submitted.json.request_id, ...IMAGE_SIZE });
-		expect(jobsOf(emu).map((job) => job.id)).toEqual([submitted.json.request_id]);
-		expect(emu.requests.filter((request) => request.kind === 'submit')).toHaveLength(1);
+		expect(jobsOf(suite.behindProxy).map((job) => job.id)).toEqual([submitted.json.request_id]);
+		expect(suite.behindProxy.requests.filter((request) => request.kind === 'submit')).toHaveLength(
+			1,
+		);
 
-		const file = path.join(outputDir, 'submitted-1.png');
+		const file = path.join(suite.outputDir, 'submitted-1.png');
 		expect(nodeOutput(run, 'Write image').map((item) => item.json.fileName)).toEqual([file]);
 		const bytes = fs.readFileSync(file);
-		expect(await compareWithInput(bytes, fixtures.imageBytes)).toMatchObject({
+		expect(await compareWithInput(bytes, suite.fixtures.imageBytes)).toMatchObject({
 			format: 'png',
 			...IMAGE_SIZE,
 			changedOutsideMask: 0,
 		});
-		expect(sha256(bytes)).toBe(sha256(await cdnFile(emu, results[0].json.url)));
+		expect(sha256(bytes)).toBe(sha256(await cdnFile(suite.behindProxy, results[0].json.url)));
 	});
 });
 
 describe("the credential's Proxy URL (fal's server proxy) with n8n's proxy variables", () => {
 	test('NO_PROXY=127.0.0.1: the server proxy on 127.0.0.1 is reached directly, the CDN still through the proxy', async () => {
-		const serverProxy = emu.proxyUrl; // http://127.0.0.1:PORT/proxy
+		const serverProxy = suite.behindProxy.proxyUrl; // http://127.0.0.1:PORT/proxy
 		expect(new URL(serverProxy).hostname).toBe('127.0.0.1');
-		const result = await n8n.execute(VIA_SERVER_PROXY, {
-			HTTP_PROXY: lab.proxyUrl,
-			HTTPS_PROXY: lab.proxyUrl,
+		const result = await suite.n8n.execute(VIA_SERVER_PROXY, {
+			HTTP_PROXY: suite.lab.proxyUrl,
+			HTTPS_PROXY: suite.lab.proxyUrl,
 			NO_PROXY: '127.0.0.1',
-			NODE_EXTRA_CA_CERTS: lab.caFile,
+			NODE_EXTRA_CA_CERTS: suite.lab.caFile,
 		});
-		const counts = throughTheFront(lab, emu);
+		const counts = throughTheFront(suite.lab, suite.behindProxy);
 		expect({ ok: result.ok, error: result.run?.data?.resultData?.error?.message }).toEqual({
 			ok: true,
 			error: undefined,
 		});
 
 		// The proxy saw no 127.0.0.1 traffic, only tunnels to fal's names (the uploads and downloads).
-		expect(lab.records.filter((record) => record.target.includes('127.0.0.1'))).toEqual([]);
+		expect(suite.lab.records.filter((record) => record.target.includes('127.0.0.1'))).toEqual([]);
 		expectOnlyFalTunnels();
-		expect(proxyTargets(lab)).toContain('connect v3.fal.media:443');
+		expect(proxyTargets(suite.lab)).toContain('connect v3.fal.media:443');
 		// Every emulator request came either straight to the server proxy (fal's API calls,
 		// addressed with x-fal-target-url) or through the proxy and the TLS front (the CDN).
-		const direct = emu.requests.filter((request) =>
+		const direct = suite.behindProxy.requests.filter((request) =>
 			String(request.headers.host).startsWith('127.0.0.1:'),
 		);
 		expect(direct.length + counts.frontRequests).toBe(counts.emulatorRequests);
@@ -280,18 +259,18 @@ describe("the credential's Proxy URL (fal's server proxy) with n8n's proxy varia
 		expect(direct.map((request) => request.kind)).not.toContain('file');
 		expect(counts.frontRequests).toBeGreaterThan(0);
 
-		const [execution] = await n8n.db.executions(VIA_SERVER_PROXY);
-		const run = await n8n.db.runData(execution.id);
+		const [execution] = await suite.n8n.db.executions(VIA_SERVER_PROXY);
+		const run = await suite.n8n.db.runData(execution.id);
 		const [filled] = nodeOutput(run, 'FLUX.1 Fill');
-		const file = path.join(outputDir, 'server-proxy-1.png');
+		const file = path.join(suite.outputDir, 'server-proxy-1.png');
 		expect(nodeOutput(run, 'Write images').map((item) => item.json.fileName)).toEqual([file]);
 		const bytes = fs.readFileSync(file);
-		expect(await compareWithInput(bytes, fixtures.imageBytes)).toMatchObject({
+		expect(await compareWithInput(bytes, suite.fixtures.imageBytes)).toMatchObject({
 			format: 'png',
 			...IMAGE_SIZE,
 			changedOutsideMask: 0,
 		});
-		expect(sha256(bytes)).toBe(sha256(await cdnFile(emu, filled.json.url)));
+		expect(sha256(bytes)).toBe(sha256(await cdnFile(suite.behindProxy, filled.json.url)));
 	});
 });
 
@@ -313,9 +292,9 @@ describe("the credential's Test button in a running n8n (n8n start), through the
 	}
 
 	test('with the company root in NODE_EXTRA_CA_CERTS, a good key passes', async () => {
-		const server = await n8n.start({
-			https_proxy: lab.proxyUrl,
-			NODE_EXTRA_CA_CERTS: lab.caFile,
+		const server = await suite.n8n.start({
+			https_proxy: suite.lab.proxyUrl,
+			NODE_EXTRA_CA_CERTS: suite.lab.caFile,
 		});
 		try {
 			const rest = new N8nRestClient(server.baseUrl);
@@ -324,20 +303,20 @@ describe("the credential's Test button in a running n8n (n8n start), through the
 				status: 'OK',
 				message: 'Connection tested successfully',
 			});
-			expect(emu.requests.map(({ method, target, auth }) => ({ method, target, auth }))).toEqual([
-				{ method: 'POST', target: FAL_UPLOAD_INITIATE, auth: 'valid' },
-			]);
-			expect(lab.frontRequests).toBe(emu.requests.length);
+			expect(
+				suite.behindProxy.requests.map(({ method, target, auth }) => ({ method, target, auth })),
+			).toEqual([{ method: 'POST', target: FAL_UPLOAD_INITIATE, auth: 'valid' }]);
+			expect(suite.lab.frontRequests).toBe(suite.behindProxy.requests.length);
 			// From n8n's start on: only the test's tunnel, nothing of n8n's own.
 			expectOnlyFalTunnels();
-			expect(proxyTargets(lab)).toEqual(['connect rest.fal.ai:443']);
+			expect(proxyTargets(suite.lab)).toEqual(['connect rest.fal.ai:443']);
 		} finally {
 			await stopProcess(server.process);
 		}
 	});
 
 	test('without it, the test fails and says to set NODE_EXTRA_CA_CERTS, nothing reaches fal', async () => {
-		const server = await n8n.start({ https_proxy: lab.proxyUrl });
+		const server = await suite.n8n.start({ https_proxy: suite.lab.proxyUrl });
 		try {
 			const rest = new N8nRestClient(server.baseUrl);
 			await rest.logIn();
@@ -347,10 +326,10 @@ describe("the credential's Test button in a running n8n (n8n start), through the
 				/^Could not reach fal: the HTTPS certificate was not trusted \(self-signed certificate in certificate chain\)/,
 			);
 			expect(result.message).toContain('NODE_EXTRA_CA_CERTS');
-			expect(emu.requests).toEqual([]);
-			expect(lab.frontRequests).toBe(0);
+			expect(suite.behindProxy.requests).toEqual([]);
+			expect(suite.lab.frontRequests).toBe(0);
 			expectOnlyFalTunnels();
-			expect(proxyTargets(lab)).toEqual(['connect rest.fal.ai:443']);
+			expect(proxyTargets(suite.lab)).toEqual(['connect rest.fal.ai:443']);
 		} finally {
 			await stopProcess(server.process);
 		}

@@ -8,71 +8,29 @@
  * separate machine: only the database, Redis and the encryption key are shared. That is
  * what the README asks of queue-mode users (install on every worker, same key).
  */
-import path from 'node:path';
-
-import type { FalEmulator } from '../emulator';
-import { freshDir, suiteState } from './helpers/context';
 import { nodeOutput } from './helpers/database';
-import { falCredential, fetchFalFile, jobsOf, sha256, startFal } from './helpers/fal';
-import {
-	compareWithInput,
-	IMAGE_SIZE,
-	postImageAndMask,
-	writeFixtures,
-	type Fixtures,
-} from './helpers/images';
-import { loggedErrors, N8nInstance, type N8nServer } from './helpers/n8nInstance';
-import {
-	leftoverProcesses,
-	stopAllProcesses,
-	stopProcess,
-	tail,
-	waitFor,
-} from './helpers/processes';
-import { startRedis, type RedisServer } from './helpers/redis';
+import { fetchFalFile, jobsOf, sha256 } from './helpers/fal';
+import { useN8nSuite } from './helpers/fixture';
+import { compareWithInput, IMAGE_SIZE, postImageAndMask } from './helpers/images';
+import { loggedErrors, type N8nServer } from './helpers/n8nInstance';
+import { leftoverProcesses, stopProcess, tail, waitFor } from './helpers/processes';
 import { fluxFill, webhookTrigger, workflow } from './helpers/workflows';
 
 const WEBHOOK_WORKFLOW = 'falE2eQueueWebhook01';
 const WEBHOOK_PATH = 'fal-fill-e2e';
 const CREDENTIAL = { id: 'falE2eQueueCred01', name: 'fal (emulator)' };
 
-let emulator: FalEmulator;
-let redis: RedisServer;
-let main: N8nInstance;
-let worker: N8nInstance;
+const suite = useN8nSuite('queue-mode', {
+	queueMode: true,
+	env: { N8N_LOG_FORMAT: 'json' },
+	credentials: [CREDENTIAL],
+	resetBetweenTests: false,
+});
 let mainServer: N8nServer;
 let workerServer: N8nServer;
-let fixtures: Fixtures;
 
 beforeAll(async () => {
-	const { install, tarball, redisServer } = suiteState();
-	const dir = freshDir('queue-mode');
-	fixtures = await writeFixtures(path.join(dir, 'files'));
-	emulator = await startFal();
-	redis = await startRedis(redisServer, dir);
-
-	const queueEnv = {
-		EXECUTIONS_MODE: 'queue',
-		QUEUE_BULL_REDIS_HOST: redis.host,
-		QUEUE_BULL_REDIS_PORT: String(redis.port),
-		// Main stores the webhook's upload, the worker reads it and stores its images:
-		// both must see the same binary data, so it goes into the shared database.
-		N8N_DEFAULT_BINARY_DATA_MODE: 'database',
-		// Every instance must decrypt the credentials the main stored.
-		N8N_ENCRYPTION_KEY: 'fal-fill-e2e-queue-mode-shared-key',
-		N8N_LOG_FORMAT: 'json',
-	};
-	main = N8nInstance.create({ install, tarball, dir: path.join(dir, 'main'), env: queueEnv });
-	// SQLite is the shared database here (n8n warns that queue mode wants PostgreSQL;
-	// for one main and one worker on one machine it works).
-	worker = N8nInstance.create({
-		install,
-		tarball,
-		dir: path.join(dir, 'worker'),
-		env: { ...queueEnv, DB_SQLITE_DATABASE: main.db.file },
-	});
-
-	await main.importFalCredentials([falCredential(emulator, CREDENTIAL.id, CREDENTIAL.name)]);
+	const main = suite.n8n;
 	const trigger = webhookTrigger('Webhook', WEBHOOK_PATH);
 	const fill = fluxFill('FLUX.1 Fill', {
 		credential: CREDENTIAL,
@@ -91,20 +49,19 @@ beforeAll(async () => {
 	await main.publish(WEBHOOK_WORKFLOW);
 
 	mainServer = await main.start(); // runs the migrations the worker relies on: start it first
-	workerServer = await worker.startWorker();
+	workerServer = await suite.worker.startWorker();
 	// n8n activates published workflows in the background: a call before would get a 404 (logged as an error).
 	await main.webhookRegistered(mainServer, WEBHOOK_WORKFLOW, WEBHOOK_PATH);
 }, 240_000);
 
-afterAll(async () => {
-	await stopAllProcesses();
-	await emulator?.close();
-});
-
 /** POSTs image and mask as multipart form fields `data` and `mask` (the Webhook node's binary fields). */
 async function callWebhook(): Promise<Response> {
 	// The Webhook node answers with the filled image, so the call lasts the whole execution.
-	return await postImageAndMask(`${mainServer.baseUrl}/webhook/${WEBHOOK_PATH}`, fixtures, 90_000);
+	return await postImageAndMask(
+		`${mainServer.baseUrl}/webhook/${WEBHOOK_PATH}`,
+		suite.fixtures,
+		90_000,
+	);
 }
 
 describe('queue mode: main + worker + Redis, webhook-triggered', () => {
@@ -127,19 +84,19 @@ describe('queue mode: main + worker + Redis, webhook-triggered', () => {
 			type: expect.stringMatching(/^image\/png/),
 		});
 
-		const comparison = await compareWithInput(answer, fixtures.imageBytes);
+		const comparison = await compareWithInput(answer, suite.fixtures.imageBytes);
 		expect(comparison).toMatchObject({ format: 'png', ...IMAGE_SIZE, changedOutsideMask: 0 });
 		expect(comparison.changedInsideMask).toBeGreaterThan(0.5);
 
 		// Byte for byte fal's first image of the one request made.
-		const jobs = jobsOf(emulator);
+		const jobs = jobsOf(suite.emulator);
 		expect(jobs).toHaveLength(1);
 		expect(jobs[0].input).toMatchObject({ num_images: 2, seed: 7 });
 		expect(sha256(answer)).toBe(sha256(await fetchFalFile(jobs[0].result.images[0].url)));
 	});
 
 	test('the main queued the execution and the worker ran it', async () => {
-		const executions = await main.db.executions(WEBHOOK_WORKFLOW);
+		const executions = await suite.n8n.db.executions(WEBHOOK_WORKFLOW);
 		expect(executions).toHaveLength(1);
 		expect(executions[0]).toMatchObject({ mode: 'webhook', status: 'success', finished: 1 });
 		executionId = executions[0].id;
@@ -155,7 +112,7 @@ describe('queue mode: main + worker + Redis, webhook-triggered', () => {
 	});
 
 	test('the run data and the binary data are in the database', async () => {
-		const run = await main.db.runData(executionId);
+		const run = await suite.n8n.db.runData(executionId);
 		const received = nodeOutput(run, 'Webhook');
 		expect(Object.keys(received[0].binary ?? {}).sort()).toEqual(['data', 'mask']);
 		const filled = nodeOutput(run, 'FLUX.1 Fill');
@@ -171,11 +128,11 @@ describe('queue mode: main + worker + Redis, webhook-triggered', () => {
 		for (const id of [...references.received, ...references.made])
 			expect(id).toMatch(/^database:[0-9a-f-]{36}$/);
 		const fileId = (id: string | undefined) => String(id).slice('database:'.length);
-		const receivedRows = await main.db.binaryFiles(references.received.map(fileId));
+		const receivedRows = await suite.n8n.db.binaryFiles(references.received.map(fileId));
 		expect(receivedRows.map((row) => row.fileSize).sort((a, b) => a - b)).toEqual(
-			[fixtures.maskBytes.length, fixtures.imageBytes.length].sort((a, b) => a - b),
+			[suite.fixtures.maskBytes.length, suite.fixtures.imageBytes.length].sort((a, b) => a - b),
 		);
-		const made = await main.db.binaryFiles(references.made.map(fileId));
+		const made = await suite.n8n.db.binaryFiles(references.made.map(fileId));
 		expect(made).toHaveLength(2);
 		for (const row of made)
 			expect(row).toMatchObject({
@@ -196,7 +153,7 @@ describe('queue mode: main + worker + Redis, webhook-triggered', () => {
 	test('worker, main and Redis stop, and leave no process behind', async () => {
 		await stopProcess(workerServer.process);
 		await stopProcess(mainServer.process);
-		await redis.stop();
+		await suite.redis.stop();
 		expect(leftoverProcesses()).toEqual([]);
 	});
 });

@@ -7,42 +7,27 @@
 import fs from 'node:fs';
 import path from 'node:path';
 
-import type { FalEmulator } from '../emulator';
-import { freshDir, suiteState } from './helpers/context';
 import { nodeOutput, type ExecutionRow } from './helpers/database';
-import { falCredential, startFal } from './helpers/fal';
-import { compareWithInput, IMAGE_SIZE, writeFixtures, type Fixtures } from './helpers/images';
-import { loggedErrors, N8nInstance, type N8nServer } from './helpers/n8nInstance';
-import {
-	leftoverProcesses,
-	stopAllProcesses,
-	stopProcess,
-	tail,
-	waitFor,
-} from './helpers/processes';
+import { useN8nSuite } from './helpers/fixture';
+import { compareWithInput, IMAGE_SIZE } from './helpers/images';
+import { loggedErrors, type N8nServer } from './helpers/n8nInstance';
+import { leftoverProcesses, stopProcess, tail, waitFor } from './helpers/processes';
 import { fillChain, scheduleTrigger, workflow, writeFile } from './helpers/workflows';
 
 const SCHEDULED = 'falE2eScheduled01';
 const CREDENTIAL = { id: 'falE2eSchedCred01', name: 'fal (emulator)' };
 const EVERY_SECONDS = 3;
 
-let emulator: FalEmulator;
-let n8n: N8nInstance;
+const suite = useN8nSuite('scheduled', {
+	// JSON log lines carry their level: "no errors in the log" is then a precise check.
+	env: { N8N_LOG_FORMAT: 'json' },
+	credentials: [CREDENTIAL],
+	resetBetweenTests: false,
+});
 let server: N8nServer;
-let fixtures: Fixtures;
-let outputDir: string;
 
 beforeAll(async () => {
-	const { install, tarball } = suiteState();
-	const dir = freshDir('scheduled');
-	const filesDir = path.join(dir, 'files');
-	fixtures = await writeFixtures(filesDir);
-	outputDir = fixtures.outputDir;
-
-	emulator = await startFal();
-	// JSON log lines carry their level: "no errors in the log" is then a precise check.
-	n8n = N8nInstance.create({ install, tarball, dir, filesDir, env: { N8N_LOG_FORMAT: 'json' } });
-	await n8n.importFalCredentials([falCredential(emulator, CREDENTIAL.id, CREDENTIAL.name)]);
+	const { fixtures, outputDir, n8n } = suite;
 	const chain = fillChain(
 		scheduleTrigger('Every few seconds', EVERY_SECONDS),
 		{ image: fixtures.image, mask: fixtures.mask },
@@ -58,11 +43,6 @@ beforeAll(async () => {
 	server = await n8n.start();
 }, 180_000);
 
-afterAll(async () => {
-	await stopAllProcesses();
-	await emulator?.close();
-});
-
 describe('scheduled workflow under n8n start', () => {
 	let executions: ExecutionRow[];
 
@@ -70,7 +50,7 @@ describe('scheduled workflow under n8n start', () => {
 		executions = await waitFor(
 			'two finished scheduled executions',
 			async () => {
-				const rows = await n8n.db.executions(SCHEDULED);
+				const rows = await suite.n8n.db.executions(SCHEDULED);
 				const done = rows.filter((row) => row.status !== 'running' && row.status !== 'new');
 				return done.length >= 2 ? done : undefined;
 			},
@@ -85,17 +65,17 @@ describe('scheduled workflow under n8n start', () => {
 		const seen = new Set<string>();
 		const requestIds = new Set<unknown>();
 		for (const execution of executions) {
-			const run = await n8n.db.runData(execution.id);
+			const run = await suite.n8n.db.runData(execution.id);
 			const requestId = nodeOutput(run, 'FLUX.1 Fill')[0]?.json.request_id;
 			requestIds.add(requestId);
-			expect(emulator.jobs.get(String(requestId))?.status).toBe('COMPLETED');
+			expect(suite.emulator.jobs.get(String(requestId))?.status).toBe('COMPLETED');
 			const written = nodeOutput(run, 'Write images').map((item) => String(item.json.fileName));
 			expect(written).toEqual(
-				[1, 2].map((index) => path.join(outputDir, `run-${execution.id}-${index}.png`)),
+				[1, 2].map((index) => path.join(suite.outputDir, `run-${execution.id}-${index}.png`)),
 			);
 			for (const file of written) {
 				seen.add(file);
-				const comparison = await compareWithInput(fs.readFileSync(file), fixtures.imageBytes);
+				const comparison = await compareWithInput(fs.readFileSync(file), suite.fixtures.imageBytes);
 				expect(comparison).toMatchObject({ format: 'png', ...IMAGE_SIZE, changedOutsideMask: 0 });
 				expect(comparison.changedInsideMask).toBeGreaterThan(0.5);
 			}

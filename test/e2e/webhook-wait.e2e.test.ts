@@ -13,25 +13,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 import { freePort } from '../../scripts/lib/n8n';
-import type { FalEmulator } from '../emulator';
-import { freshDir, suiteState } from './helpers/context';
 import { nodeOutput, type RunData } from './helpers/database';
-import { falCredential, fetchFalFile, jobsOf, sha256, startFal } from './helpers/fal';
-import {
-	compareWithInput,
-	IMAGE_SIZE,
-	postImageAndMask,
-	writeFixtures,
-	type Fixtures,
-} from './helpers/images';
-import { loggedErrors, N8nInstance, type N8nServer } from './helpers/n8nInstance';
-import {
-	leftoverProcesses,
-	stopAllProcesses,
-	stopProcess,
-	tail,
-	waitFor,
-} from './helpers/processes';
+import { fetchFalFile, jobsOf, sha256 } from './helpers/fal';
+import { useN8nSuite } from './helpers/fixture';
+import { compareWithInput, IMAGE_SIZE, postImageAndMask } from './helpers/images';
+import { loggedErrors, type N8nServer } from './helpers/n8nInstance';
+import { leftoverProcesses, stopProcess, tail, waitFor } from './helpers/processes';
 import {
 	fluxGetResult,
 	fluxSubmit,
@@ -47,32 +34,21 @@ const CREDENTIAL = { id: 'falE2eWaitCred01', name: 'fal (emulator)' };
 /** How long each fal job runs: long enough for n8n to park the execution before fal calls back. */
 const FAL_LATENCY_MS = 1_500;
 
-let emulator: FalEmulator;
-let n8n: N8nInstance;
+const suite = useN8nSuite('webhook-wait', {
+	latencyMs: FAL_LATENCY_MS,
+	env: { N8N_LOG_FORMAT: 'json' },
+	credentials: [CREDENTIAL],
+	resetBetweenTests: false,
+});
 let server: N8nServer;
-let fixtures: Fixtures;
-let outputDir: string;
 let port: number;
 
 beforeAll(async () => {
-	const { install, tarball } = suiteState();
-	const dir = freshDir('webhook-wait');
-	const filesDir = path.join(dir, 'files');
-	fixtures = await writeFixtures(filesDir);
-	outputDir = fixtures.outputDir;
-
-	emulator = await startFal({ latencyMs: FAL_LATENCY_MS });
+	const { n8n, outputDir } = suite;
 	port = await freePort();
-	n8n = N8nInstance.create({
-		install,
-		tarball,
-		dir,
-		filesDir,
-		// The base of $execution.resumeUrl: a loopback URL the emulator can call. (n8n 2.41 still
-		// reads WEBHOOK_URL too, but logs it as deprecated in favour of N8N_WEBHOOK_URL.)
-		env: { N8N_LOG_FORMAT: 'json', N8N_WEBHOOK_URL: `http://127.0.0.1:${port}/` },
-	});
-	await n8n.importFalCredentials([falCredential(emulator, CREDENTIAL.id, CREDENTIAL.name)]);
+	// The base of $execution.resumeUrl: a loopback URL the emulator can call. (n8n 2.41 still
+	// reads WEBHOOK_URL too, but logs it as deprecated in favour of N8N_WEBHOOK_URL.)
+	n8n.env.N8N_WEBHOOK_URL = `http://127.0.0.1:${port}/`;
 	const nodes = [
 		webhookTrigger('Upload', WEBHOOK_PATH, 'onReceived'),
 		fluxSubmit('Submit to fal', {
@@ -106,14 +82,9 @@ beforeAll(async () => {
 	await n8n.webhookRegistered(server, WORKFLOW_ID, WEBHOOK_PATH);
 }, 180_000);
 
-afterAll(async () => {
-	await stopAllProcesses();
-	await emulator?.close();
-});
-
 /** POSTs image and mask as multipart form fields `data` and `mask` (the Webhook node's binary fields). */
 async function upload(): Promise<Response> {
-	return await postImageAndMask(`${server.baseUrl}/webhook/${WEBHOOK_PATH}`, fixtures);
+	return await postImageAndMask(`${server.baseUrl}/webhook/${WEBHOOK_PATH}`, suite.fixtures);
 }
 
 interface ExecutionState {
@@ -124,7 +95,7 @@ interface ExecutionState {
 }
 
 async function executionStates(): Promise<ExecutionState[]> {
-	return await n8n.db.query<ExecutionState>(
+	return await suite.n8n.db.query<ExecutionState>(
 		'SELECT id, status, finished, waitTill FROM execution_entity WHERE workflowId = ? ORDER BY id',
 		[WORKFLOW_ID],
 	);
@@ -157,7 +128,7 @@ describe('submit → Wait (On Webhook Call) → fal webhook → getResult, under
 
 	test('the upload starts an execution that submits to fal and then waits in the database', async () => {
 		// fal keeps the job IN_QUEUE (no free slot) until the test has seen the execution wait.
-		emulator.configure({ concurrency: 0 });
+		suite.emulator.configure({ concurrency: 0 });
 		const response = await upload();
 		expect(response.status).toBe(200);
 		expect(await response.json()).toEqual({ message: 'Workflow was started' });
@@ -172,7 +143,7 @@ describe('submit → Wait (On Webhook Call) → fal webhook → getResult, under
 		// No time limit on the Wait node: n8n parks it "forever" (WAIT_INDEFINITELY, 3000-01-01).
 		expect(String(waiting.waitTill)).toMatch(/^3000-01-01/);
 
-		const run = await n8n.db.runData(executionId);
+		const run = await suite.n8n.db.runData(executionId);
 		expect(run.resultData.lastNodeExecuted).toBe('Wait for fal');
 		const [submitted] = nodeOutput(run, 'Submit to fal');
 		requestId = String(submitted.json.request_id);
@@ -188,11 +159,11 @@ describe('submit → Wait (On Webhook Call) → fal webhook → getResult, under
 		expect(run.resultData.runData['Get result']).toBeUndefined();
 
 		// fal got exactly that URL as ?fal_webhook= (the signature survived the query-in-query).
-		const submits = emulator.requests.filter((request) => request.kind === 'submit');
+		const submits = suite.emulator.requests.filter((request) => request.kind === 'submit');
 		expect(submits).toHaveLength(1);
 		expect(submits[0].query.fal_webhook).toBe(resumeUrl);
-		expect(emulator.jobs.get(requestId)?.status).toBe('IN_QUEUE');
-		expect(emulator.webhooks).toEqual([]);
+		expect(suite.emulator.jobs.get(requestId)?.status).toBe('IN_QUEUE');
+		expect(suite.emulator.webhooks).toEqual([]);
 
 		// The signature is what lets a caller resume: without it n8n refuses, and the execution keeps waiting.
 		const unsigned = await fetch(resumeUrl.slice(0, resumeUrl.indexOf('?')), {
@@ -207,7 +178,7 @@ describe('submit → Wait (On Webhook Call) → fal webhook → getResult, under
 
 	test("fal's webhook to the resume URL resumes the execution, which finishes successfully", async () => {
 		const released = Date.now();
-		emulator.configure({ concurrency: Infinity }); // the job runs now, FAL_LATENCY_MS long
+		suite.emulator.configure({ concurrency: Infinity }); // the job runs now, FAL_LATENCY_MS long
 		const done = await finalState(executionId);
 		expect(done).toMatchObject({ status: 'success', finished: 1 });
 		expect(Date.now() - released).toBeGreaterThanOrEqual(FAL_LATENCY_MS);
@@ -216,8 +187,9 @@ describe('submit → Wait (On Webhook Call) → fal webhook → getResult, under
 		const delivered = await waitFor(
 			'the webhook delivery to be settled',
 			() =>
-				emulator.webhooks.length > 0 && emulator.webhooks.every((hook) => hook.status ?? hook.error)
-					? emulator.webhooks
+				suite.emulator.webhooks.length > 0 &&
+				suite.emulator.webhooks.every((hook) => hook.status ?? hook.error)
+					? suite.emulator.webhooks
 					: undefined,
 			{ timeoutMs: 10_000 },
 		);
@@ -229,11 +201,13 @@ describe('submit → Wait (On Webhook Call) → fal webhook → getResult, under
 			payload: { request_id: requestId, gateway_request_id: requestId, status: 'OK' },
 		});
 		expect(delivered[0].error).toBeUndefined();
-		expect(jobsOf(emulator).map((job) => [job.id, job.status])).toEqual([[requestId, 'COMPLETED']]);
+		expect(jobsOf(suite.emulator).map((job) => [job.id, job.status])).toEqual([
+			[requestId, 'COMPLETED'],
+		]);
 	});
 
 	test("the Wait node hands on fal's POST; getResult returns the image of the submitted request", async () => {
-		const run: RunData = await n8n.db.runData(executionId);
+		const run: RunData = await suite.n8n.db.runData(executionId);
 		const [resumed] = nodeOutput(run, 'Wait for fal');
 		expect(resumed.json).toMatchObject({
 			body: {
@@ -257,28 +231,28 @@ describe('submit → Wait (On Webhook Call) → fal webhook → getResult, under
 		});
 		expect(results[0].binary?.data).toMatchObject({ mimeType: 'image/png' });
 		// Get result fetched the finished request, it did not submit another.
-		expect(emulator.requests.filter((request) => request.kind === 'submit')).toHaveLength(1);
+		expect(suite.emulator.requests.filter((request) => request.kind === 'submit')).toHaveLength(1);
 		expect(
-			emulator.requests.some(
+			suite.emulator.requests.some(
 				(request) => request.kind === 'result' && request.requestId === requestId,
 			),
 		).toBe(true);
 	});
 
 	test('the written file is the filled input, byte-identical to what fal served', async () => {
-		const run = await n8n.db.runData(executionId);
+		const run = await suite.n8n.db.runData(executionId);
 		const written = nodeOutput(run, 'Write image').map((item) => String(item.json.fileName));
-		expect(written).toEqual([path.join(outputDir, `waited-${executionId}-1.png`)]);
+		expect(written).toEqual([path.join(suite.outputDir, `waited-${executionId}-1.png`)]);
 		const bytes = fs.readFileSync(written[0]);
-		const comparison = await compareWithInput(bytes, fixtures.imageBytes);
+		const comparison = await compareWithInput(bytes, suite.fixtures.imageBytes);
 		expect(comparison).toMatchObject({ format: 'png', ...IMAGE_SIZE, changedOutsideMask: 0 });
 		expect(comparison.changedInsideMask).toBeGreaterThan(0.5);
-		const job = emulator.jobs.get(requestId);
+		const job = suite.emulator.jobs.get(requestId);
 		expect(sha256(bytes)).toBe(sha256(await fetchFalFile(job?.result.images[0].url)));
 	});
 
 	test('without holding fal back, its 1.5 s are enough: the next upload waits and resumes on its own', async () => {
-		emulator.reset();
+		suite.emulator.reset();
 		const before = (await executionStates()).map((row) => row.id);
 		const response = await upload();
 		expect(response.status).toBe(200);
@@ -289,31 +263,31 @@ describe('submit → Wait (On Webhook Call) → fal webhook → getResult, under
 		);
 		const done = await finalState(next.id);
 		expect(done).toMatchObject({ status: 'success', finished: 1 });
-		const run = await n8n.db.runData(next.id);
+		const run = await suite.n8n.db.runData(next.id);
 		const [submitted] = nodeOutput(run, 'Submit to fal');
 		expect(String(submitted.json.webhook_url)).toMatch(resumeUrlPattern(next.id));
-		expect(emulator.webhooks).toEqual([
+		expect(suite.emulator.webhooks).toEqual([
 			expect.objectContaining({ url: submitted.json.webhook_url, status: 200 }),
 		]);
 		expect(nodeOutput(run, 'Get result')[0].json.request_id).toBe(submitted.json.request_id);
-		expect(fs.existsSync(path.join(outputDir, `waited-${next.id}-1.png`))).toBe(true);
+		expect(fs.existsSync(path.join(suite.outputDir, `waited-${next.id}-1.png`))).toBe(true);
 	});
 
 	// fal calls back as soon as the job ends. If that is before n8n has parked the execution
 	// (the Wait node has not run yet), n8n refuses the call: 409 "The execution is running
 	// already". The execution then waits until the same call comes again (fal's redelivery).
 	test('a callback that beats the Wait node is refused with 409; delivered again, it resumes the execution', async () => {
-		emulator.reset();
-		emulator.configure({ latencyMs: 0 });
+		suite.emulator.reset();
+		suite.emulator.configure({ latencyMs: 0 });
 		// fal has the job at once, but answers the submit 2 s later: the job ends and fal calls
 		// back while the Submit node still waits for its answer, i.e. the execution is running.
-		emulator.fail({ kind: 'submit', acceptThenDelayMs: 2_000 });
+		suite.emulator.fail({ kind: 'submit', acceptThenDelayMs: 2_000 });
 		try {
 			const before = (await executionStates()).map((row) => row.id);
 			expect((await upload()).status).toBe(200);
 			const [refused] = await waitFor(
 				'the early callback to be answered',
-				() => (emulator.webhooks[0]?.status ? emulator.webhooks : undefined),
+				() => (suite.emulator.webhooks[0]?.status ? suite.emulator.webhooks : undefined),
 				{ timeoutMs: 15_000 },
 			);
 			expect(refused).toMatchObject({ status: 409, error: 'HTTP 409' });
@@ -328,7 +302,7 @@ describe('submit → Wait (On Webhook Call) → fal webhook → getResult, under
 			);
 			raceExecutionId = parked.id;
 			expect(refused.url).toMatch(resumeUrlPattern(parked.id));
-			expect(emulator.jobs.get(refused.requestId)?.status).toBe('COMPLETED');
+			expect(suite.emulator.jobs.get(refused.requestId)?.status).toBe('COMPLETED');
 
 			// What fal's retry would send: the same body to the same URL.
 			const again = await fetch(refused.url, {
@@ -339,12 +313,12 @@ describe('submit → Wait (On Webhook Call) → fal webhook → getResult, under
 			});
 			expect(again.status).toBe(200);
 			expect(await finalState(parked.id)).toMatchObject({ status: 'success', finished: 1 });
-			const run = await n8n.db.runData(parked.id);
+			const run = await suite.n8n.db.runData(parked.id);
 			expect(nodeOutput(run, 'Get result')[0].json.request_id).toBe(refused.requestId);
-			expect(fs.existsSync(path.join(outputDir, `waited-${parked.id}-1.png`))).toBe(true);
+			expect(fs.existsSync(path.join(suite.outputDir, `waited-${parked.id}-1.png`))).toBe(true);
 		} finally {
-			emulator.clearFaults();
-			emulator.configure({ latencyMs: FAL_LATENCY_MS });
+			suite.emulator.clearFaults();
+			suite.emulator.configure({ latencyMs: FAL_LATENCY_MS });
 		}
 	});
 
