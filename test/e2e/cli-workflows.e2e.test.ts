@@ -12,6 +12,7 @@ import { nodeOutput } from './helpers/database';
 import { fetchFalFile, jobsOf, sha256 } from './helpers/fal';
 import { useN8nSuite } from './helpers/fixture';
 import { compareWithInput, IMAGE_SIZE, maskMismatches, WRONG_MASK_SIZE } from './helpers/images';
+import { expectRunSucceeded } from './helpers/n8nInstance';
 import { cliWorkflows, code, fillChain, manualTrigger, noOp, workflow } from './helpers/workflows';
 
 const CHAINED = 'falE2eChained01';
@@ -49,10 +50,7 @@ beforeAll(async () => {
 
 test('chained: read image and mask, combine them, fill 2 images, write both files', async () => {
 	const result = await suite.n8n.execute(CHAINED);
-	expect({ ok: result.ok, error: result.run?.data?.resultData?.error?.message }).toEqual({
-		ok: true,
-		error: undefined,
-	});
+	expectRunSucceeded(result);
 
 	// What n8n recorded.
 	const executions = await suite.n8n.db.executions(CHAINED);
@@ -162,10 +160,7 @@ describe('failure: a mask of the wrong size', () => {
 
 	test('with "On Error: Continue" the error item reaches the next node and the run succeeds', async () => {
 		const result = await suite.n8n.execute(CONTINUING);
-		expect({ ok: result.ok, error: result.run?.data?.resultData?.error?.message }).toEqual({
-			ok: true,
-			error: undefined,
-		});
+		expectRunSucceeded(result);
 
 		const executions = await suite.n8n.db.executions(CONTINUING);
 		expect(executions).toHaveLength(1);
@@ -191,10 +186,7 @@ test("n8n's Retry On Fail pays once: a failure of one item does not submit the o
 	suite.emulator.configure({ latencyMs: 1000 });
 	const result = await suite.n8n.execute(RETRYING);
 	suite.emulator.configure({ latencyMs: 150 });
-	expect({ ok: result.ok, error: result.run?.data?.resultData?.error?.message }).toEqual({
-		ok: true,
-		error: undefined,
-	});
+	expectRunSucceeded(result);
 	const [execution] = await suite.n8n.db.executions(RETRYING);
 	const filled = nodeOutput(await suite.n8n.db.runData(execution.id), 'FLUX.1 Fill');
 	expect(filled.map((item) => item.json.prompt)).toEqual(['first', 'second', 'third']);

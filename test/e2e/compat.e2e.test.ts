@@ -39,7 +39,7 @@ import {
 	SKY_ROW_INDEXES,
 	WRONG_MASK_SIZE,
 } from './helpers/images';
-import type { N8nServer } from './helpers/n8nInstance';
+import { expectRunSucceeded, type N8nServer } from './helpers/n8nInstance';
 import { leftoverProcesses, stopAllProcesses, stopProcess } from './helpers/processes';
 import {
 	cdnFile,
@@ -218,10 +218,7 @@ function compatChecks(target: CompatTarget): void {
 
 	test('chained: read image and mask, combine them, fill 2 images, write both files (CLI)', async () => {
 		const result = await suite.n8n.execute(CHAINED);
-		expect({ ok: result.ok, error: result.run?.data?.resultData?.error?.message }).toEqual({
-			ok: true,
-			error: undefined,
-		});
+		expectRunSucceeded(result);
 		const executions = await suite.n8n.db.executions(CHAINED);
 		expect(executions).toHaveLength(1);
 		expect(executions[0]).toMatchObject({ mode: 'cli', status: 'success', finished: 1 });
@@ -296,10 +293,7 @@ function compatChecks(target: CompatTarget): void {
 
 	test('a failing item with "On Error: Continue" reaches the next node as an error item (CLI)', async () => {
 		const result = await suite.n8n.execute(CONTINUING);
-		expect({ ok: result.ok, error: result.run?.data?.resultData?.error?.message }).toEqual({
-			ok: true,
-			error: undefined,
-		});
+		expectRunSucceeded(result);
 		const executions = await suite.n8n.db.executions(CONTINUING);
 		expect(executions).toHaveLength(1);
 		expect(executions[0]).toMatchObject({ status: 'success' });
@@ -312,10 +306,7 @@ function compatChecks(target: CompatTarget): void {
 
 	test('Submit, then Get Result with its default Request ID, in one workflow (CLI)', async () => {
 		const result = await suite.n8n.execute(SUBMIT_GET);
-		expect({ ok: result.ok, error: result.run?.data?.resultData?.error?.message }).toEqual({
-			ok: true,
-			error: undefined,
-		});
+		expectRunSucceeded(result);
 		const executions = await suite.n8n.db.executions(SUBMIT_GET);
 		expect(executions).toHaveLength(1);
 		expect(executions[0]).toMatchObject({ mode: 'cli', status: 'success' });
@@ -361,10 +352,7 @@ function compatChecks(target: CompatTarget): void {
 	test("Fill behind a company proxy: n8n's https_proxy and NODE_EXTRA_CA_CERTS, credential without Proxy URL (CLI)", async () => {
 		const result = await suite.n8n.execute(PROXIED, throughLabEnv(suite.lab));
 		const counts = throughTheFront(suite.lab, suite.behindProxy);
-		expect({ ok: result.ok, error: result.run?.data?.resultData?.error?.message }).toEqual({
-			ok: true,
-			error: undefined,
-		});
+		expectRunSucceeded(result);
 		// Every request the emulator saw came through the proxy and the TLS front, in tunnels
 		// to fal's names, and nothing else (n8n's own calls included) went through the proxy.
 		expect(counts.emulatorRequests).toBeGreaterThan(0);
@@ -412,10 +400,7 @@ function compatChecks(target: CompatTarget): void {
 
 	test('Describe It: "the sky" is segmented once, and only the sky is repainted (CLI)', async () => {
 		const result = await suite.n8n.execute(DESCRIBE);
-		expect({ ok: result.ok, error: result.run?.data?.resultData?.error?.message }).toEqual({
-			ok: true,
-			error: undefined,
-		});
+		expectRunSucceeded(result);
 		const executions = await suite.n8n.db.executions(DESCRIBE);
 		expect(executions).toHaveLength(1);
 		expect(executions[0]).toMatchObject({ mode: 'cli', status: 'success' });
@@ -438,10 +423,7 @@ function compatChecks(target: CompatTarget): void {
 
 	test('Expand Canvas: the photo becomes 16:9, its middle untouched, the sides painted (CLI)', async () => {
 		const result = await suite.n8n.execute(EXPAND);
-		expect({ ok: result.ok, error: result.run?.data?.resultData?.error?.message }).toEqual({
-			ok: true,
-			error: undefined,
-		});
+		expectRunSucceeded(result);
 		const executions = await suite.n8n.db.executions(EXPAND);
 		expect(executions).toHaveLength(1);
 		expect(executions[0]).toMatchObject({ mode: 'cli', status: 'success' });

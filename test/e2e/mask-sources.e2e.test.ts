@@ -13,6 +13,7 @@ import { nodeOutput } from './helpers/database';
 import { jobsOf } from './helpers/fal';
 import { useN8nSuite } from './helpers/fixture';
 import { changedRows, expectExpandedFile, SKY_ROW_INDEXES } from './helpers/images';
+import { expectRunSucceeded } from './helpers/n8nInstance';
 import { describeItWorkflow, expandCanvasWorkflow } from './helpers/workflows';
 
 const DESCRIBE = 'falE2eDescribeIt01';
@@ -31,10 +32,7 @@ beforeAll(async () => {
 
 test('Describe It: "the sky" is segmented once, and only the sky is repainted in both images', async () => {
 	const result = await suite.n8n.execute(DESCRIBE);
-	expect({ ok: result.ok, error: result.run?.data?.resultData?.error?.message }).toEqual({
-		ok: true,
-		error: undefined,
-	});
+	expectRunSucceeded(result);
 	const [execution] = await suite.n8n.db.executions(DESCRIBE);
 	const filled = nodeOutput(await suite.n8n.db.runData(execution.id), 'FLUX.1 Fill');
 	expect(filled).toHaveLength(2);
@@ -65,10 +63,7 @@ test('Describe It: "the sky" is segmented once, and only the sky is repainted in
 
 test('Expand Canvas: the photo becomes 16:9, its middle untouched, the sides painted', async () => {
 	const result = await suite.n8n.execute(EXPAND);
-	expect({ ok: result.ok, error: result.run?.data?.resultData?.error?.message }).toEqual({
-		ok: true,
-		error: undefined,
-	});
+	expectRunSucceeded(result);
 	const [execution] = await suite.n8n.db.executions(EXPAND);
 	const [filled] = nodeOutput(await suite.n8n.db.runData(execution.id), 'FLUX.1 Fill');
 	// 48 high at 16:9 is 85 wide (85.33): 21 added, 10 left and 11 right.

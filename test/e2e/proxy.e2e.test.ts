@@ -23,6 +23,7 @@ import { nodeOutput } from './helpers/database';
 import { falCredential, jobsOf, sha256 } from './helpers/fal';
 import { useN8nSuite } from './helpers/fixture';
 import { compareWithInput, IMAGE_SIZE, maskMismatches } from './helpers/images';
+import { expectRunSucceeded } from './helpers/n8nInstance';
 import { leftoverProcesses, stopAllProcesses, stopProcess } from './helpers/processes';
 import {
 	cdnFile,
@@ -108,10 +109,7 @@ describe("n8n's proxy variables, credential without Proxy URL (n8n execute)", ()
 		// Upper case points at a port nothing listens on: n8n reads the lower-case one first.
 		const result = await suite.n8n.execute(FILL, throughLabEnv(suite.lab));
 		const counts = throughTheFront(suite.lab, suite.behindProxy);
-		expect({ ok: result.ok, error: result.run?.data?.resultData?.error?.message }).toEqual({
-			ok: true,
-			error: undefined,
-		});
+		expectRunSucceeded(result);
 
 		// The company network: all of the emulator's requests came through the front, in
 		// tunnels to fal's API, storage and CDN names, and nothing else went through the proxy.
@@ -198,10 +196,7 @@ describe("n8n's proxy variables, credential without Proxy URL (n8n execute)", ()
 			NODE_EXTRA_CA_CERTS: suite.lab.caFile,
 		});
 		const counts = throughTheFront(suite.lab, suite.behindProxy);
-		expect({ ok: result.ok, error: result.run?.data?.resultData?.error?.message }).toEqual({
-			ok: true,
-			error: undefined,
-		});
+		expectRunSucceeded(result);
 		expect(counts.emulatorRequests).toBeGreaterThan(0);
 		expect(counts.frontRequests).toBe(counts.emulatorRequests);
 		expectOnlyFalTunnels();
@@ -239,10 +234,7 @@ describe("the credential's Proxy URL (fal's server proxy) with n8n's proxy varia
 			NODE_EXTRA_CA_CERTS: suite.lab.caFile,
 		});
 		const counts = throughTheFront(suite.lab, suite.behindProxy);
-		expect({ ok: result.ok, error: result.run?.data?.resultData?.error?.message }).toEqual({
-			ok: true,
-			error: undefined,
-		});
+		expectRunSucceeded(result);
 
 		// The proxy saw no 127.0.0.1 traffic, only tunnels to fal's names (the uploads and downloads).
 		expect(suite.lab.records.filter((record) => record.target.includes('127.0.0.1'))).toEqual([]);

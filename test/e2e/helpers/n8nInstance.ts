@@ -225,6 +225,17 @@ class ExitedEarly extends GiveUp {
 }
 
 /**
+ * An `n8n execute` run succeeded. Compared as one object, so that a failure shows n8n's
+ * error message next to `ok`.
+ */
+export function expectRunSucceeded(result: Awaited<ReturnType<N8nInstance['execute']>>): void {
+	expect({ ok: result.ok, error: result.run?.data?.resultData?.error?.message }).toEqual({
+		ok: true,
+		error: undefined,
+	});
+}
+
+/**
  * Problems n8n logged: lines at level error (JSON log format), and stack traces or
  * uncaught errors printed outside the logger.
  */
