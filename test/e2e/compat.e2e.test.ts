@@ -484,12 +484,12 @@ function compatChecks(target: CompatTarget): void {
 		});
 
 		test("the credential's Test button: a good key passes, a wrong key fails in the node's words", async () => {
-			await expect(pressTest(rest, CREDENTIAL)).resolves.toMatchObject({ status: 'OK' });
+			await expect(rest.testCredential(CREDENTIAL)).resolves.toMatchObject({ status: 'OK' });
 			expect(suite.emulator.requests.map((request) => request.auth)).toEqual(['valid']);
 			expect(suite.emulator.jobs.size).toBe(0); // nothing billable
 
 			suite.emulator.reset();
-			const wrong = await pressTest(rest, WRONG);
+			const wrong = await rest.testCredential(WRONG);
 			expect(wrong.status).toBe('Error');
 			expect(wrong.message).toMatch(/^fal did not accept the API key\. Check the fal credential/);
 			expect(new Set(suite.emulator.requests.map((request) => request.auth))).toEqual(
@@ -534,18 +534,4 @@ function compatChecks(target: CompatTarget): void {
 function fillHints(run: RunData, nodeName = 'FLUX.1 Fill'): Array<{ message: string }> {
 	const taskData = run.resultData.runData[nodeName]?.[0] as { hints?: Array<{ message: string }> };
 	return taskData?.hints ?? [];
-}
-
-/** What the credential dialog does on "Test": load the (redacted) credential, send it back to /test. */
-async function pressTest(
-	rest: N8nRestClient,
-	credential: { id: string; name: string },
-): Promise<{ status: string; message: string }> {
-	const stored = await rest.call<{ data: Record<string, unknown> }>(
-		'GET',
-		`/rest/credentials/${credential.id}?includeData=true`,
-	);
-	return await rest.call('POST', '/rest/credentials/test', {
-		credentials: { id: credential.id, name: credential.name, type: 'falApi', data: stored.data },
-	});
 }

@@ -15,11 +15,6 @@ const GOOD = { id: 'falE2eCredGood01', name: 'fal: good key', apiKey: GOOD_KEY }
 const WRONG = { id: 'falE2eCredWrong01', name: 'fal: wrong key', apiKey: WRONG_KEY };
 const LOCKED = { id: 'falE2eCredLocked01', name: 'fal: locked account', apiKey: LOCKED_KEY };
 
-interface TestResult {
-	status: 'OK' | 'Error';
-	message: string;
-}
-
 const suite = useN8nSuite('credential-test', {
 	latencyMs: 0,
 	env: { N8N_LOG_FORMAT: 'json' },
@@ -33,25 +28,6 @@ beforeAll(async () => {
 	rest = new N8nRestClient(server.baseUrl);
 	await rest.setUpOwnerAndLogIn();
 }, 180_000);
-
-/** What the credential dialog does on "Test": load the (redacted) credential, send it back to /test. */
-async function pressTest(
-	credential: { id: string; name: string },
-	edit: Record<string, string> = {},
-): Promise<TestResult> {
-	const stored = await rest.call<{ data: Record<string, unknown> }>(
-		'GET',
-		`/rest/credentials/${credential.id}?includeData=true`,
-	);
-	return await rest.call<TestResult>('POST', '/rest/credentials/test', {
-		credentials: {
-			id: credential.id,
-			name: credential.name,
-			type: 'falApi',
-			data: { ...stored.data, ...edit },
-		},
-	});
-}
 
 /** The calls the test made to fal, as the emulator saw them. */
 function testCalls() {
@@ -119,13 +95,13 @@ describe('credential Test button (POST /rest/credentials/test)', () => {
 	});
 
 	test('a good key passes, with one free upload-initiate call through the proxy', async () => {
-		await expect(pressTest(GOOD)).resolves.toMatchObject({ status: 'OK' });
+		await expect(rest.testCredential(GOOD)).resolves.toMatchObject({ status: 'OK' });
 		expect(testCalls()).toEqual([{ method: 'POST', target: FAL_UPLOAD_INITIATE, auth: 'valid' }]);
 		expect(suite.emulator.jobs.size).toBe(0); // nothing billable
 	});
 
 	test("a wrong key fails, in the node's words", async () => {
-		const result = await pressTest(WRONG);
+		const result = await rest.testCredential(WRONG);
 		expect(result.status).toBe('Error');
 		expect(result.message).toMatch(/^fal did not accept the API key\. Check the fal credential/);
 		expect(new Set(testCalls().map((call) => JSON.stringify(call)))).toEqual(
@@ -134,7 +110,7 @@ describe('credential Test button (POST /rest/credentials/test)', () => {
 	});
 
 	test('a locked fal account fails', async () => {
-		const result = await pressTest(LOCKED);
+		const result = await rest.testCredential(LOCKED);
 		expect(result.status).toBe('Error');
 		expect(result.message).toContain(
 			'Your fal account cannot run requests: it is out of credit or locked',
@@ -143,12 +119,14 @@ describe('credential Test button (POST /rest/credentials/test)', () => {
 	});
 
 	test('a key typed into the dialog (not saved yet) is the one tested', async () => {
-		await expect(pressTest(GOOD, { apiKey: WRONG_KEY })).resolves.toMatchObject({
+		await expect(rest.testCredential(GOOD, { apiKey: WRONG_KEY })).resolves.toMatchObject({
 			status: 'Error',
 		});
 		expect(new Set(testCalls().map((call) => call.auth))).toEqual(new Set(['invalid']));
 		suite.emulator.reset();
-		await expect(pressTest(WRONG, { apiKey: GOOD_KEY })).resolves.toMatchObject({ status: 'OK' });
+		await expect(rest.testCredential(WRONG, { apiKey: GOOD_KEY })).resolves.toMatchObject({
+			status: 'OK',
+		});
 		expect(testCalls().map((call) => call.auth)).toEqual(['valid']);
 	});
 

@@ -267,22 +267,6 @@ describe("the credential's Proxy URL (fal's server proxy) with n8n's proxy varia
 });
 
 describe("the credential's Test button in a running n8n (n8n start), through the proxy", () => {
-	/** What the credential dialog does on "Test": load the (redacted) credential, send it back to /test. */
-	async function pressTest(rest: N8nRestClient, credential: { id: string; name: string }) {
-		const stored = await rest.call<{ data: Record<string, unknown> }>(
-			'GET',
-			`/rest/credentials/${credential.id}?includeData=true`,
-		);
-		return await rest.call<{ status: string; message: string }>('POST', '/rest/credentials/test', {
-			credentials: {
-				id: credential.id,
-				name: credential.name,
-				type: 'falApi',
-				data: stored.data,
-			},
-		});
-	}
-
 	test('with the company root in NODE_EXTRA_CA_CERTS, a good key passes', async () => {
 		const server = await suite.n8n.start({
 			https_proxy: suite.lab.proxyUrl,
@@ -291,7 +275,7 @@ describe("the credential's Test button in a running n8n (n8n start), through the
 		try {
 			const rest = new N8nRestClient(server.baseUrl);
 			await rest.setUpOwnerAndLogIn();
-			await expect(pressTest(rest, CREDENTIAL)).resolves.toEqual({
+			await expect(rest.testCredential(CREDENTIAL)).resolves.toEqual({
 				status: 'OK',
 				message: 'Connection tested successfully',
 			});
@@ -312,7 +296,7 @@ describe("the credential's Test button in a running n8n (n8n start), through the
 		try {
 			const rest = new N8nRestClient(server.baseUrl);
 			await rest.logIn();
-			const result = await pressTest(rest, CREDENTIAL);
+			const result = await rest.testCredential(CREDENTIAL);
 			expect(result.status).toBe('Error');
 			expect(result.message).toMatch(
 				/^Could not reach fal: the HTTPS certificate was not trusted \(self-signed certificate in certificate chain\)/,

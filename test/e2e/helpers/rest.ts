@@ -21,6 +21,12 @@ export const TEST_OWNER: Owner = {
 	lastName: 'Owner',
 };
 
+/** n8n's answer to a credential test. */
+export interface CredentialTestResult {
+	status: 'OK' | 'Error';
+	message: string;
+}
+
 export class N8nRestClient {
 	private cookie = '';
 	private readonly browserId = randomUUID();
@@ -41,6 +47,28 @@ export class N8nRestClient {
 			password: owner.password,
 		});
 		if (!this.cookie) throw new Error('n8n answered the login without an auth cookie');
+	}
+
+	/**
+	 * What the credential dialog does on "Test": load the (redacted) credential, send it back
+	 * to /rest/credentials/test, with `edit` on top (fields typed into the dialog, not saved).
+	 */
+	async testCredential(
+		credential: { id: string; name: string },
+		edit: Record<string, string> = {},
+	): Promise<CredentialTestResult> {
+		const stored = await this.call<{ data: Record<string, unknown> }>(
+			'GET',
+			`/rest/credentials/${credential.id}?includeData=true`,
+		);
+		return await this.call<CredentialTestResult>('POST', '/rest/credentials/test', {
+			credentials: {
+				id: credential.id,
+				name: credential.name,
+				type: 'falApi',
+				data: { ...stored.data, ...edit },
+			},
+		});
 	}
 
 	/** A REST call; answers n8n's `data` and throws on any non-2xx status. */
