@@ -13,7 +13,14 @@ import sharp from 'sharp';
 
 import type { FalEmulator } from '../emulator';
 import { prepareBinary } from '../helpers/n8nHarness';
-import { KEY, makePictures, runFill, startEmulator, type Pictures } from './fixtures';
+import {
+	KEY,
+	makePictures,
+	runFill,
+	runFillInLoop,
+	startEmulator,
+	type Pictures,
+} from './fixtures';
 
 const RUNS = 250;
 const SEED = Number(process.env.FUZZ_SEED ?? 20261124);
@@ -37,6 +44,8 @@ let emu: FalEmulator;
 let small: Pictures;
 let other: Pictures;
 let gif: Buffer;
+/** The small picture as a phone stores a portrait: turned, with EXIF orientation 6. */
+let rotated: Buffer;
 /** A server with one real image, for answers that list more images than asked. */
 let extraImages = '';
 let imageServer: Server;
@@ -49,6 +58,7 @@ beforeAll(async () => {
 	small = await makePictures(48, 32, 3);
 	other = await makePictures(40, 32, 4);
 	gif = await sharp(small.image).gif().toBuffer();
+	rotated = await sharp(small.image).rotate(270).jpeg().withMetadata({ orientation: 6 }).toBuffer();
 	imageServer = createServer((_req, res) =>
 		res.writeHead(200, { 'content-type': 'image/png' }).end(small.image),
 	);
@@ -90,6 +100,9 @@ function randomItem(rng: Rng, index: number): { item: INodeExecutionData; valid:
 			] as const)
 		: undefined;
 	const binary: Record<string, typeof image> = { data: image, mask };
+	// A phone photo stored sideways is as good as the upright one: its mask is drawn as shown.
+	if (!defect && rng.chance(0.15))
+		binary.data = prepareBinary(rotated, 'IMG_0001.jpg', 'image/jpeg');
 	switch (defect) {
 		case 'no mask':
 			delete binary.mask;
@@ -188,6 +201,16 @@ function randomFault(rng: Rng) {
 				},
 				times: Infinity,
 			},
+			// Answers far larger than fal sends: each a clear error, never memory.
+			{
+				kind: 'stream',
+				status: 200,
+				contentType: 'text/event-stream',
+				body: `data: ${'x'.repeat(100_000)}`,
+				times: Infinity,
+			},
+			{ kind: 'result', status: 422, body: { detail: 'y'.repeat(2_000_000) }, times: 1 },
+			{ kind: 'submit', status: 200, body: { request_id: 'z'.repeat(2_000_000) }, times: 1 },
 		] as const);
 	}
 	const kind = rng.pick([
@@ -203,8 +226,11 @@ function randomFault(rng: Rng) {
 	const times = rng.pick([1, 2, Infinity]);
 	if (shape === 'drop' && kind === 'stream')
 		return { kind, dropAfterEvents: rng.pick([0, 1]), times };
+	// A submit fal accepted whose answer is lost: named by fal (504 with its id) or not (reset).
 	if (shape === 'acceptThenFail' && kind === 'submit')
-		return { kind, acceptThenFail: true, status: 504, times: 1 };
+		return rng.chance(0.5)
+			? { kind, acceptThenFail: true, status: 504, times: 1 }
+			: { kind, acceptThenFail: true, reset: true, times: 1 };
 	if (shape === 'reset') return { kind, reset: true, times };
 	return {
 		kind,
@@ -231,14 +257,22 @@ it(`keeps its invariants over ${RUNS} random runs (seed ${SEED})`, async () => {
 		const retry = !continueOnFail && rng.chance(0.4);
 		const label = `run ${run} (seed ${SEED}), fault ${JSON.stringify(fault)}, continueOnFail ${continueOnFail}, retry ${retry}`;
 		const started = Date.now();
-		const result = await runFill({
+		const run_ = {
 			proxyUrl: emu.proxyUrl,
 			items: inputs.map((input) => input.item),
 			continueOnFail,
 			parameters: { prompt: '={{ $json.prompt }}', options: randomOptions(rng) as INodeParameters },
 			...(retry ? { nodeSettings: { retryOnFail: true, maxTries: 2, waitBetweenTries: 0 } } : {}),
-		});
+		};
 		items += count;
+		// Sometimes in Loop Over Items: one run of the node per item, each its own.
+		if (continueOnFail && rng.chance(0.15)) {
+			const looped = await runFillInLoop(run_);
+			expect({ label, runs: looped.fillRuns.length }).toEqual({ label, runs: count });
+			expect({ label, jobs: emu.jobs.size <= count }).toEqual({ label, jobs: true });
+			continue;
+		}
+		const result = await runFill(run_);
 
 		// No hang: bounded by the item timeout (twice with a retry) and the retry policy.
 		expect({ label, ms: Date.now() - started < 25_000 }).toEqual({ label, ms: true });
