@@ -161,8 +161,8 @@ describe('Describe It: one segmentation serves every use of the same image and w
 		expect(calls(SEGMENT_ENDPOINT, 'submit')).toHaveLength(1);
 		expect(env.emu.jobs.size).toBe(3);
 		// One upload of the image, one of the (identical) mask.
-		expect(uploadsNamed('landscape.png')).toHaveLength(1);
-		expect(uploadsNamed('mask.png')).toHaveLength(1);
+		expect(uploadsNamed('landscape.png')).toHaveLength(0); // small: it goes inline
+		expect(uploadsNamed('mask.png')).toHaveLength(0); // small: it goes inline
 		const [segmentation] = segmentationJobs();
 		expect(result.items.map((i) => i.json.segmentation_request_id)).toEqual(
 			Array(3).fill(segmentation.id),
@@ -198,7 +198,7 @@ describe('Describe It: one segmentation serves every use of the same image and w
 				.sort(),
 		).toEqual(['the grass', 'the sky']);
 		expect(env.emu.jobs.size).toBe(2);
-		expect(uploadsNamed('landscape.png')).toHaveLength(1);
+		expect(uploadsNamed('landscape.png')).toHaveLength(0); // small: it goes inline
 		expect(await whiteRows(await result.binary(result.items[0], 'mask'))).toEqual(SKY_ROWS);
 		// The grass: rows 12–29, minus the 6×6 red square at rows 20–25.
 		expect(await whiteRows(await result.binary(result.items[1], 'mask'))).toEqual(
@@ -222,10 +222,8 @@ describe('Describe It: nothing found', () => {
 		expect(calls(FILL_ENDPOINT, 'submit')).toHaveLength(0);
 		expect(env.emu.requestsFor(FILL_ENDPOINT)).toHaveLength(0);
 		expect(env.emu.jobs.size).toBe(0);
-		// The image went up for the segmentation; no mask was ever uploaded.
-		expect(uploadsNamed('landscape.png')).toHaveLength(1);
-		expect(uploadsNamed('mask.png')).toHaveLength(0);
-		expect(env.emu.uploads).toHaveLength(1);
+		// The image went to the segmentation (inline: it is small); no mask was ever made or sent.
+		expect(env.emu.uploads).toHaveLength(0);
 	});
 
 	it('with continueOnFail the other items go on', async () => {
@@ -477,7 +475,7 @@ describe('Describe It with an image URL', () => {
 		return { '/landscape.png': picture };
 	});
 
-	it('fal segments and fills the linked image; only the mask is uploaded', async () => {
+	it('fal segments and fills the linked image; nothing is uploaded, the mask goes inline', async () => {
 		const imageUrl = `${files.base}/landscape.png`;
 		const result = await describe_(
 			{
@@ -492,7 +490,8 @@ describe('Describe It with an image URL', () => {
 		expect(segmentation.input).toMatchObject({ prompt: 'the sky', image_url: imageUrl });
 		const [fill] = [...env.emu.jobs.values()];
 		expect(fill.input).toMatchObject({ image_url: imageUrl });
-		expect(env.emu.uploads.map((upload) => upload.fileName)).toEqual(['mask.png']);
+		expect(env.emu.uploads).toHaveLength(0);
+		expect((fill.input as { mask_url: string }).mask_url).toMatch(/^data:image\/png;base64,/);
 		expect(await whiteRows(await maskFalFilledWith())).toEqual(SKY_ROWS);
 		expect(await whiteRows(await result.binary(result.items[0], 'mask'))).toEqual(SKY_ROWS);
 		// fal fetched the image twice (segmentation, fill); the node never did.

@@ -9,7 +9,14 @@ import { Deadline } from '../../nodes/FluxProFill/transport/deadline';
 import { createFal } from '../../nodes/FluxProFill/transport/falClient';
 import { getStatus, submit } from '../../nodes/FluxProFill/transport/queue';
 import { prepareBinary } from '../helpers/n8nHarness';
-import { KEY, pictureItem, runFill, serveFiles, useEmulator } from './fixtures';
+import {
+	KEY,
+	makeUploadedPictures,
+	pictureItem,
+	runFill,
+	serveFiles,
+	useEmulator,
+} from './fixtures';
 
 const env = useEmulator();
 
@@ -46,7 +53,10 @@ describe('transient faults are survived', () => {
 	] as const)('%s', async (_name, rule) => {
 		const started = Date.now();
 		const applied = env.emu.fail({ ...rule });
-		const result = await fill({ options: { numImages: 1 } });
+		// Storage is only used for pictures too large to go inline.
+		const uploads = rule.kind === 'initiate' || rule.kind === 'upload';
+		const items = [pictureItem(uploads ? await makeUploadedPictures() : env.pictures)];
+		const result = await fill({ options: { numImages: 1 } }, items);
 		expect(result.error).toBeUndefined();
 		expect(result.items).toHaveLength(1);
 		expect(applied.hits).toBeGreaterThan(0);

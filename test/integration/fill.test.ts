@@ -6,6 +6,7 @@
 
 import {
 	countChangedPixels,
+	makeUploadedPictures,
 	pictureItem,
 	readPixels,
 	runFill,
@@ -69,7 +70,7 @@ describe.each(['default', 'filesystem'] as const)(
 	},
 );
 
-it('sends every parameter to fal under its endpoint name, with uploaded image and mask', async () => {
+it('sends every parameter to fal under its endpoint name, with image and mask inline', async () => {
 	const result = await runFill({
 		proxyUrl: env.emu.proxyUrl,
 		items: [pictureItem(env.pictures)],
@@ -89,8 +90,8 @@ it('sends every parameter to fal under its endpoint name, with uploaded image an
 	const [submit] = submits();
 	expect(submit.body).toEqual({
 		prompt: 'a blue door',
-		image_url: expect.stringMatching(/\/files\//),
-		mask_url: expect.stringMatching(/\/files\//),
+		image_url: expect.stringMatching(/^data:image\/png;base64,/),
+		mask_url: expect.stringMatching(/^data:image\/png;base64,/),
 		seed: 7,
 		num_images: 3,
 		output_format: 'png',
@@ -100,8 +101,11 @@ it('sends every parameter to fal under its endpoint name, with uploaded image an
 	});
 	// The image fal got is byte for byte what the earlier node produced; the mask is
 	// that mask made pure black and white, as a PNG of the image's size.
-	expect(env.emu.uploads.map((u) => u.contentType)).toEqual(['image/png', 'image/png']);
-	expect(env.emu.uploads.map((u) => u.bytes)).toContain(env.pictures.image.length);
+	expect(env.emu.uploads).toHaveLength(0);
+	const imageUrl = (submit.body as { image_url: string }).image_url;
+	expect(Buffer.from(await (await fetch(imageUrl)).arrayBuffer()).equals(env.pictures.image)).toBe(
+		true,
+	);
 	const maskUrl = (submit.body as { mask_url: string }).mask_url;
 	const sentMask = await readPixels(Buffer.from(await (await fetch(maskUrl)).arrayBuffer()));
 	const expected = await readPixels(env.pictures.mask);
@@ -195,7 +199,7 @@ describe('URL inputs', () => {
 		expect(result.error).toBeUndefined();
 		expect(submits()[0].body).toMatchObject({
 			mask_url: `${files.base}/mask.png`,
-			image_url: expect.stringMatching(/\/files\//),
+			image_url: expect.stringMatching(/^data:image\/png;base64,/),
 		});
 	});
 
@@ -219,7 +223,8 @@ describe('URL inputs', () => {
 });
 
 it('processes several items in order, each with its own prompt from an expression', async () => {
-	const items = [0, 1, 2].map((n) => pictureItem(env.pictures, { prompt: `prompt number ${n}` }));
+	const large = await makeUploadedPictures();
+	const items = [0, 1, 2].map((n) => pictureItem(large, { prompt: `prompt number ${n}` }));
 	const result = await runFill({
 		proxyUrl: env.emu.proxyUrl,
 		items,
@@ -234,8 +239,9 @@ it('processes several items in order, each with its own prompt from an expressio
 		[{ item: 2 }, 'prompt number 2', 0],
 		[{ item: 2 }, 'prompt number 2', 1],
 	]);
-	// Same image and mask bytes in every item: uploaded once each.
-	expect(env.emu.requests.filter((r) => r.kind === 'initiate')).toHaveLength(2);
+	// The same image in every item, too large to go inline: uploaded once. The mask goes inline.
+	expect(env.emu.requests.filter((r) => r.kind === 'initiate')).toHaveLength(1);
+	expect(env.emu.uploads).toHaveLength(1);
 });
 
 it('writes the result into the chosen output binary field', async () => {

@@ -6,6 +6,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 import type { IDataObject, INodeExecutionData, INodeParameters } from 'n8n-workflow';
+import sharp from 'sharp';
 
 import { FalApi } from '../../credentials/FalApi.credentials';
 import { FluxProFill } from '../../nodes/FluxProFill/FluxProFill.node';
@@ -98,6 +99,23 @@ export async function makePictures(width = 64, height = 48, seed = 1): Promise<P
 		height,
 		rect,
 	};
+}
+
+/**
+ * Pictures whose image is too large to go to fal inline (over 1 MiB of noise, as a photo
+ * is): the node uploads it through fal's storage. The mask is small, and goes inline.
+ */
+export async function makeUploadedPictures(width = 720, height = 540): Promise<Pictures> {
+	const noise = Buffer.alloc(width * height * 3);
+	for (let i = 0, state = 7; i < noise.length; i++) {
+		state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+		noise[i] = state >>> 24;
+	}
+	const image = await sharp(noise, { raw: { width, height, channels: 3 } })
+		.png()
+		.toBuffer();
+	const pictures = await makePictures(width, height);
+	return { ...pictures, image };
 }
 
 /** An input item carrying image and mask in the binary fields the node reads by default. */

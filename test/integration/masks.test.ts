@@ -179,7 +179,7 @@ it('grow: widens the repainted area by N pixels on every side', async () => {
 	);
 });
 
-it('one mask shared by many items is prepared and uploaded once', async () => {
+it('one mask shared by many items is prepared once, and sent inline', async () => {
 	const mask = await maskPng(W, H, (x, y) => (rect(0, 0, 10, 10)(x, y) ? 255 : 0));
 	const item = () => ({
 		json: {},
@@ -194,7 +194,14 @@ it('one mask shared by many items is prepared and uploaded once', async () => {
 		parameters: { options: { growMask: 2 } },
 	});
 	expect(result.items).toHaveLength(3);
-	expect(emu.uploads).toHaveLength(2);
+	// Small pictures go in the submit itself: nothing uploaded, the same prepared mask three times.
+	expect(emu.uploads).toHaveLength(0);
+	const masks = emu.requests
+		.filter((r) => r.kind === 'submit')
+		.map((r) => (r.body as { mask_url: string }).mask_url);
+	expect(masks).toHaveLength(3);
+	expect(new Set(masks).size).toBe(1);
+	expect(masks[0]).toMatch(/^data:image\/png;base64,/);
 });
 
 describe('EXIF orientation: masks line up with the photo as every viewer shows it', () => {

@@ -110,6 +110,8 @@ export const TIMING = {
 	maxDelayMs: 8_000,
 	/** A reconnecting status stream backs off to at most this: completion is seen within it. */
 	maxStreamDelayMs: 1_000,
+	/** How long the end of a stream that reported COMPLETED is waited for (its connection is kept). */
+	streamDrainMs: 1_000,
 	/** A stream silent this long is reopened (which brings the current status at once). */
 	streamIdleMs: 15_000,
 	/** The longest Retry-After waited for; longer answers fail the call instead. */
@@ -126,6 +128,8 @@ export const CAPS = {
 	resultBytes: 128 * 1024 * 1024,
 	/** One server-sent event of the status stream. */
 	eventBytes: 64 * 1024,
+	/** Pictures up to this go to fal inline, as data URIs in the submit; larger ones are uploaded. */
+	inlineBytes: 1024 * 1024,
 	/** A generated image is a few MB. */
 	imageBytes: 64 * 1024 * 1024,
 	/** fal's detail text in a message; the whole detail kept with an error, at most. */

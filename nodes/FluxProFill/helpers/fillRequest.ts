@@ -1,6 +1,12 @@
 import type { IExecuteFunctions } from 'n8n-workflow';
 
-import { FILL_ENDPOINT, SEGMENT_ENDPOINT, SEGMENT_PRICE_USD, TIMING } from '../common/constants';
+import {
+	CAPS,
+	FILL_ENDPOINT,
+	SEGMENT_ENDPOINT,
+	SEGMENT_PRICE_USD,
+	TIMING,
+} from '../common/constants';
 import { fal as words } from '../common/messages';
 import { expandCanvas, planExpansion } from '../pictures/expand';
 import { prepareMask, type MaskSpec } from '../pictures/masks';
@@ -308,9 +314,15 @@ async function segment(
 	return found;
 }
 
-/** A fal URL for a picture; identical bytes are uploaded once per execution. */
+/**
+ * What fal gets for a picture: a small one inline as a data URI, in the submit itself (an
+ * upload costs two more requests on the way to fal: opening it and sending the bytes);
+ * a larger one through fal's storage, identical bytes once per execution.
+ */
 async function uploaded(exec: Execution, picture: Source): Promise<string> {
 	if (picture.kind === 'url') return picture.url;
+	if (picture.bytes.length <= CAPS.inlineBytes)
+		return `data:${picture.info.mimeType};base64,${picture.bytes.toString('base64')}`;
 	return await exec.uploads.get(picture.digest, async () => {
 		// A File, which the client uploads through fal's storage; a Buffer would be JSON in the request.
 		const file = new File([picture.bytes as Uint8Array<ArrayBuffer>], picture.fileName, {

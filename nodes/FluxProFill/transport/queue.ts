@@ -253,6 +253,7 @@ async function followStream(
 	let timer = setTimeout(() => idle.abort(), TIMING.streamIdleMs);
 	let events = 0;
 	let response: Response | undefined;
+	let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
 	try {
 		response = await fal.call(url, {
 			headers: { accept: 'text/event-stream' },
@@ -264,17 +265,23 @@ async function followStream(
 		}
 		let pending = '';
 		const decoder = new TextDecoder();
-		for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+		reader = (response.body as ReadableStream<Uint8Array>).getReader();
+		for (;;) {
+			const { done, value } = await reader.read();
+			if (done) break;
 			clearTimeout(timer);
 			timer = setTimeout(() => idle.abort(), TIMING.streamIdleMs);
 			// Events end with a blank line; the unfinished one waits for the next chunk.
-			const parts = (pending + decoder.decode(chunk, { stream: true })).split(/\r?\n\r?\n/);
+			const parts = (pending + decoder.decode(value, { stream: true })).split(/\r?\n\r?\n/);
 			pending = parts.pop() ?? '';
 			if (pending.length > CAPS.eventBytes)
 				throw falError(words.tooLarge('the status stream', CAPS.eventBytes));
-			for (const event of parts) {
-				events++;
-				if (isCompleted(parseJson(dataOf(event)))) return 'completed';
+			events += parts.length;
+			if (parts.some((event) => isCompleted(parseJson(dataOf(event))))) {
+				// fal closes the stream after COMPLETED: read it to its end, so that its
+				// connection is kept and the result goes out on it at once.
+				await Promise.race([drain(reader), sleep(TIMING.streamDrainMs, outer)]);
+				return 'completed';
 			}
 		}
 		return isCompleted(parseJson(dataOf(pending))) ? 'completed' : events ? 'events' : 'nothing';
@@ -289,8 +296,13 @@ async function followStream(
 		return events ? 'events' : 'nothing';
 	} finally {
 		clearTimeout(timer);
-		await response?.body?.cancel().catch(() => undefined);
+		// A stream read to its end keeps its connection; one given up is cut.
+		await (reader ? reader.cancel() : response?.body?.cancel())?.catch(() => undefined);
 	}
+}
+
+async function drain(reader: ReadableStreamDefaultReader<Uint8Array>): Promise<void> {
+	while (!(await reader.read().catch(() => ({ done: true }))).done);
 }
 
 function dataOf(event: string): string {

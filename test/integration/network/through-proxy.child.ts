@@ -10,7 +10,7 @@ import { CredentialTestContext } from 'n8n-core';
 import type { IWorkflowExecuteAdditionalData } from 'n8n-workflow';
 
 import { falApiCredentialTest } from '../../../nodes/FluxProFill/methods/credentialTest';
-import { KEY, makePictures, pictureItem, runFill } from '../fixtures';
+import { KEY, makeUploadedPictures, pictureItem, runFill } from '../fixtures';
 
 interface Scenario {
 	/** The credential's Proxy URL (fal's server proxy), '' for none. */
@@ -41,7 +41,8 @@ it('runs every kind of fal request the node makes', async () => {
 			new CredentialTestContext({} as IWorkflowExecuteAdditionalData),
 			{ id: '1', name: 'fal', type: 'falApi', data: { apiKey, proxyUrl: scenario.proxyUrl } },
 		);
-	const pictures = await makePictures();
+	// Too large to go inline: the uploads take the proxy too.
+	const pictures = await makeUploadedPictures();
 	const run = async (operation: string, items = [pictureItem(pictures)], parameters = {}) =>
 		await runFill({ proxyUrl: scenario.proxyUrl, items, parameters: { operation, ...parameters } });
 
