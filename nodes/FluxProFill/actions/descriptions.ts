@@ -425,7 +425,40 @@ export const generationOptions: INodeProperties[] = [
 		description:
 			'Whether fal should return the images inline as data URIs instead of links. The images are then not kept in your fal request history.',
 	},
+	{
+		displayName: LABELS.finetuneId,
+		name: 'finetuneId',
+		type: 'string',
+		default: '',
+		placeholder: 'e.g. 6f1c2d3e-4b5a-4c6d-8e7f-901a2b3c4d5e',
+		description:
+			"The ID of your own FLUX.1 [pro] finetune (a product, a character, a style) to paint with: fal's fill-finetuned endpoint, at its price",
+	},
+	{
+		displayName: LABELS.finetuneStrength,
+		name: 'finetuneStrength',
+		type: 'number',
+		default: DEFAULTS.finetuneStrength,
+		typeOptions: {
+			minValue: LIMITS.finetuneStrength.min,
+			maxValue: LIMITS.finetuneStrength.max,
+			numberPrecision: 2,
+		},
+		description: `How strongly the finetune shapes what is painted: ${LIMITS.finetuneStrength.min} not at all, 1 fully, up to ${LIMITS.finetuneStrength.max}. Used with ${q(LABELS.finetuneId)} only.`,
+	},
 ];
+
+/** Fill and Submit: a cap on what one execution of the node may spend. */
+const maxCostOption: INodeProperties = {
+	displayName: LABELS.maxCostUsd,
+	name: 'maxCostUsd',
+	type: 'number',
+	default: '',
+	placeholder: 'e.g. 5',
+	typeOptions: { minValue: LIMITS.maxCostUsd.min, numberPrecision: 2 },
+	description:
+		"Stop before paying when this node's estimated fal cost in the execution would pass this amount: its loops and an AI agent's calls count together. Empty means no cap. Read from the first item.",
+};
 
 /** How the node turns the mask source into fal's mask; shown only for sources they act on. */
 export const maskOptions: INodeProperties[] = [
@@ -570,6 +603,6 @@ export function fillRequestProperties(ownOptions: INodeProperties[]): INodePrope
 	return [
 		...fillInputProperties,
 		maskNeedsImageFileNotice,
-		optionsCollection([...generationOptions, ...maskOptions, ...ownOptions]),
+		optionsCollection([...generationOptions, ...maskOptions, ...ownOptions, maxCostOption]),
 	];
 }

@@ -4,12 +4,17 @@ import {
 	type INodeExecutionData,
 } from 'n8n-workflow';
 
-import { FILL_ENDPOINT, RETURNED_MASK_FIELD } from '../common/constants';
+import { RETURNED_MASK_FIELD } from '../common/constants';
 import type { Execution } from '../helpers/execution';
-import { awaitStarted, checkFill, startFill } from '../helpers/fillRequest';
+import {
+	awaitStarted,
+	checkFill,
+	priceOf,
+	startFill,
+	type CheckedFill,
+} from '../helpers/fillRequest';
 import type { ItemRunner } from '../helpers/pipeline';
 import { collectImages } from '../helpers/results';
-import type { FillSettings } from '../helpers/settings';
 import { Deadline } from '../transport/deadline';
 import {
 	fillRequestProperties,
@@ -37,12 +42,13 @@ export const startsPaidRequests = true;
  * upload to fal's answer and released before the downloads, so the next item is already
  * at fal while they run.
  */
-export function execute(ctx: IExecuteFunctions, exec: Execution): ItemRunner<FillSettings> {
+export function execute(ctx: IExecuteFunctions, exec: Execution): ItemRunner<CheckedFill> {
 	// Stopped because another item failed and n8n will retry the node: paid requests go on
 	// at fal, and the retry picks them up.
 	const cancelOnStop = () => !(exec.stop.failedFast && ctx.getNode().retryOnFail === true);
 	return {
 		check: async (itemIndex) => await checkFill(ctx, exec, itemIndex),
+		cost: (checked) => checked.costUsd,
 		run: async (itemIndex, settings, { atFal, stopSignal, ledger }) => {
 			const deadline = new Deadline(stopSignal, settings.timeoutMs);
 			const run = { deadline, ledger, cancelOnStop };
@@ -50,14 +56,20 @@ export function execute(ctx: IExecuteFunctions, exec: Execution): ItemRunner<Fil
 				const started = await startFill(exec, itemIndex, settings, run);
 				return {
 					started,
-					data: await awaitStarted(exec, FILL_ENDPOINT, started, run, started.paid),
+					data: await awaitStarted(exec, started.endpoint, started, run, started.paid),
 				};
 			});
 			const items = await collectImages(
 				ctx,
 				exec,
 				itemIndex,
-				{ requestId: started.requestId, data, asked: settings.numImages, paid: started.paid },
+				{
+					requestId: started.requestId,
+					data,
+					asked: settings.numImages,
+					paid: started.paid,
+					pricePerMegapixel: priceOf(settings),
+				},
 				settings,
 				deadline,
 			);

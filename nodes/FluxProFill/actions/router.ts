@@ -44,7 +44,7 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 	// Older n8n versions have no execution hints; the estimate stays in the items' JSON.
 	if (operation.startsPaidRequests && (cost.requests > 0 || cost.usd > 0))
 		this.addExecutionHints?.({
-			message: costHint(cost.usd, cost.requests, cost.segmentations),
+			message: costHint(cost.usd, cost.requests, cost.segmentations, cost.finetuned),
 			location: 'outputPane',
 		});
 	return [items];

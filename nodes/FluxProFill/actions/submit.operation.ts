@@ -3,9 +3,8 @@ import { updateDisplayOptions, type IExecuteFunctions } from 'n8n-workflow';
 import { FILL_ENDPOINT, LABELS, TIMING } from '../common/constants';
 import { fal as words } from '../common/messages';
 import type { Execution } from '../helpers/execution';
-import { checkFill, startFill } from '../helpers/fillRequest';
+import { checkFill, startFill, type CheckedFill } from '../helpers/fillRequest';
 import type { ItemRunner } from '../helpers/pipeline';
-import type { FillSettings } from '../helpers/settings';
 import { Deadline } from '../transport/deadline';
 import { FalError, falError } from '../transport/errors';
 import { getStatus, requestUrl } from '../transport/queue';
@@ -34,9 +33,10 @@ export const startsPaidRequests = true;
  * `$execution.resumeUrl`) fal calls back when the request ends; then Get Result. On a
  * retry of the node, the request this item already submitted is returned again.
  */
-export function execute(ctx: IExecuteFunctions, exec: Execution): ItemRunner<FillSettings> {
+export function execute(ctx: IExecuteFunctions, exec: Execution): ItemRunner<CheckedFill> {
 	return {
 		check: async (itemIndex) => await checkFill(ctx, exec, itemIndex),
+		cost: (checked) => checked.costUsd,
 		run: async (itemIndex, settings, { atFal, stopSignal, ledger }) =>
 			await atFal(async () => {
 				// Describe It waits for fal's segmentation before submitting: the item's own time limit.
@@ -52,7 +52,7 @@ export function execute(ctx: IExecuteFunctions, exec: Execution): ItemRunner<Fil
 					// fal named the request whose answer was lost: it is returned if fal has it.
 					const status = await getStatus(
 						exec.fal,
-						FILL_ENDPOINT,
+						started.endpoint,
 						requestId,
 						false,
 						deadline.signal,

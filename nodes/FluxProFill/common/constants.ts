@@ -4,6 +4,8 @@
  */
 
 export const FILL_ENDPOINT = 'fal-ai/flux-pro/v1/fill';
+/** The fill with the user's own FLUX.1 [pro] finetune (docs/flux-pro-fill-finetuned.md). */
+export const FINETUNED_ENDPOINT = 'fal-ai/flux-pro/v1/fill-finetuned';
 /** fal's text-prompted segmentation (Describe It): the mask of what the words name. */
 export const SEGMENT_ENDPOINT = 'fal-ai/evf-sam';
 
@@ -19,6 +21,8 @@ export const FAL_REQUESTS_URL = 'https://fal.ai/dashboard/requests';
 
 /** fal's published prices: FLUX.1 [pro] Fill per megapixel (rounded up) per image; evf-sam per request. */
 export const PRICE_PER_MEGAPIXEL_USD = 0.05;
+/** fill-finetuned per megapixel (rounded up) per image: third-party price tables only, see docs. */
+export const FINETUNED_PRICE_PER_MEGAPIXEL_USD = 0.06;
 export const SEGMENT_PRICE_USD = 0.005;
 
 export const OUTPUT_FORMATS = ['jpeg', 'png'] as const;
@@ -39,6 +43,9 @@ export const LIMITS = {
 	/** A day: longer is not a wait but a hang, and timers past 2^31 ms fire at once. */
 	timeoutSeconds: { min: 1, max: 86_400 },
 	concurrency: { min: 1, max: 100 },
+	/** fal's range for finetune_strength. */
+	finetuneStrength: { min: 0, max: 2 },
+	maxCostUsd: { min: 0, max: 1_000_000 },
 	/** 400% a side makes a canvas 9× the original's width: far past where the model keeps context. */
 	expandPercent: { min: 0, max: 400 },
 	/** A seam to blend, not a region to repaint: for more, draw a mask. */
@@ -65,6 +72,8 @@ export const DEFAULTS = {
 	/** A new fal account runs 2 requests at once; more only wait in fal's queue. */
 	concurrency: 2,
 	requestId: '={{ $json.request_id }}',
+	/** fal sets none (the field is required); BFL, whose model it is, defaults to 1.1. */
+	finetuneStrength: 1.1,
 	expandBy: 'aspectRatio' as ExpandMode,
 	expandAspectRatio: '16:9',
 	expandAnchor: 'center' as Anchor,
@@ -103,6 +112,8 @@ export const TIMING = {
 	quickCallMs: 60_000,
 	cancelCallMs: 10_000,
 	downloadCallMs: 120_000,
+	/** The most of a linked image read to learn its size, for Max Cost per Run. */
+	probeMs: 30_000,
 	/** Attempts of a call that is not retried until the deadline (submit, upload, download). */
 	attempts: 4,
 	downloadAttempts: 2,
@@ -130,6 +141,8 @@ export const CAPS = {
 	eventBytes: 64 * 1024,
 	/** Pictures up to this go to fal inline, as data URIs in the submit; larger ones are uploaded. */
 	inlineBytes: 1024 * 1024,
+	/** The start of a linked image that is read for its width and height (Max Cost per Run). */
+	probeBytes: 256 * 1024,
 	/** A generated image is a few MB. */
 	imageBytes: 64 * 1024 * 1024,
 	/** fal's detail text in a message; the whole detail kept with an error, at most. */
@@ -185,6 +198,9 @@ export const LABELS = {
 	seed: 'Seed',
 	timeout: 'Timeout (Seconds)',
 	webhookUrl: 'Webhook URL',
+	finetuneId: 'Finetune ID',
+	finetuneStrength: 'Finetune Strength',
+	maxCostUsd: 'Max Cost per Run (USD)',
 	logs: 'Include Logs',
 } as const;
 

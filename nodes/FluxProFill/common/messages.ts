@@ -13,6 +13,7 @@ import {
 	DEFAULTS,
 	SEGMENT_PRICE_USD,
 	PRICE_PER_MEGAPIXEL_USD,
+	FINETUNED_PRICE_PER_MEGAPIXEL_USD,
 	q,
 } from './constants';
 
@@ -134,6 +135,16 @@ export const parameters = {
 		),
 	unknownOperation: (name: string, known: string[]) =>
 		problem(`The operation "${name}" is not supported`, `Choose one of: ${known.join(', ')}.`),
+	finetuneStrength: (value: unknown) =>
+		problem(
+			`${q(L.finetuneStrength)} is ${shorten(String(value))}, but fal takes ${LIMITS.finetuneStrength.min} to ${LIMITS.finetuneStrength.max}`,
+			`Enter a number from ${LIMITS.finetuneStrength.min} (no influence of the finetune) to ${LIMITS.finetuneStrength.max}; ${DEFAULTS.finetuneStrength} suits most finetunes.`,
+		),
+	maxCost: (value: unknown) =>
+		problem(
+			`${q(L.maxCostUsd)} is ${shorten(String(value))}, not an amount of US dollars`,
+			`Enter an amount such as 5 or 12.50, or remove the option to run without a cap.`,
+		),
 	proxyUrlInvalid: () =>
 		problem(
 			`The credential's ${q(L.proxyUrl)} is not a valid URL`,
@@ -148,6 +159,31 @@ export const parameters = {
 		problem(
 			`The credential's ${q(L.proxyUrl)} uses ${scheme}://`,
 			'A fal server proxy is reached over http(s).',
+		),
+};
+
+const usd = (amount: number) => `$${amount.toFixed(amount < 1 && amount > 0 ? 3 : 2)}`;
+const CAP_FIX = `Raise ${q(L.maxCostUsd)}, or split the work: fewer items per execution (a schedule that takes fewer rows, Loop Over Items with a Wait between batches).`;
+
+/** Max Cost per Run: what would be spent, against the cap, before anything is paid. */
+export const cap = {
+	/** The node stops before paying: the items together would cost more than the cap. */
+	overRun: (estimate: number, items: number, capUsd: number, fitting: number, spent: number) =>
+		problem(
+			`The estimated fal cost of this run, ${usd(estimate)} for ${items} item${items === 1 ? '' : 's'}, is above ${q(L.maxCostUsd)} (${usd(capUsd)})`,
+			`Nothing was sent to fal. ${fitting === 0 ? 'Not even the first item fits' : `The first ${fitting} item${fitting === 1 ? '' : 's'} would fit`}${spent > 0 ? ` (this node had already spent an estimated ${usd(spent)} in this execution)` : ''}. ${CAP_FIX} With "On Error → Continue", the items that fit run and the others become error items.`,
+		),
+	/** With continueOnFail: this item did not fit in what was left. */
+	overItem: (estimate: number, total: number, capUsd: number) =>
+		problem(
+			`Not sent to fal: this item (an estimated ${usd(estimate)}) would take the execution's cost to ${usd(total)}, above ${q(L.maxCostUsd)} (${usd(capUsd)})`,
+			`Items are sent in order while their estimated cost fits within the cap; this one and the ones after it that do not fit were not sent, so nothing was charged for them. ${CAP_FIX}`,
+		),
+	/** A linked image whose size the node cannot learn: its cost is unknown. */
+	unknownSize: (reason: string) =>
+		problem(
+			`The cost of this item cannot be estimated before paying: ${reason}`,
+			`${q(L.maxCostUsd)} needs every item's size before anything is sent, and fal bills by the image's megapixels. Give the image as a binary field (read it with "HTTP Request", response format File), or remove the cap.`,
 		),
 };
 
@@ -490,14 +526,20 @@ export function cancelSummary(unconfirmed: string[], stopped: number): string {
 }
 
 /** The execution hint above the output: what the run is estimated to cost. */
-export function costHint(usd: number, requests: number, segmentations: number): string {
+export function costHint(
+	usd: number,
+	requests: number,
+	segmentations: number,
+	finetuned = false,
+): string {
 	const described =
 		segmentations > 0
 			? `, including ${segmentations} Describe It segmentation${segmentations === 1 ? '' : 's'} ($${SEGMENT_PRICE_USD} each, twice with words to keep)`
 			: '';
 	// Describe It's half cents ($0.155) keep their third decimal; two would show $0.15.
 	const decimals = Number.isInteger(Math.round(usd * 1000) / 10) ? 2 : 3;
-	return `Estimated fal cost of this run: $${usd.toFixed(decimals)} for ${requests} request${requests === 1 ? '' : 's'}${described} ($${PRICE_PER_MEGAPIXEL_USD} per megapixel, rounded up, per image; fal's invoice is what counts)`;
+	const price = `$${PRICE_PER_MEGAPIXEL_USD} per megapixel${finetuned ? `, $${FINETUNED_PRICE_PER_MEGAPIXEL_USD} with a finetune` : ''}`;
+	return `Estimated fal cost of this run: $${usd.toFixed(decimals)} for ${requests} request${requests === 1 ? '' : 's'}${described} (${price}, rounded up, per image; fal's invoice is what counts)`;
 }
 
 /** The credential test's words. */

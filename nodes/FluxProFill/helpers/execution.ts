@@ -5,6 +5,7 @@ import type { Picture, BinaryReader } from '../pictures/picture';
 import { createFal, type Fal, type FalCredentials } from '../transport/falClient';
 import { keepAliveHttp } from '../transport/http';
 import type { Where } from './requestMemory';
+import { readMaxCost } from './settings';
 
 /**
  * A memoised async cache: one promise per key, shared by every item that asks; a failed
@@ -67,6 +68,10 @@ export interface Execution {
 	canvases: Memo<{ image: Picture; mask: Picture }>;
 	/** Strings that must never appear in output: the key and its secret half. */
 	secrets: string[];
+	/** Max Cost per Run (USD); undefined when there is no cap. */
+	maxCostUsd?: number;
+	/** Describe It segmentations already counted in the check pass's estimates. */
+	estimated: Set<string>;
 	reader(itemIndex: number): BinaryReader;
 	/** Closes the execution's kept-alive connections. */
 	close(): void;
@@ -93,6 +98,8 @@ export async function openExecution(ctx: IExecuteFunctions): Promise<Execution> 
 		segmentations: new Memo(),
 		canvases: new Memo('whileRunning'),
 		secrets: secretsOfKey(credentials.apiKey),
+		maxCostUsd: readMaxCost(ctx),
+		estimated: new Set(),
 		reader: (itemIndex) => ({
 			fields: () => ctx.getInputData()[itemIndex]?.binary,
 			read: async (field) => await ctx.helpers.getBinaryDataBuffer(itemIndex, field),

@@ -3,11 +3,14 @@ import type { IExecuteFunctions } from 'n8n-workflow';
 import {
 	CAPS,
 	FILL_ENDPOINT,
+	FINETUNED_ENDPOINT,
+	FINETUNED_PRICE_PER_MEGAPIXEL_USD,
+	PRICE_PER_MEGAPIXEL_USD,
 	SEGMENT_ENDPOINT,
 	SEGMENT_PRICE_USD,
 	TIMING,
 } from '../common/constants';
-import { fal as words } from '../common/messages';
+import { cap, fal as words } from '../common/messages';
 import { expandCanvas, planExpansion } from '../pictures/expand';
 import { prepareMask, type MaskSpec } from '../pictures/masks';
 import {
@@ -20,7 +23,7 @@ import {
 	type Picture,
 } from '../pictures/picture';
 import type { Deadline } from '../transport/deadline';
-import { download } from '../transport/download';
+import { download, probe } from '../transport/download';
 import { FalError, falError } from '../transport/errors';
 import { awaitResult, submit, withRetries, type SubmittedRequest } from '../transport/queue';
 import type { Execution } from './execution';
@@ -45,17 +48,59 @@ export async function checkFill(
 	ctx: IExecuteFunctions,
 	exec: Execution,
 	itemIndex: number,
-): Promise<FillSettings> {
+): Promise<CheckedFill> {
 	const settings = readFillSettings(ctx, itemIndex);
 	const image = await imageOf(exec, itemIndex, settings);
 	const { mask } = settings;
-	if (mask.kind === 'expand') planExpansion((image as Picture).info, mask.sizing, mask.overlap);
+	let size: { width: number; height: number } | undefined =
+		image.kind === 'bytes' ? image.info : undefined;
+	if (mask.kind === 'expand')
+		size = planExpansion((image as Picture).info, mask.sizing, mask.overlap).canvas;
 	else if (mask.kind !== 'text') await maskOf(exec, itemIndex, settings, image);
-	return settings;
+	// Max Cost per Run needs the size of a linked image too: its header is read.
+	if (!size && exec.maxCostUsd !== undefined)
+		size = await linkedSize((image as Link).url, exec.fal.send);
+	const fill = size
+		? estimateCostUsd(size.width, size.height, settings.numImages, priceOf(settings))
+		: 0;
+	let segmentation = 0;
+	if (mask.kind === 'text') {
+		const key = JSON.stringify([refOf(image), mask.words, mask.negative]);
+		if (!exec.estimated.has(key)) segmentation = segmentationCost(mask);
+		exec.estimated.add(key);
+	}
+	return { ...settings, costUsd: fill + segmentation };
+}
+
+/** Checked Fill and Submit settings with what the item is estimated to cost. */
+export type CheckedFill = FillSettings & { costUsd: number };
+
+/** The endpoint an item goes to: the fill, or the fill with the user's finetune. */
+export const endpointOf = (settings: FillSettings) =>
+	settings.finetune ? FINETUNED_ENDPOINT : FILL_ENDPOINT;
+
+export const priceOf = (settings: FillSettings) =>
+	settings.finetune ? FINETUNED_PRICE_PER_MEGAPIXEL_USD : PRICE_PER_MEGAPIXEL_USD;
+
+const segmentationCost = (source: { negative?: string }) =>
+	source.negative ? SEGMENT_PRICE_USD * 2 : SEGMENT_PRICE_USD;
+
+/** A linked image's size from the start of the file; its cost is unknown without it. */
+async function linkedSize(url: string, send: typeof fetch) {
+	let reason: string;
+	try {
+		const info = readImageInfo(await probe(url, send, AbortSignal.timeout(TIMING.probeMs)));
+		if (info.ok) return info.info;
+		reason = `the image at ${url.slice(0, 80)} gives no size (${info.reason})`;
+	} catch (error) {
+		reason = `the image at ${url.slice(0, 80)} could not be read (${error instanceof Error ? error.message : String(error)})`;
+	}
+	throw cap.unknownSize(reason);
 }
 
 export interface Started {
 	requestId: string;
+	endpoint: string;
 	/** The mask sent to fal, for Return Mask. */
 	mask: Source;
 	/** The size of the image sent, for the cost estimate; undefined for an image URL. */
@@ -115,15 +160,25 @@ export async function startFill(
 	const size = image.kind === 'bytes' ? image.info : undefined;
 	const refs = { image: refOf(image), mask: refOf(mask) };
 	const key = requestKey(exec.where, itemIndex, {
-		endpoint: FILL_ENDPOINT,
+		endpoint: endpointOf(settings),
 		webhookUrl: run.webhookUrl,
 		input: fillInput(settings, refs.image, refs.mask),
 	});
-	const cost = size ? estimateCostUsd(size.width, size.height, settings.numImages) : null;
-	const started = await submitOnce(exec, itemIndex, FILL_ENDPOINT, key, run, async () =>
+	const endpoint = endpointOf(settings);
+	const cost = size
+		? estimateCostUsd(size.width, size.height, settings.numImages, priceOf(settings))
+		: null;
+	const started = await submitOnce(exec, itemIndex, endpoint, key, run, async () =>
 		fillInput(settings, await uploaded(exec, image), await uploaded(exec, mask)),
 	);
-	return { ...started, mask, size, key, paid: run.ledger.paidFill(started.requestId, cost) };
+	return {
+		...started,
+		endpoint,
+		mask,
+		size,
+		key,
+		paid: run.ledger.paidFill(started.requestId, cost),
+	};
 }
 
 /**
@@ -282,7 +337,7 @@ async function segment(
 		endpoint: SEGMENT_ENDPOINT,
 		input: { ...input, image_url: ref },
 	});
-	const costUsd = source.negative ? SEGMENT_PRICE_USD * 2 : SEGMENT_PRICE_USD;
+	const costUsd = segmentationCost(source);
 	const { value, started } = exec.segmentations.get(key, async () => {
 		const done = await submitOnce(exec, itemIndex, SEGMENT_ENDPOINT, key, run, async () => ({
 			...input,
@@ -353,5 +408,8 @@ export function fillInput(settings: FillSettings, imageUrl: string, maskUrl: str
 		output_format: settings.outputFormat,
 		safety_tolerance: settings.safetyTolerance,
 		enhance_prompt: settings.enhancePrompt,
+		...(settings.finetune
+			? { finetune_id: settings.finetune.id, finetune_strength: settings.finetune.strength }
+			: {}),
 	};
 }

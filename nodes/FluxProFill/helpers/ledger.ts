@@ -1,6 +1,6 @@
 import type { IDataObject, INodeExecutionData } from 'n8n-workflow';
 
-import { PRICE_PER_MEGAPIXEL_USD } from '../common/constants';
+import { FINETUNED_ENDPOINT, PRICE_PER_MEGAPIXEL_USD } from '../common/constants';
 
 /** What became of a paid request: `running` (its end unknown) and `completed` are billed. */
 export type Fate = 'running' | 'completed' | 'failed' | 'cancelled';
@@ -10,6 +10,8 @@ export interface PaidCall {
 	/** Estimated price; null when the size is not known (an image URL, before fal answered). */
 	costUsd: number | null;
 	fate: Fate;
+	/** The fill's endpoint (the fill, or fill-finetuned); not set for segmentations. */
+	endpoint?: string;
 }
 
 /**
@@ -25,9 +27,9 @@ export class Ledger {
 	/** Describe It: the segmentation that made the mask; costs 0 when another item paid for it. */
 	segmentation?: PaidCall;
 
-	paidFill(requestId: string, costUsd: number | null): PaidCall {
+	paidFill(requestId: string, costUsd: number | null, endpoint?: string): PaidCall {
 		this.requestId = requestId;
-		this.fill = { requestId, costUsd, fate: 'running' };
+		this.fill = { requestId, costUsd, fate: 'running', endpoint };
 		return this.fill;
 	}
 }
@@ -39,9 +41,14 @@ export function billed(call: PaidCall | undefined): number | null {
 }
 
 /** Estimated price of `count` images of width×height: megapixels rounded up × fal's price. */
-export function estimateCostUsd(width: number, height: number, count: number): number {
+export function estimateCostUsd(
+	width: number,
+	height: number,
+	count: number,
+	pricePerMegapixel: number = PRICE_PER_MEGAPIXEL_USD,
+): number {
 	if (!(width > 0 && height > 0 && count > 0)) return 0;
-	return round(Math.ceil((width * height) / 1_000_000) * PRICE_PER_MEGAPIXEL_USD * count);
+	return round(Math.ceil((width * height) / 1_000_000) * pricePerMegapixel * count);
 }
 
 /**
@@ -87,6 +94,7 @@ export function runCost(ledgers: Ledger[]): {
 	usd: number;
 	requests: number;
 	segmentations: number;
+	finetuned: boolean;
 } {
 	let usd = 0;
 	let requests = 0;
@@ -98,7 +106,8 @@ export function runCost(ledgers: Ledger[]): {
 		if (segment > 0) segmentations++;
 		usd += (fill ?? 0) + segment;
 	}
-	return { usd: round(usd), requests, segmentations };
+	const finetuned = ledgers.some((ledger) => ledger.fill?.endpoint === FINETUNED_ENDPOINT);
+	return { usd: round(usd), requests, segmentations, finetuned };
 }
 
 export function round(usd: number): number {

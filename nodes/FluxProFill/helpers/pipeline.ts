@@ -14,6 +14,7 @@ import { cancelSummary, fal as falWords, InputProblem } from '../common/messages
 import { redactJson, redactSecrets } from '../common/redact';
 import { describeFalError, FalError, isFalFailure } from '../transport/errors';
 import type { Execution } from './execution';
+import { admit, settle } from './costCap';
 import { Ledger, withCosts } from './ledger';
 
 /** What an operation does with one item; the loop around it is the same for all. */
@@ -22,6 +23,8 @@ export interface ItemRunner<Checked> {
 	check(itemIndex: number): Promise<Checked>;
 	/** Runs one checked item and returns its output items (costs are added from the ledger). */
 	run(itemIndex: number, checked: Checked, context: RunContext): Promise<INodeExecutionData[]>;
+	/** What a checked item is estimated to cost, for Max Cost per Run (operations that pay). */
+	cost?(checked: Checked): number;
 }
 
 export interface RunContext {
@@ -62,6 +65,19 @@ export async function runItems<Checked>(
 			const failure = { itemIndex, error, ledger: ledgers[itemIndex] };
 			if (!continueOnFail) throw toError(failure);
 			checked.push(failure);
+		}
+	}
+
+	// Max Cost per Run: the items that fit go, in order; nothing is paid for before this.
+	const capUsd = exec.maxCostUsd;
+	if (capUsd !== undefined && runner.cost) {
+		const costs = checked.map((entry) =>
+			'error' in entry ? undefined : runner.cost!(entry.value),
+		);
+		const { refused, stop: overCap } = admit(exec.where, capUsd, costs);
+		for (const [itemIndex, error] of refused) {
+			if (!continueOnFail) throw toError({ itemIndex, error: overCap, ledger: ledgers[itemIndex] });
+			checked[itemIndex] = { itemIndex, error, ledger: ledgers[itemIndex] };
 		}
 	}
 
@@ -108,6 +124,7 @@ export async function runItems<Checked>(
 			),
 		});
 	}
+	if (capUsd !== undefined) settle(exec.where, ledgers);
 	if (firstFailure) throw toError(firstFailure);
 	const items = outcomes.flatMap((outcome) =>
 		Array.isArray(outcome)

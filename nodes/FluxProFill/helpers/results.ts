@@ -29,7 +29,13 @@ export async function collectImages(
 	ctx: IExecuteFunctions,
 	exec: Execution,
 	itemIndex: number,
-	request: { requestId: string; data: unknown; asked?: number; paid: PaidCall },
+	request: {
+		requestId: string;
+		data: unknown;
+		asked?: number;
+		paid: PaidCall;
+		pricePerMegapixel?: number;
+	},
 	settings: ResultSettings,
 	deadline: Deadline,
 ): Promise<INodeExecutionData[]> {
@@ -47,7 +53,7 @@ export async function collectImages(
 	});
 	// fal bills every image it made, the ones left out below included.
 	const made = images.reduce(
-		(sum, { size }) => sum + estimateCostUsd(size.width, size.height, 1),
+		(sum, { size }) => sum + estimateCostUsd(size.width, size.height, 1, request.pricePerMegapixel),
 		0,
 	);
 	if (made > 0) paid.costUsd = made;

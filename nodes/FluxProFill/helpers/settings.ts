@@ -55,6 +55,8 @@ export interface FillSettings extends ResultSettings {
 	safetyTolerance: SafetyTolerance;
 	enhancePrompt: boolean;
 	syncMode: boolean;
+	/** The user's own FLUX.1 [pro] finetune: the fill-finetuned endpoint. */
+	finetune?: { id: string; strength: number };
 	webhookUrl?: string;
 }
 
@@ -124,7 +126,30 @@ export function readFillSettings(ctx: IExecuteFunctions, itemIndex: number): Fil
 		...result,
 		outputMode: tool ? 'url' : result.outputMode,
 		...(isBlank(opts.webhookUrl) ? {} : { webhookUrl: webhookUrl(opts.webhookUrl) }),
+		...finetune(opts),
 	};
+}
+
+/** A Finetune ID chooses fal's fill-finetuned endpoint; its strength is always sent (fal has no default). */
+function finetune(opts: Options): Pick<FillSettings, 'finetune'> {
+	const id = text(opts.finetuneId)?.trim();
+	if (!id) return {};
+	const raw = opts.finetuneStrength;
+	const strength = isBlank(raw) ? DEFAULTS.finetuneStrength : number(raw);
+	const { min, max } = LIMITS.finetuneStrength;
+	if (strength === undefined || strength < min || strength > max) throw words.finetuneStrength(raw);
+	return { finetune: { id, strength } };
+}
+
+/** Max Cost per Run (USD), read from the first item like Concurrency; undefined means no cap. */
+export function readMaxCost(ctx: IExecuteFunctions): number | undefined {
+	if (ctx.getInputData().length === 0) return undefined;
+	const raw = options(ctx, 0).maxCostUsd;
+	if (isBlank(raw)) return undefined;
+	const usd = number(raw);
+	if (usd === undefined || usd < LIMITS.maxCostUsd.min || usd > LIMITS.maxCostUsd.max)
+		throw words.maxCost(raw);
+	return usd;
 }
 
 /** Get Status, Get Result, Cancel: the request and how its result comes back. */

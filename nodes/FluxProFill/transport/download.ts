@@ -104,3 +104,34 @@ async function readImage(response: Response, url: string): Promise<Buffer> {
 	}
 	return Buffer.concat(chunks, length);
 }
+
+/** The start of a linked image (a data URI's, or the first bytes over HTTP), to read its header. */
+export async function probe(url: string, send: typeof fetch, signal: AbortSignal): Promise<Buffer> {
+	const dataUri = DATA_URI.exec(url);
+	if (dataUri) {
+		const start = url.slice(dataUri[0].length, dataUri[0].length + (CAPS.probeBytes * 4) / 3);
+		return dataUri[2] ? Buffer.from(start, 'base64') : Buffer.from(decodeURIComponent(start));
+	}
+	let response: Response;
+	try {
+		response = await send(url, { headers: { range: `bytes=0-${CAPS.probeBytes - 1}` }, signal });
+	} catch (error) {
+		if (isAbort(error)) throw error;
+		throw networkFailure(error);
+	}
+	if (!response.ok) {
+		await response.body?.cancel().catch(() => undefined);
+		throw new Error(`the server answered HTTP ${response.status}`);
+	}
+	const chunks: Uint8Array[] = [];
+	let length = 0;
+	const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+	while (length < CAPS.probeBytes) {
+		const { done, value } = await reader.read();
+		if (done) break;
+		chunks.push(value);
+		length += value.length;
+	}
+	await reader.cancel().catch(() => undefined);
+	return Buffer.concat(chunks).subarray(0, CAPS.probeBytes);
+}

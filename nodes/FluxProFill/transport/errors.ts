@@ -197,6 +197,9 @@ const FIELD_HINTS: Record<string, string> = {
 	seed: 'Seed must be a whole number.',
 	output_format: 'Output Format must be JPEG or PNG.',
 	safety_tolerance: 'Safety Tolerance must be 1 to 6.',
+	finetune_id:
+		'Check the Finetune ID: it must name a FLUX.1 [pro] finetune of the fal account whose key the credential holds, trained and ready (fal dashboard, Finetunes).',
+	finetune_strength: 'Finetune Strength must be 0 to 2.',
 };
 
 function hintFor(errors: FieldError[]): string {
