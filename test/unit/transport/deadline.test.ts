@@ -1,6 +1,6 @@
 import { AT_FAL, fal as words } from '../../../nodes/FluxProFill/common/messages';
 import { Deadline } from '../../../nodes/FluxProFill/transport/deadline';
-import { settled, useFakeClock } from '../fakeClock';
+import { settled, useFakeClock } from '../kit';
 
 useFakeClock();
 

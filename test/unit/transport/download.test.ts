@@ -2,7 +2,7 @@ import { CAPS, TIMING } from '../../../nodes/FluxProFill/common/constants';
 import { fal as words } from '../../../nodes/FluxProFill/common/messages';
 import { download } from '../../../nodes/FluxProFill/transport/download';
 import type { FalError } from '../../../nodes/FluxProFill/transport/errors';
-import { settled, useFakeClock } from '../fakeClock';
+import { settled, useFakeClock } from '../kit';
 import { fetchFailed, scripted } from './fakeFal';
 
 useFakeClock();

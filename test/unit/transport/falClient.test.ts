@@ -7,7 +7,7 @@ import {
 	parseRetryAfter,
 	readCapped,
 } from '../../../nodes/FluxProFill/transport/falClient';
-import { settled } from '../fakeClock';
+import { settled } from '../kit';
 import { abortError, fetchFailed } from './fakeFal';
 
 const KEY = 'key-id:key-secret-0123456789';

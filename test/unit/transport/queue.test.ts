@@ -11,7 +11,7 @@ import {
 	submit,
 	withRetries,
 } from '../../../nodes/FluxProFill/transport/queue';
-import { settled, useFakeClock } from '../fakeClock';
+import { settled, useFakeClock } from '../kit';
 import { abortError, fakeFal, httpError, networkError, scripted, timeoutError } from './fakeFal';
 
 useFakeClock();

@@ -1,3 +1,6 @@
+/** What the unit tests share: a fake clock, settled promises, and the input problems they expect. */
+import { InputProblem } from '../../nodes/FluxProFill/common/messages';
+
 /**
  * jest's fake timers, with AbortSignal.timeout on them too: Node's own timeout signals run
  * on an internal timer that jest does not replace, so retry, backoff and deadline tests
@@ -30,4 +33,24 @@ export async function settled(promise: Promise<unknown>): Promise<unknown> {
 		(value) => value,
 		(error: unknown) => error,
 	);
+}
+
+/** The InputProblem that `run` throws, or its promise rejects with; fails the test otherwise. */
+export async function problemOf(run: Promise<unknown> | (() => unknown)): Promise<InputProblem> {
+	const error =
+		typeof run === 'function' ? await settled(Promise.resolve().then(run)) : await settled(run);
+	expect(error).toBeInstanceOf(InputProblem);
+	return error as InputProblem;
+}
+
+/** Expects the problem the catalogue builds: the same message and description. */
+export async function expectProblem(
+	run: Promise<unknown> | (() => unknown),
+	expected: InputProblem,
+): Promise<void> {
+	const problem = await problemOf(run);
+	expect({ message: problem.message, description: problem.description }).toEqual({
+		message: expected.message,
+		description: expected.description,
+	});
 }
