@@ -23,6 +23,7 @@ export function fakeFal(parts: {
 	status?: Scripted;
 	result?: Scripted;
 	cancel?: Scripted;
+	upload?: Scripted;
 	call?: (url: string, init?: RequestInit) => Promise<Response>;
 }): Fal {
 	const missing = (name: string) => async () => {
@@ -36,6 +37,7 @@ export function fakeFal(parts: {
 				result: parts.result ?? missing('a result call'),
 				cancel: parts.cancel ?? missing('a cancel'),
 			},
+			storage: { upload: parts.upload ?? missing('an upload') },
 		} as unknown as FalClient,
 		call: parts.call ?? missing('a call'),
 		send: missing('a plain request') as unknown as typeof fetch,
