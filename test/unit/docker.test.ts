@@ -1,10 +1,20 @@
 /**
  * docker/: the Dockerfile and the queue-mode docker-compose.yml. No Docker engine runs in
- * the tests; they check the files' syntax, paths and the settings the setup relies on.
- * They run no npm, so npm_config_ignore_scripts does not apply here.
+ * the tests: they check that the files parse, that they agree with each other and with
+ * package.json, and they run the image's install script with a fake npm and node in a
+ * temporary folder. They run no real npm, so npm_config_ignore_scripts does not apply.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import {
+	chmodSync,
+	existsSync,
+	mkdirSync,
+	mkdtempSync,
+	readFileSync,
+	rmSync,
+	writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 import { parse } from 'yaml';
@@ -50,26 +60,6 @@ function parseDockerfile(text: string): Instruction[] {
 	return instructions;
 }
 
-const KNOWN_INSTRUCTIONS = new Set([
-	'ADD',
-	'ARG',
-	'CMD',
-	'COPY',
-	'ENTRYPOINT',
-	'ENV',
-	'EXPOSE',
-	'FROM',
-	'HEALTHCHECK',
-	'LABEL',
-	'ONBUILD',
-	'RUN',
-	'SHELL',
-	'STOPSIGNAL',
-	'USER',
-	'VOLUME',
-	'WORKDIR',
-]);
-
 const dockerfilePath = join(dockerDir, 'Dockerfile');
 const dockerfile = parseDockerfile(readFileSync(dockerfilePath, 'utf8'));
 const [installRun, ...otherInstalls] = dockerfile.filter(
@@ -79,65 +69,95 @@ const [installRun, ...otherInstalls] = dockerfile.filter(
 /** A RUN's shell command without its --mount/--network/--security flags. */
 const shellOf = (run: Instruction) => run.args.replace(/^(--[a-z]+=\S+\s+)+/, '');
 
+/** Runs the install RUN's shell command with `npm` and `node` faked, in a temporary home. */
+function runInstall(spec: string) {
+	const sandbox = mkdtempSync(join(tmpdir(), 'fal-fill-docker-'));
+	try {
+		const home = join(sandbox, 'home', 'node');
+		const context = join(sandbox, 'build-context');
+		const bin = join(sandbox, 'bin');
+		const log = join(sandbox, 'calls.log');
+		for (const dir of [home, context, bin]) mkdirSync(dir, { recursive: true });
+		// npm records its arguments; `npm install` puts a package of version 9.8.7 in place.
+		writeFileSync(
+			join(bin, 'npm'),
+			`#!/bin/sh\necho "npm $*" >> "${log}"\nif [ "$1" = install ]; then mkdir -p node_modules/${packageJson.name}; echo '{"version":"9.8.7"}' > node_modules/${packageJson.name}/package.json; fi\n`,
+		);
+		// node -p prints the version the script asks for; node -e (the sharp check) succeeds.
+		writeFileSync(
+			join(bin, 'node'),
+			`#!/bin/sh\necho "node $1" >> "${log}"\nif [ "$1" = -p ]; then echo 9.8.7; fi\n`,
+		);
+		for (const tool of ['npm', 'node']) chmodSync(join(bin, tool), 0o755);
+		// The image's own paths, moved into the temporary folder: nothing outside it is touched.
+		const shell = shellOf(installRun)
+			.split('/tmp/build-context')
+			.join(context)
+			.split('/home/node')
+			.join(home);
+		const absolute = [...shell.matchAll(/(?:^|[\s"'=])(\/[^\s"';]+)/g)].map((match) => match[1]);
+		expect(absolute.filter((path) => !path.startsWith(sandbox))).toEqual([]);
+		execFileSync('/bin/sh', ['-c', shell], {
+			cwd: sandbox,
+			env: { PATH: `${bin}:/usr/bin:/bin`, FAL_FILL_PACKAGE: spec, HOME: home },
+			stdio: 'pipe',
+		});
+		const nodes = join(home, '.n8n', 'nodes');
+		return {
+			calls: readFileSync(log, 'utf8').trim().split('\n'),
+			context,
+			nodes,
+			manifest: JSON.parse(readFileSync(join(nodes, 'package.json'), 'utf8')) as unknown,
+		};
+	} finally {
+		rmSync(sandbox, { recursive: true, force: true });
+	}
+}
+
 describe('docker/Dockerfile', () => {
-	it('consists of known instructions, one FROM', () => {
+	it('parses into instructions, one of which installs with npm', () => {
 		expect(dockerfile.length).toBeGreaterThan(0);
-		for (const instruction of dockerfile) {
-			expect(KNOWN_INSTRUCTIONS).toContain(instruction.keyword);
-		}
-		expect(dockerfile.filter((instruction) => instruction.keyword === 'FROM')).toHaveLength(1);
-	});
-
-	it("extends n8n's official image, pinned to the n8n minor the package is tested against", () => {
-		const from = dockerfile.find((instruction) => instruction.keyword === 'FROM')!;
-		const match = /^docker\.n8n\.io\/n8nio\/n8n:(\d+)\.(\d+)\.(\d+)$/.exec(from.args);
-		expect(match).not.toBeNull();
-		const tested = /(\d+)\.(\d+)\.\d+/.exec(packageJson.devDependencies['n8n-workflow'])!;
-		expect(`${match![1]}.${match![2]}`).toBe(`${tested[1]}.${tested[2]}`);
-	});
-
-	it('installs the package into /home/node/.n8n/nodes with --ignore-scripts, as user node', () => {
 		expect(installRun).toBeDefined();
 		expect(otherInstalls).toHaveLength(0);
-		const shell = shellOf(installRun);
-		expect(shell).toContain('mkdir -p /home/node/.n8n/nodes');
-		expect(shell).toMatch(/\bcd \/home\/node\/\.n8n\/nodes\b/);
-		expect(shell.indexOf('mkdir -p /home/node/.n8n/nodes')).toBeLessThan(
-			shell.indexOf('npm install'),
-		);
-		const npmInstall = /npm install ([^;&|]*)/.exec(shell)![1];
-		expect(npmInstall).toContain('--ignore-scripts');
-		// Without this npm >= 7 also installs the peer dependency n8n-workflow (a second copy).
-		expect(npmInstall).toMatch(/--legacy-peer-deps|--omit=peer/);
-
-		const userBefore = dockerfile
-			.filter((instruction) => instruction.keyword === 'USER' && instruction.line < installRun.line)
-			.pop();
-		expect(userBefore?.args).toBe('node');
 	});
 
-	it('installs this package by default', () => {
+	it('builds on the n8n minor the package is tested against', () => {
+		const from = dockerfile.find((instruction) => instruction.keyword === 'FROM')!;
+		const tag = /:(\d+)\.(\d+)\.\d+$/.exec(from.args);
+		const tested = /(\d+)\.(\d+)\.\d+/.exec(packageJson.devDependencies['n8n-workflow'])!;
+		expect(tag && `${tag[1]}.${tag[2]}`).toBe(`${tested[1]}.${tested[2]}`);
+	});
+
+	it('installs this package unless told otherwise', () => {
 		const arg = dockerfile.find(
 			(instruction) =>
 				instruction.keyword === 'ARG' && instruction.args.startsWith('FAL_FILL_PACKAGE='),
 		);
 		expect(arg?.args).toBe(`FAL_FILL_PACKAGE=${packageJson.name}`);
-		expect(shellOf(installRun)).toContain('"$spec"');
-		expect(shellOf(installRun)).toContain(`node_modules/${packageJson.name}`);
 	});
 
-	it('has a RUN command that /bin/sh parses', () => {
+	it('has an install command that /bin/sh parses', () => {
 		// -n: read the commands, run none.
 		expect(() => execFileSync('/bin/sh', ['-n', '-c', shellOf(installRun)])).not.toThrow();
 	});
 
-	it("ends as user node and keeps n8n's entrypoint", () => {
-		const users = dockerfile.filter((instruction) => instruction.keyword === 'USER');
-		expect(users.length).toBeGreaterThan(0);
-		expect(users[users.length - 1].args).toBe('node');
-		expect(users[users.length - 1].line).toBeGreaterThan(installRun.line);
-		expect(dockerfile.map((instruction) => instruction.keyword)).not.toContain('ENTRYPOINT');
-		expect(dockerfile.map((instruction) => instruction.keyword)).not.toContain('CMD');
+	it("installs a registry spec into n8n's nodes folder without install scripts or peers, pinned to its version", () => {
+		const { calls, manifest } = runInstall(packageJson.name);
+		const install = calls.find((call) => call.startsWith('npm install'))!;
+		expect(install.split(' ')).toEqual(
+			expect.arrayContaining(['--ignore-scripts', '--legacy-peer-deps', packageJson.name]),
+		);
+		expect(calls).toContain(`npm pkg set dependencies.${packageJson.name}=9.8.7`);
+		// The sharp check runs last, after the package is in place.
+		expect(calls.at(-1)).toBe('node -e');
+		expect(manifest).toMatchObject({ private: true });
+	});
+
+	it('installs an `npm pack` tarball from the build context', () => {
+		const tarball = `${packageJson.name}-9.8.7.tgz`;
+		const { calls, context } = runInstall(tarball);
+		const install = calls.find((call) => call.startsWith('npm install'))!;
+		expect(install.split(' ')).toContain(join(context, tarball));
 	});
 });
 
@@ -183,48 +203,40 @@ const n8nServices = Object.entries(services).filter(([, service]) => buildsFromD
 const mains = n8nServices.filter(([, service]) => !isWorker(service));
 const workers = n8nServices.filter(([, service]) => isWorker(service));
 
-describe('docker/docker-compose.yml', () => {
-	it('has redis, postgres, one n8n main and at least one worker', () => {
-		expect(Object.keys(services)).toEqual(expect.arrayContaining(['redis', 'postgres']));
-		expect(mains.map(([name]) => name)).toEqual(['n8n']);
-		expect(workers.length).toBeGreaterThanOrEqual(1);
-		expect(services.redis.image).toMatch(/^redis:/);
-		expect(services.postgres.image).toMatch(/^postgres:16\b/);
-	});
+/** Where n8n loads community packages from, in its image. */
+const N8N_NODES_FOLDER = '/home/node/.n8n/nodes';
 
-	it('builds the main and the workers from docker/Dockerfile', () => {
+describe('docker/docker-compose.yml', () => {
+	it('runs one n8n main and at least one worker, all built from docker/Dockerfile', () => {
+		expect(mains).toHaveLength(1);
+		expect(workers.length).toBeGreaterThanOrEqual(1);
 		for (const [name, service] of n8nServices) {
 			const build = typeof service.build === 'string' ? { context: service.build } : service.build!;
-			const dockerfilePathOf = resolve(
+			const dockerfileOf = resolve(
 				dockerDir,
 				build.context ?? '.',
 				build.dockerfile ?? 'Dockerfile',
 			);
-			expect({ name, dockerfile: dockerfilePathOf }).toEqual({ name, dockerfile: dockerfilePath });
-			expect(existsSync(dockerfilePathOf)).toBe(true);
+			expect({ name, dockerfile: dockerfileOf }).toEqual({ name, dockerfile: dockerfilePath });
+			expect(existsSync(dockerfileOf)).toBe(true);
 		}
 	});
 
-	it('runs the main and the workers in queue mode on redis, with one encryption key', () => {
-		const environments = n8nServices.map(([, service]) => environmentOf(service));
-		for (const environment of environments) {
-			expect(environment).toMatchObject({
-				EXECUTIONS_MODE: 'queue',
-				QUEUE_BULL_REDIS_HOST: 'redis',
-				N8N_DEFAULT_BINARY_DATA_MODE: 'database',
-				N8N_DIAGNOSTICS_ENABLED: 'false',
-				DB_TYPE: 'postgresdb',
-				DB_POSTGRESDB_HOST: 'postgres',
-			});
-			// From the environment (docker/.env), required: no key baked into the file.
-			expect(environment.N8N_ENCRYPTION_KEY).toMatch(/^\$\{N8N_ENCRYPTION_KEY:\?[^}]*\}$/);
-		}
-		const keys = new Set(environments.map((environment) => environment.N8N_ENCRYPTION_KEY));
-		expect(keys.size).toBe(1);
+	it('gives the main and every worker the same settings: one key, one database, one queue', () => {
+		const [main, ...others] = n8nServices.map(([, service]) => environmentOf(service));
+		for (const environment of others) expect(environment).toEqual(main);
+		// Workers take executions only in queue mode, from the Redis the file runs.
+		expect(main.EXECUTIONS_MODE).toBe('queue');
+		expect(Object.keys(services)).toContain(main.QUEUE_BULL_REDIS_HOST);
+		expect(Object.keys(services)).toContain(main.DB_POSTGRESDB_HOST);
+		// Binary data must be where every container reads it, not in one container's files.
+		expect(main.N8N_DEFAULT_BINARY_DATA_MODE ?? 'filesystem').not.toBe('filesystem');
+		// The key comes from the environment, and compose refuses to start without it.
+		expect(main.N8N_ENCRYPTION_KEY).toMatch(/^\$\{N8N_ENCRYPTION_KEY:\?[^}]*\}$/);
 	});
 
-	it('gives the database settings postgres is started with', () => {
-		const postgres = environmentOf(services.postgres);
+	it('gives n8n the database settings postgres is started with', () => {
+		const postgres = environmentOf(services[environmentOf(mains[0][1]).DB_POSTGRESDB_HOST]);
 		for (const [, service] of n8nServices) {
 			const environment = environmentOf(service);
 			expect(environment.DB_POSTGRESDB_DATABASE).toBe(postgres.POSTGRES_DB);
@@ -238,13 +250,12 @@ describe('docker/docker-compose.yml', () => {
 			const dependencies = Array.isArray(service.depends_on)
 				? service.depends_on
 				: Object.keys(service.depends_on ?? {});
-			for (const dependency of dependencies) {
+			for (const dependency of dependencies)
 				expect({ name, dependency, defined: dependency in services }).toEqual({
 					name,
 					dependency,
 					defined: true,
 				});
-			}
 			for (const volume of service.volumes ?? []) {
 				const source = typeof volume === 'string' ? volume.split(':')[0] : volume.source;
 				if (!source || /^[./~]/.test(source)) continue; // a bind mount, not a named volume
@@ -253,14 +264,19 @@ describe('docker/docker-compose.yml', () => {
 		}
 	});
 
-	it('does not mount a volume over the nodes folder the image installs into', () => {
-		for (const [, service] of n8nServices) {
+	it("mounts no volume over n8n's nodes folder or a folder above it, which would hide the node", () => {
+		const covering = (target: string) => {
+			const folder = target.replace(/\/+$/, '');
+			return N8N_NODES_FOLDER === folder || N8N_NODES_FOLDER.startsWith(`${folder}/`);
+		};
+		for (const [name, service] of n8nServices)
 			for (const volume of service.volumes ?? []) {
-				const target = typeof volume === 'string' ? volume.split(':')[1] : volume.target;
-				expect(['/home/node', '/home/node/.n8n', '/home/node/.n8n/nodes']).not.toContain(
-					target?.replace(/\/+$/, ''),
-				);
+				const target = (typeof volume === 'string' ? volume.split(':')[1] : volume.target) ?? '';
+				expect({ name, target, covering: covering(target) }).toEqual({
+					name,
+					target,
+					covering: false,
+				});
 			}
-		}
 	});
 });
