@@ -18,9 +18,9 @@ import {
 	type ItemRunner,
 	type RunContext,
 } from '../../../nodes/FluxProFill/helpers/pipeline';
-import { describeFalError } from '../../../nodes/FluxProFill/transport/errors';
+import { describeFalError, networkFailure } from '../../../nodes/FluxProFill/transport/errors';
 import { settled } from '../kit';
-import { httpError } from '../transport/fakeFal';
+import { fetchFailed, httpError } from '../transport/fakeFal';
 
 const KEY = 'key-id:key-secret-0123456789';
 const SECRETS = [KEY, 'key-secret-0123456789'];
@@ -234,15 +234,11 @@ describe('toNodeError', () => {
 		expect(error.description).toContain(ID);
 	});
 
-	it('keeps the generic wording n8n gives to network codes out', () => {
-		const failure = httpError(502);
-		Object.assign(failure.fields, {
-			status: undefined,
-			networkCode: 'ECONNREFUSED',
-			networkText: 'connect ECONNREFUSED',
-		});
+	it("keeps n8n's generic sentence for messages that name a network code out", () => {
+		const failure = networkFailure(fetchFailed('EWEIRD', 'connect ECONNREFUSED 10.0.0.1:443'));
 		const error = toNodeError(NODE, failure, 0, []);
 		expect(error.message).toBe(describeFalError(failure).message);
+		expect(error.message).toContain('ECONNREFUSED');
 	});
 
 	it('does not blame fal for an error of n8n or of an expression', () => {

@@ -396,7 +396,7 @@ describe('readFillSettings: mask sources', () => {
 		expect(fill(text).mask).toEqual({ kind: 'text', words: 'the sky' });
 		expect(fill(text).maskOptions.grow).toBe(DEFAULTS.textMaskGrow);
 		expect(fill(text, { growMask: 0 }).maskOptions.grow).toBe(0);
-		expect(fill({ ...text, maskNegativePrompt: 'the tree' }).mask).toEqual({
+		expect(fill({ ...text, maskNegativePrompt: ' the tree ' }).mask).toEqual({
 			kind: 'text',
 			words: 'the sky',
 			negative: 'the tree',

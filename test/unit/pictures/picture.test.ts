@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import sharp from 'sharp';
 
 import { LIMITS } from '../../../nodes/FluxProFill/common/constants';
-import { InputProblem } from '../../../nodes/FluxProFill/common/messages';
+import { InputProblem, pictures as pictureWords } from '../../../nodes/FluxProFill/common/messages';
 import {
 	damageOf,
 	digestOf,
@@ -15,7 +15,7 @@ import {
 	type ImageInfo,
 	type Picture,
 } from '../../../nodes/FluxProFill/pictures/picture';
-import { problemOf, settled } from '../kit';
+import { expectProblem, problemOf, settled } from '../kit';
 import { forgePngSize } from './forge';
 
 const flat = (width: number, height: number, format: 'png' | 'jpeg' | 'webp' | 'gif') =>
@@ -77,12 +77,19 @@ describe('readImageInfo', () => {
 			ok: true,
 			info: { format: 'jpeg', mimeType: 'image/jpeg', width: 32, height: 64, orientation: 6 },
 		});
-		// Orientations 2–4 mirror or turn by 180°: the size stays.
-		expect(readImageInfo(await sideways('jpeg', 3))).toMatchObject({
-			ok: true,
-			info: { width: 64, height: 32, orientation: 3 },
-		});
 	});
+
+	it.each([1, 2, 3, 4, 5, 6, 7, 8])(
+		'swaps the sides for orientation %i only if it turns by 90°',
+		async (orientation) => {
+			// 1–4: as stored, mirrored or turned by 180°; 5–8: turned by 90°, mirrored or not.
+			const turned = orientation >= 5;
+			expect(readImageInfo(await sideways('jpeg', orientation))).toMatchObject({
+				ok: true,
+				info: { width: turned ? 32 : 64, height: turned ? 64 : 32, orientation },
+			});
+		},
+	);
 
 	it('refuses formats fal does not take, empty files and files that are no image', async () => {
 		const gif = readImageInfo(await flat(10, 10, 'gif'));
@@ -106,8 +113,11 @@ describe('upright', () => {
 		expect(turned.fileName).toBe('photo.jpg');
 		const { data, info } = await sharp(turned.bytes).raw().toBuffer({ resolveWithObject: true });
 		expect(info).toMatchObject({ width: 32, height: 64 });
-		// No orientation is left for a viewer (or fal) to apply a second time.
-		expect((await sharp(turned.bytes).metadata()).orientation ?? 1).toBe(1);
+		// No orientation is left for a viewer (or fal) to apply a second time; colour is kept
+		// at full resolution.
+		const metadata = await sharp(turned.bytes).metadata();
+		expect(metadata.orientation ?? 1).toBe(1);
+		expect(metadata.chromaSubsampling).toBe('4:4:4');
 		const red = (x: number, y: number) => {
 			const i = (y * 32 + x) * info.channels;
 			return data[i] > 150 && data[i + 2] < 100;
@@ -171,21 +181,21 @@ describe('readPicture', () => {
 		expect(problem.message).toContain('cat.gif');
 	});
 
-	it('refuses a picture larger than fal accepts, before anything else', async () => {
+	it('refuses a picture larger than fal accepts, naming its size', async () => {
+		const small = await flat(4, 4, 'png');
 		const side = LIMITS.imageSide + 1;
-		const forged = forgePngSize(await flat(4, 4, 'png'), side, 10);
-		const problem = await problemOf(
-			readPicture('image', 'data', reader({ data: { bytes: forged } })),
-		);
-		expect(problem.message).toContain(String(side));
 		const square = Math.ceil(Math.sqrt(LIMITS.imagePixels)) + 1;
-		await problemOf(
-			readPicture(
-				'image',
-				'data',
-				reader({ data: { bytes: forgePngSize(await flat(4, 4, 'png'), square, square) } }),
-			),
-		);
+		for (const size of [
+			{ width: side, height: 10 },
+			{ width: 10, height: side },
+			{ width: square, height: square },
+		]) {
+			const bytes = forgePngSize(small, size.width, size.height);
+			await expectProblem(
+				readPicture('image', 'data', reader({ data: { bytes } })),
+				pictureWords.tooLarge('image', 'data', size),
+			);
+		}
 	});
 
 	it('refuses a damaged file with the reason', async () => {

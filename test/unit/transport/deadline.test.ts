@@ -29,11 +29,14 @@ describe('Deadline', () => {
 		expect(short.stopped).toBe(false);
 		await jest.advanceTimersByTimeAsync(1);
 		expect(short.stopped).toBe(true);
-		const rounded = new Deadline(running(), 2.6);
+		const up = new Deadline(running(), 2.6);
 		await jest.advanceTimersByTimeAsync(2);
-		expect(rounded.stopped).toBe(false);
+		expect(up.stopped).toBe(false);
 		await jest.advanceTimersByTimeAsync(1);
-		expect(rounded.stopped).toBe(true);
+		expect(up.stopped).toBe(true);
+		const down = new Deadline(running(), 2.4);
+		await jest.advanceTimersByTimeAsync(2);
+		expect(down.stopped).toBe(true);
 	});
 
 	it('after its time, names the timeout in seconds, the request and what became of it', async () => {
@@ -51,6 +54,14 @@ describe('Deadline', () => {
 		stop.abort();
 		expect(deadline.error(ID, 'failed').fields.words).toEqual(words.canceled(ID, AT_FAL.failed));
 		expect(deadline.error().fields.words).toEqual(words.canceled(undefined, AT_FAL.notSent));
+	});
+
+	it('a cancelled execution whose time has also run out says it was cancelled', async () => {
+		const stop = new AbortController();
+		const deadline = new Deadline(stop.signal, 1_000);
+		stop.abort();
+		await jest.advanceTimersByTimeAsync(1_000);
+		expect(deadline.error(ID).fields.words).toEqual(words.canceled(ID, AT_FAL.notSent));
 	});
 
 	it('says fal cancelled the request only when there is one and fal confirmed it', () => {

@@ -207,6 +207,13 @@ describe('networkCodeOf and isFalFailure', () => {
 		expect(networkCodeOf(deep)).toBe('EPIPE');
 		expect(networkCodeOf(new Error('no code'))).toBeUndefined();
 		expect(networkCodeOf(new Error('stopped', { cause: timeoutError() }))).toBeUndefined();
+		// A stop that cut a connection is a stop, not a network failure.
+		const cut = Object.assign(new Error('This operation was aborted'), {
+			name: 'AbortError',
+			cause: Object.assign(new Error('socket closed'), { code: 'ECONNRESET' }),
+		});
+		expect(networkCodeOf(cut)).toBeUndefined();
+		expect(isFalFailure(cut)).toBe(false);
 	});
 
 	it('tells failures on the way to fal from errors of n8n or the node', () => {

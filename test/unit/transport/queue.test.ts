@@ -96,6 +96,16 @@ describe('withRetries', () => {
 		}
 	});
 
+	it('spreads the waits of items that failed together (jitter)', () => {
+		const waits = (random: number) => {
+			jest.spyOn(Math, 'random').mockReturnValue(random);
+			return Array.from({ length: 8 }, (_, i) => backoff(i + 1));
+		};
+		const low = waits(0);
+		const high = waits(0.999_999);
+		low.forEach((wait, i) => expect(wait).toBeLessThan(high[i]));
+	});
+
 	it("waits as long as fal's Retry-After says", async () => {
 		const call = scripted(fail(httpError(429, { retryAfterMs: 5_000 })), ok('done'));
 		const outcome = settled(withRetries(call, { signal: neverSignal() }));
@@ -424,6 +434,29 @@ describe('awaitResult', () => {
 		await jest.advanceTimersByTimeAsync(1);
 		expect(await outcome).toEqual({ images: [] });
 		expect(urls).toHaveLength(2);
+	});
+
+	it('keeps a stream that sends events open past the idle time', async () => {
+		const { fal, urls } = waitWith([
+			(signal) =>
+				new Response(
+					new ReadableStream<Uint8Array>({
+						start(controller) {
+							const send = (status: string) =>
+								controller.enqueue(encoder.encode(statusEvent(status)));
+							send('IN_QUEUE');
+							const idle = TIMING.streamIdleMs;
+							setTimeout(() => send('IN_PROGRESS'), idle * 0.7);
+							setTimeout(() => send('IN_PROGRESS'), idle * 1.4);
+							setTimeout(() => send('COMPLETED'), idle * 2.1);
+							signal?.addEventListener('abort', () => controller.error(signal.reason));
+						},
+					}),
+					{ headers: { 'content-type': 'text/event-stream' } },
+				),
+		]);
+		expect(await after(TIMING.streamIdleMs * 3, wait(fal))).toEqual({ images: [] });
+		expect(urls).toHaveLength(1);
 	});
 
 	it("passes on fal's error answer to the stream (no such request)", async () => {
