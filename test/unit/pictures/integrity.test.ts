@@ -46,10 +46,10 @@ function check(bytes: Buffer): string | undefined {
 }
 
 describe('findDamage: real pictures are never refused', () => {
-	// Flat pictures compress the best there is: the worst case for the lower bounds, and the
-	// larger the tighter.
-	const W = 2000;
-	const H = 1500;
+	// Flat pictures compress the best there is: the worst case for the lower bounds (the PNG
+	// and JPEG ones the tighter the larger the picture). Slow encoders get a smaller one.
+	const [W, H] = [2000, 1500];
+	const [w, h] = [1000, 750];
 	const cases: Array<[string, () => Promise<Buffer>]> = [
 		['grey PNG', () => flat(W, H).toColourspace('b-w').png({ compressionLevel: 9 }).toBuffer()],
 		['grey+alpha PNG', () => transparent(W, H).toColourspace('b-w').png().toBuffer()],
@@ -57,9 +57,9 @@ describe('findDamage: real pictures are never refused', () => {
 		['RGBA PNG', () => transparent(W, H).png({ compressionLevel: 9 }).toBuffer()],
 		['16-bit RGB PNG', () => flat(W, H).toColourspace('rgb16').png().toBuffer()],
 		[
-			'interlaced 1-bit palette PNG (at half the size: quantising is slow)',
+			'interlaced 1-bit palette PNG',
 			() =>
-				flat(W / 2, H / 2, 3, '#000')
+				flat(w, h, 3, '#000')
 					.png({ progressive: true, palette: true, colours: 2, compressionLevel: 9 })
 					.toBuffer(),
 		],
@@ -72,13 +72,13 @@ describe('findDamage: real pictures are never refused', () => {
 			'greyscale mozjpeg JPEG',
 			() => flat(W, H, 3, '#000').toColourspace('b-w').jpeg({ mozjpeg: true }).toBuffer(),
 		],
-		['lossy WebP', () => flat(W, H).webp({ quality: 1 }).toBuffer()],
-		['lossy WebP, fastest', () => flat(W, H).webp({ effort: 0 }).toBuffer()],
-		['lossy WebP with alpha', () => transparent(W, H).webp().toBuffer()],
+		['lossy WebP', () => flat(w, h).webp({ quality: 1 }).toBuffer()],
+		['lossy WebP, fastest', () => flat(w, h).webp({ effort: 0 }).toBuffer()],
+		['lossy WebP with alpha', () => transparent(w, h).webp().toBuffer()],
 		['lossless WebP', () => flat(W, H).webp({ lossless: true }).toBuffer()],
 	];
 
-	it.each(cases)(`a flat %s of ${W}×${H}`, async (_name, make) => {
+	it.each(cases)('a flat %s', async (_name, make) => {
 		expect(check(await make())).toBeUndefined();
 	});
 
