@@ -64,7 +64,7 @@ export interface RunNodeOptions {
 	/** Aborting it cancels the execution, i.e. fires the node's `this.getExecutionCancelSignal()`. */
 	abortSignal?: AbortSignal;
 	/** Node settings such as Retry On Fail: `{ retryOnFail: true, maxTries: 2, waitBetweenTries: 0 }`. */
-	nodeSettings?: Pick<INode, 'retryOnFail' | 'maxTries' | 'waitBetweenTries'>;
+	nodeSettings?: Pick<INode, 'retryOnFail' | 'maxTries' | 'waitBetweenTries' | 'onError'>;
 }
 
 export interface NodeRunResult {

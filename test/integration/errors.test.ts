@@ -248,6 +248,26 @@ describe('continueOnFail', () => {
 		expect(result.items[1].json.error).toBeUndefined();
 		expectNoKeyIn(result.items);
 	});
+
+	it('with "Continue (using error output)" a failed item leaves by the error output, its request and cost in details', async () => {
+		env.emu.fail({ kind: 'result', status: 422, body: { detail: 'Bad mask' } });
+		const result = await runFill({
+			proxyUrl: env.emu.proxyUrl,
+			items: [pictureItem(env.pictures, { n: 0 }), pictureItem(env.pictures, { n: 1 })],
+			nodeSettings: { onError: 'continueErrorOutput' },
+			parameters: { options: { concurrency: 1, outputMode: 'url' } },
+		});
+		expect(result.error).toBeUndefined();
+		const [success, failed] = result.outputs;
+		expect(success).toHaveLength(1);
+		expect(failed).toHaveLength(1);
+		expect(failed[0].json).toMatchObject({
+			n: 0,
+			error: 'fal rejected the request: Bad mask',
+			message: expect.stringContaining('Request ID'),
+			details: { http_code: '422', request_id: expect.any(String), estimated_cost_usd: 0 },
+		});
+	});
 });
 
 describe('time and cancellation', () => {

@@ -93,7 +93,13 @@ export async function runItems<Checked>(
 					atFal: async (work) =>
 						await limit(async () => {
 							stop.signal.throwIfAborted();
-							return await work();
+							try {
+								return await work();
+							} catch (error) {
+								// Stop before the slot goes to the next item, which must not start.
+								if (!continueOnFail) stop.stopOthers();
+								throw error;
+							}
 						}),
 					stopSignal: stop.signal,
 					ledger,
@@ -126,11 +132,18 @@ export async function runItems<Checked>(
 	}
 	if (capUsd !== undefined) settle(exec.where, ledgers);
 	if (firstFailure) throw toError(firstFailure);
-	const items = outcomes.flatMap((outcome) =>
-		Array.isArray(outcome)
-			? outcome
-			: withCosts([errorItem(toError(outcome), outcome)], outcome.ledger),
-	);
+	// "Continue (using error output)": n8n sends an item there when its JSON holds only
+	// `error`, `message` and `details`; the rest of what the item says goes into `details`.
+	const toErrorOutput = ctx.getNode().onError === 'continueErrorOutput';
+	const items = outcomes.flatMap((outcome) => {
+		if (Array.isArray(outcome)) return outcome;
+		const [item] = withCosts([errorItem(toError(outcome), outcome)], outcome.ledger);
+		if (!toErrorOutput) return [item];
+		const { error, description, ...details } = item.json;
+		return [
+			{ ...item, json: { error, ...(description ? { message: description } : {}), details } },
+		];
+	});
 	// fal's answers are copied into items; one that echoes the key must not carry it on.
 	return {
 		items: items.map((item) => ({ ...item, json: redactJson(item.json, secrets) })),

@@ -158,7 +158,7 @@ export function readRequestSettings(ctx: IExecuteFunctions, itemIndex: number) {
 	const result = resultSettings(opts);
 	return {
 		requestId: requestId(ctx.getNodeParameter('requestId', itemIndex, '')),
-		logs: opts.logs === true,
+		logs: boolean(L.logs, opts.logs),
 		...result,
 		outputMode: isToolMode(ctx) ? ('url' as const) : result.outputMode,
 	};

@@ -68,7 +68,8 @@ export function readImageInfo(bytes: Uint8Array): InfoResult {
 		};
 	if (!detected.width || !detected.height)
 		return { ok: false, reason: 'its header gives no width or height' };
-	const orientation = detected.orientation ?? 1;
+	// image-size reads a JPEG's EXIF; a PNG's (eXIf) and a WebP's (EXIF) are read here.
+	const orientation = detected.orientation ?? exifOrientation(bytes, format) ?? 1;
 	const turned = orientation >= 5 && orientation <= 8;
 	return {
 		ok: true,
@@ -80,6 +81,35 @@ export function readImageInfo(bytes: Uint8Array): InfoResult {
 			orientation,
 		},
 	};
+}
+
+/** The EXIF orientation of a PNG or WebP, from its EXIF chunk; undefined without one. */
+function exifOrientation(bytes: Uint8Array, format: ImageFormat): number | undefined {
+	const data = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+	const png = format === 'png';
+	if (!png && format !== 'webp') return undefined;
+	for (let at = png ? 8 : 12; at + 8 <= data.length;) {
+		const length = png ? data.readUInt32BE(at) : data.readUInt32LE(at + 4);
+		const type = data.toString('latin1', png ? at + 4 : at, png ? at + 8 : at + 4);
+		const body = data.subarray(at + 8, at + 8 + length);
+		if (type === (png ? 'eXIf' : 'EXIF')) return tiffOrientation(body);
+		if (type === 'IDAT' || type === 'IEND') return undefined;
+		at += 8 + length + (png ? 4 : length & 1);
+	}
+	return undefined;
+}
+
+/** Tag 0x0112 of a TIFF header's first directory (as EXIF data holds it). */
+function tiffOrientation(tiff: Buffer): number | undefined {
+	const data = tiff.toString('latin1', 0, 6) === 'Exif\0\0' ? tiff.subarray(6) : tiff;
+	if (data.length < 8) return undefined;
+	const le = data.toString('latin1', 0, 2) === 'II';
+	const u16 = (at: number) => (le ? data.readUInt16LE(at) : data.readUInt16BE(at));
+	const ifd = le ? data.readUInt32LE(4) : data.readUInt32BE(4);
+	if (ifd + 2 > data.length) return undefined;
+	for (let i = 0, at = ifd + 2; i < u16(ifd) && at + 12 <= data.length; i++, at += 12)
+		if (u16(at) === 0x0112) return u16(at + 8);
+	return undefined;
 }
 
 /** Whether the bytes are a whole image, checked as the node checks its inputs. */

@@ -54,8 +54,10 @@ export async function withRetries<T>(
 		try {
 			return await call();
 		} catch (caught) {
-			// Stopped midway: the item's error names the last failure, not the abort.
-			const error = isAbort(caught) && previous !== undefined ? previous : caught;
+			// Stopped midway by the caller: the item's error names the last failure, not the
+			// abort. A call's own time limit is a failure of its own (a submit it cut may
+			// have been accepted).
+			const error = isAbort(caught) && signal.aborted && previous !== undefined ? previous : caught;
 			const retryAfterMs = error instanceof FalError ? error.fields.retryAfterMs : undefined;
 			const last =
 				attempt >= attempts ||

@@ -76,9 +76,9 @@ describe('openExecution', () => {
 			getNode: () => ({ id: 'node-1', name: 'FLUX.1 Fill', type: 'x', typeVersion: 1 }),
 			getExecutionId: () => '101',
 			getExecutionCancelSignal: () => cancel.signal,
+			getNodeParameter: (_name: string, _item: number, fallback: unknown) => fallback,
 			getInputData: () => [{ json: {}, binary: { data: { fileName: 'cat.png' } } }],
 			helpers: {
-				httpRequest: jest.fn(),
 				getBinaryDataBuffer: async (itemIndex: number, field: string) =>
 					Buffer.from(`${itemIndex}:${field}`),
 			},

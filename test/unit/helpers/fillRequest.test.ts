@@ -36,6 +36,8 @@ function execution(fal: Fal, image: Buffer): Execution {
 		segmentations: new Memo(),
 		canvases: new Memo('whileRunning'),
 		secrets: [],
+		estimated: new Set(),
+		close: () => undefined,
 		reader: () => ({
 			fields: () => ({ data: { fileName: 'photo.png' } }),
 			read: async () => image,
@@ -121,25 +123,44 @@ describe('startFill', () => {
 		return { upload, submit, fal: fakeFal({ upload, submit }) };
 	};
 
-	it('uploads the picture and its mask, submits once, and enters the request in the ledger', async () => {
+	it('sends a small picture and its mask inline, submits once, and enters the request in the ledger', async () => {
 		const { upload, submit, fal } = faked();
 		const exec = execution(fal, await picture());
 		const options = run();
 		const started = await startFill(exec, 0, settingsOf(), options);
 		expect(started).toMatchObject({ requestId: ID, size: { width: 1000, height: 500 } });
-		expect(upload).toHaveBeenCalledTimes(2);
+		expect(upload).toHaveBeenCalledTimes(0);
 		expect(submit.calls[0]).toEqual([
 			FILL_ENDPOINT,
 			expect.objectContaining({
 				input: expect.objectContaining({
-					image_url: 'https://v3.fal.media/files/image.png',
-					mask_url: 'https://v3.fal.media/files/mask.png',
+					image_url: expect.stringMatching(/^data:image\/png;base64,/),
+					mask_url: expect.stringMatching(/^data:image\/png;base64,/),
 				}),
 			}),
 		]);
 		expect(options.ledger).toMatchObject({ requestId: ID, fill: started.paid });
 		expect(started.paid).toMatchObject({ fate: 'running', costUsd: expect.any(Number) });
 		expect(exec.accepted).toHaveBeenCalledWith(0, FILL_ENDPOINT, ID);
+	});
+
+	it('uploads a picture over 1 MiB through fal storage, once for every item that has it', async () => {
+		const { upload, submit, fal } = faked();
+		const noise = Buffer.alloc(800 * 600 * 3);
+		for (let i = 0, state = 7; i < noise.length; i++) {
+			state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+			noise[i] = state >>> 24;
+		}
+		const large = await sharp(noise, { raw: { width: 800, height: 600, channels: 3 } })
+			.png()
+			.toBuffer();
+		const exec = execution(fal, large);
+		await startFill(exec, 0, settingsOf(), run());
+		await startFill(exec, 1, settingsOf(), run());
+		expect(upload).toHaveBeenCalledTimes(1);
+		expect(submit.calls[0][1]).toMatchObject({
+			input: { image_url: 'https://v3.fal.media/files/image.png' },
+		});
 	});
 
 	it("picks the request up on n8n's Retry On Fail: the same run of the node pays once", async () => {

@@ -185,7 +185,12 @@ describe('runCost', () => {
 			ledgerOf({ costUsd: 0.1, fate: 'cancelled' }),
 			new Ledger(),
 		]);
-		expect(cost).toEqual({ usd: round(0.2 + SEGMENT_PRICE_USD), requests: 2, segmentations: 1 });
+		expect(cost).toEqual({
+			usd: round(0.2 + SEGMENT_PRICE_USD),
+			requests: 2,
+			segmentations: 1,
+			finetuned: false,
+		});
 	});
 
 	it('counts a request of unknown cost, adding nothing for it', () => {
@@ -193,6 +198,7 @@ describe('runCost', () => {
 			usd: 0,
 			requests: 1,
 			segmentations: 0,
+			finetuned: false,
 		});
 	});
 

@@ -267,3 +267,31 @@ describe('toNodeError', () => {
 		expect(cleaned.context.itemIndex).toBe(2);
 	});
 });
+
+it('an item waiting for a slot does not start once an earlier item failed and the node stops', async () => {
+	const ctx = {
+		continueOnFail: () => false,
+		getInputData: () => [{ json: {} }, { json: {} }],
+		getNode: () => NODE,
+	} as unknown as IExecuteFunctions;
+	const exec = {
+		stop: new Stop(new AbortController().signal),
+		secrets: [],
+	} as unknown as Execution;
+	const started: number[] = [];
+	const runner: ItemRunner<unknown> = {
+		check: async () => undefined,
+		run: async (itemIndex, _checked, { atFal }) => {
+			await atFal(async () => {
+				started.push(itemIndex);
+				// Item 0: fal refuses it (a locked account); the node stops on it.
+				if (itemIndex === 0) throw httpError(403, { body: { detail: 'User is locked' } });
+			});
+			return [{ json: {} }];
+		},
+	};
+	await expect(runItems(ctx, exec, runner, 1)).rejects.toThrow();
+	// Item 1 waited for item 0's slot; the node stops on item 0's failure, so item 1 must not
+	// start its uploads and submit.
+	expect(started).toEqual([0]);
+});

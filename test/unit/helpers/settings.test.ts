@@ -114,6 +114,34 @@ describe('readFillSettings: the defaults', () => {
 	});
 });
 
+describe('readFillSettings: your own finetune', () => {
+	it('a Finetune ID chooses the finetune, with the default strength unless one is given', () => {
+		expect(withOptions({ finetuneId: ` ${ID} ` }).finetune).toEqual({
+			id: ID,
+			strength: DEFAULTS.finetuneStrength,
+		});
+		expect(withOptions({ finetuneId: ID, finetuneStrength: '0.5' }).finetune).toEqual({
+			id: ID,
+			strength: 0.5,
+		});
+	});
+
+	it('no Finetune ID (empty or blank) is the plain fill, whatever the strength says', () => {
+		for (const finetuneId of [undefined, '', '   '])
+			expect(withOptions({ finetuneId, finetuneStrength: 99 }).finetune).toBeUndefined();
+	});
+
+	it.each([-0.1, 2.01, 'strong', Number.NaN])(
+		'refuses a strength of %s, naming the option',
+		async (value) => {
+			const problem = await problemOf(() =>
+				withOptions({ finetuneId: ID, finetuneStrength: value }),
+			);
+			expect(problem.message).toMatch(new RegExp(L.finetuneStrength));
+		},
+	);
+});
+
 describe('readFillSettings: what the panel offers', () => {
 	/** Values the panel lets through for an option, and values an expression could give it instead. */
 	function valuesOf(option: INodeProperties): { good: unknown[]; bad: unknown[] } {
@@ -133,13 +161,14 @@ describe('readFillSettings: what the panel offers', () => {
 		return { good: [option.default, 'other'], bad: ['', '   ', 42] };
 	}
 
+	// The finetune's two options act together: below.
 	const options = [
 		...generationOptions,
 		...maskOptions,
 		...resultOptions,
 		returnMaskOption,
 		timeoutOption(''),
-	];
+	].filter((option) => !option.name.startsWith('finetune'));
 
 	it.each(options.map((option) => [option.name, option]))(
 		'accepts what the panel lets through for %s, and refuses the rest naming the option',

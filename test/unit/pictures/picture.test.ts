@@ -16,6 +16,8 @@ import {
 	type Picture,
 } from '../../../nodes/FluxProFill/pictures/picture';
 import { expectProblem, problemOf, settled } from '../kit';
+import { expandCanvas, planExpansion } from '../../../nodes/FluxProFill/pictures/expand';
+import { prepareMask } from '../../../nodes/FluxProFill/pictures/masks';
 import { forgePngSize } from './forge';
 
 const flat = (width: number, height: number, format: 'png' | 'jpeg' | 'webp' | 'gif') =>
@@ -255,5 +257,52 @@ describe('loadSharp without sharp', () => {
 		} finally {
 			jest.dontMock('sharp');
 		}
+	});
+});
+
+/** A 64×32 RGBA picture, stored sideways: EXIF orientation 6 shows it 32×64. */
+const storedTurned = (format: 'png' | 'webp') => {
+	const raw = Buffer.alloc(64 * 32 * 4);
+	for (let i = 0; i < 64 * 32; i++) raw.set([200, 30, 30, i % 64 < 8 ? 0 : 255], i * 4);
+	return sharp(raw, { raw: { width: 64, height: 32, channels: 4 } })
+		.withMetadata({ orientation: 6 })
+		.toFormat(format, { lossless: true })
+		.toBuffer();
+};
+
+const infoOf = (bytes: Buffer) => {
+	const result = readImageInfo(bytes);
+	if (!result.ok) throw new Error(result.reason);
+	return result.info;
+};
+
+describe.each(['png', 'webp'] as const)('a %s with EXIF orientation 6', (format) => {
+	it('is read at the size it is shown, as a JPEG is', async () => {
+		expect(infoOf(await storedTurned(format))).toMatchObject({
+			width: 32,
+			height: 64,
+			orientation: 6,
+		});
+	});
+
+	it('gives its transparency as a mask of the size it is shown', async () => {
+		const image = await storedTurned(format);
+		const mask = await prepareMask({ kind: 'alpha', image }, infoOf(image), {
+			invert: false,
+			fit: false,
+			threshold: 128,
+			grow: 0,
+		});
+		expect(await sharp(mask).metadata()).toMatchObject({ width: 32, height: 64 });
+	});
+
+	it('can be expanded to the plan made from its header', async () => {
+		const image = await storedTurned(format);
+		const plan = planExpansion(
+			infoOf(image),
+			{ mode: 'pixels', top: 0, right: 8, bottom: 0, left: 0 },
+			0,
+		);
+		await expect(expandCanvas(image, plan)).resolves.toBeDefined();
 	});
 });

@@ -381,9 +381,9 @@ describe('awaitResult', () => {
 	const wait = (fal: ReturnType<typeof fakeFal>, deadline = longDeadline(), cancelOnStop = true) =>
 		awaitResult(fal, ENDPOINT, ID, { deadline, cancelOnStop: () => cancelOnStop });
 
-	it("follows fal's status stream to COMPLETED, then fetches the result", async () => {
+	it("follows fal's status stream to COMPLETED, then fetches the result at once when fal closes it", async () => {
 		const { fal, urls, result } = waitWith([
-			(signal) => eventStream(signal, [statusEvent('IN_QUEUE'), statusEvent('COMPLETED')], true),
+			(signal) => eventStream(signal, [statusEvent('IN_QUEUE'), statusEvent('COMPLETED')]),
 		]);
 		expect(await after(0, wait(fal))).toEqual({ images: [] });
 		expect(urls).toEqual([requestUrl(ENDPOINT, ID, '/status/stream?logs=0')]);
@@ -393,9 +393,20 @@ describe('awaitResult', () => {
 	it('reads an event split over chunks', async () => {
 		const event = statusEvent('COMPLETED');
 		const { fal } = waitWith([
-			(signal) => eventStream(signal, [event.slice(0, 9), event.slice(9)], true),
+			(signal) => eventStream(signal, [event.slice(0, 9), event.slice(9)]),
 		]);
 		expect(await after(0, wait(fal))).toEqual({ images: [] });
+	});
+
+	it('waits at most a second for a stream that stays open after COMPLETED, then fetches the result', async () => {
+		const { fal, result } = waitWith([
+			(signal) => eventStream(signal, [statusEvent('COMPLETED')], true),
+		]);
+		const outcome = settled(wait(fal));
+		await jest.advanceTimersByTimeAsync(TIMING.streamDrainMs - 1);
+		expect(result).toHaveBeenCalledTimes(0);
+		await jest.advanceTimersByTimeAsync(1);
+		expect(await outcome).toEqual({ images: [] });
 	});
 
 	it('takes a plain status answer where a proxy does not stream', async () => {
@@ -426,7 +437,7 @@ describe('awaitResult', () => {
 	it('reopens a stream that stays silent', async () => {
 		const { fal, urls } = waitWith([
 			(signal) => eventStream(signal, [statusEvent('IN_QUEUE')], true),
-			(signal) => eventStream(signal, [statusEvent('COMPLETED')], true),
+			(signal) => eventStream(signal, [statusEvent('COMPLETED')]),
 		]);
 		const outcome = settled(wait(fal));
 		await jest.advanceTimersByTimeAsync(TIMING.streamIdleMs - 1);
@@ -499,5 +510,35 @@ describe('awaitResult', () => {
 		const error = (await after(2_000 + TIMING.cancelCallMs, wait(fal, deadline))) as FalError;
 		expect(error.fields.words).toEqual(words.timedOut(2, ID, AT_FAL.failed));
 		expect(error.fields.cancelledAtFal).toBe(false);
+	});
+});
+
+describe('submit after a refusal, then its own time limit', () => {
+	it('is not sent a third time: the timed-out second submit may have been accepted', async () => {
+		const send = scripted(fail(httpError(429)), fail(timeoutError()), () => ({ request_id: ID }));
+		const deadline = new Deadline(new AbortController().signal, 3_600_000);
+		const outcome = settled(
+			submit(fakeFal({ submit: send }), 'fal-ai/flux-pro/v1/fill', {}, { deadline }),
+		);
+		await jest.advanceTimersByTimeAsync(60_000);
+		const error = await outcome;
+		expect(send).toHaveBeenCalledTimes(2);
+		expect(error).toBeInstanceOf(FalError);
+		expect((error as FalError).fields.maybeAccepted).toBe(true);
+	});
+
+	it('when the last attempt times out, the item says fal may have accepted it', async () => {
+		const send = scripted(
+			...Array.from({ length: TIMING.attempts - 1 }, () => fail(httpError(503))),
+			fail(timeoutError()),
+		);
+		const deadline = new Deadline(new AbortController().signal, 3_600_000);
+		const outcome = settled(
+			submit(fakeFal({ submit: send }), 'fal-ai/flux-pro/v1/fill', {}, { deadline }),
+		);
+		await jest.advanceTimersByTimeAsync(60_000);
+		const error = await outcome;
+		expect(send).toHaveBeenCalledTimes(TIMING.attempts);
+		expect((error as FalError).fields.maybeAccepted).toBe(true);
 	});
 });
