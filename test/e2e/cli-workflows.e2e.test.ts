@@ -2,7 +2,8 @@
  * The packed package in a real n8n, run with the CLI (`n8n execute --id`):
  * - chained: Read/Write Files from Disk → Merge → FLUX.1 Fill (2 images) → Write Files;
  * - failure: a mask of the wrong size fails the run with the node's own message, and
- *   with "On Error: Continue" the error item reaches the next node instead.
+ *   with "On Error: Continue" the error item reaches the next node instead;
+ * - Retry On Fail picks up what fal accepted; Loop Over Items over identical items pays each turn.
  * Asserted on n8n's saved executions (SQLite), the files written, and the fal emulator.
  */
 import fs from 'node:fs';
@@ -13,12 +14,21 @@ import { fetchFalFile, jobsOf, sha256 } from './helpers/fal';
 import { useN8nSuite } from './helpers/fixture';
 import { compareWithInput, IMAGE_SIZE, maskMismatches, WRONG_MASK_SIZE } from './helpers/images';
 import { expectRunSucceeded } from './helpers/n8nInstance';
-import { cliWorkflows, code, fillChain, manualTrigger, noOp, workflow } from './helpers/workflows';
+import {
+	cliWorkflows,
+	code,
+	fillChain,
+	fillInLoop,
+	manualTrigger,
+	noOp,
+	workflow,
+} from './helpers/workflows';
 
 const CHAINED = 'falE2eChained01';
 const FAILING = 'falE2eWrongMask01';
 const CONTINUING = 'falE2eWrongMaskCont1';
 const RETRYING = 'falE2eRetryOnFail01';
+const LOOPING = 'falE2eLoopIdentical01';
 const CREDENTIAL = { id: 'falE2eCliCred01', name: 'fal (emulator)' };
 const WRONG_SIZE_MESSAGE = `The mask is ${WRONG_MASK_SIZE.width}×${WRONG_MASK_SIZE.height} pixels but the image is ${IMAGE_SIZE.width}×${IMAGE_SIZE.height}`;
 
@@ -42,6 +52,7 @@ beforeAll(async () => {
 	retrying.edges.splice(4, 1, ['Image + mask', 'Three prompts'], ['Three prompts', 'FLUX.1 Fill']);
 	await suite.n8n.importWorkflows([
 		workflow(RETRYING, 'e2e: retry on fail', retrying.nodes, retrying.edges),
+		fillInLoop(LOOPING, 'e2e: loop over identical items', { ...fill, numImages: 1 }, fixtures),
 		workflow(CHAINED, 'e2e: chained fill', chained.nodes, chained.edges),
 		workflow(FAILING, 'e2e: wrong mask size', failing.nodes, failing.edges),
 		workflow(CONTINUING, 'e2e: wrong mask size, continue', continuing.nodes, continuing.edges),
@@ -193,5 +204,34 @@ test("n8n's Retry On Fail pays once: a failure of one item does not submit the o
 	// 3 accepted requests for 3 items: the retry picked the first two up instead of paying again.
 	expect(suite.emulator.requests.filter((request) => request.kind === 'submit')).toHaveLength(4);
 	expect(suite.emulator.jobs.size).toBe(3);
+	expect(suite.emulator.requests.filter((request) => request.kind === 'cancel')).toHaveLength(0);
+});
+
+test('Loop Over Items over two identical items: each turn is a run of its own and pays for its image', async () => {
+	const result = await suite.n8n.execute(LOOPING);
+	expectRunSucceeded(result);
+	const [execution] = await suite.n8n.db.executions(LOOPING);
+	const run = await suite.n8n.db.runData(execution.id);
+
+	// n8n ran the fill node once per turn of the loop, one item each time.
+	expect(run.resultData.runData['Loop Over Items']).toHaveLength(3); // 2 turns + "done"
+	expect(run.resultData.runData['FLUX.1 Fill']).toHaveLength(2);
+	const turns = [0, 1].map((runIndex) => nodeOutput(run, 'FLUX.1 Fill', runIndex));
+	for (const items of turns) expect(items).toHaveLength(1);
+	const requestIds = turns.map((items) => items[0].json.request_id);
+	expect(new Set(requestIds).size).toBe(2);
+	// What left the loop: both images, in turn order.
+	expect(nodeOutput(run, 'Done').map((item) => item.json.request_id)).toEqual(requestIds);
+
+	// fal: two submits of the same request, two jobs, the ones n8n recorded.
+	const submits = suite.emulator.requests.filter((request) => request.kind === 'submit');
+	expect(submits).toHaveLength(2);
+	const jobs = jobsOf(suite.emulator);
+	expect(jobs.map((job) => job.id)).toEqual(requestIds);
+	expect(jobs[1].input).toMatchObject({
+		...jobs[0].input,
+		image_url: expect.any(String),
+		mask_url: expect.any(String),
+	});
 	expect(suite.emulator.requests.filter((request) => request.kind === 'cancel')).toHaveLength(0);
 });

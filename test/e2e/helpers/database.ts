@@ -129,12 +129,14 @@ export class N8nDatabase {
 	}
 }
 
-/** Output items of a node's first run, first output. */
-export function nodeOutput(run: RunData, nodeName: string): RunItem[] {
+/** Output items of a node's first output, in its first run or run `runIndex` (a loop's turns). */
+export function nodeOutput(run: RunData, nodeName: string, runIndex = 0): RunItem[] {
 	const runs = run.resultData.runData[nodeName];
 	if (!runs?.length)
 		throw new Error(
 			`Node "${nodeName}" did not run; nodes that ran: ${Object.keys(run.resultData.runData).join(', ')}`,
 		);
-	return runs[0].data?.main[0] ?? [];
+	if (!runs[runIndex])
+		throw new Error(`Node "${nodeName}" ran ${runs.length} times, not ${runIndex + 1}`);
+	return runs[runIndex].data?.main[0] ?? [];
 }

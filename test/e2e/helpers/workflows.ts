@@ -32,8 +32,11 @@ export interface WorkflowJson {
 	pinData: Record<string, never>;
 }
 
-/** A connection `from` → `to`, into input `input` of `to` (Merge has two). */
-export type Edge = [from: string, to: string, input?: number];
+/**
+ * A connection `from` → `to`, into input `input` of `to` (Merge has two), from output
+ * `output` of `from` (Loop Over Items has two: LOOP_OUTPUT).
+ */
+export type Edge = [from: string, to: string, input?: number, output?: number];
 
 /** Workflow ids: n8n accepts any id up to 21 characters; these are readable in logs. */
 export function workflow(
@@ -45,13 +48,14 @@ export function workflow(
 	if (id.length > 21) throw new Error(`Workflow id ${id} is longer than n8n's 21 characters`);
 	nodes.forEach((node, index) => (node.position = [index * 240, 200]));
 	const connections: WorkflowJson['connections'] = {};
-	for (const [from, to, input = 0] of edges) {
+	for (const [from, to, input = 0, output = 0] of edges) {
 		for (const name of [from, to]) {
 			if (!nodes.some((node) => node.name === name))
 				throw new Error(`Edge names unknown node "${name}"`);
 		}
-		connections[from] ??= { main: [[]] };
-		connections[from].main[0].push({ node: to, type: 'main', index: input });
+		const { main } = (connections[from] ??= { main: [] });
+		while (main.length <= output) main.push([]);
+		main[output].push({ node: to, type: 'main', index: input });
 	}
 	return {
 		id,
@@ -165,6 +169,18 @@ export function noOp(name: string): WorkflowNode {
 	return node(name, 'n8n-nodes-base.noOp', 1, {});
 }
 
+/**
+ * The outputs of Loop Over Items (splitInBatches v3, `outputNames: ['done', 'loop']` in
+ * n8n-nodes-base/dist/nodes/SplitInBatches/v3): each batch leaves by `loop`, and once the
+ * input is used up every item that came back leaves by `done`.
+ */
+const LOOP_OUTPUT = { done: 0, loop: 1 } as const;
+
+/** Loop Over Items (n8n-nodes-base.splitInBatches v3), `batchSize` items per turn. */
+function loopOverItems(name: string, batchSize = 1): WorkflowNode {
+	return node(name, 'n8n-nodes-base.splitInBatches', 3, { batchSize, options: {} });
+}
+
 export interface FillOptions {
 	credential: { id: string; name: string };
 	prompt?: string;
@@ -200,6 +216,30 @@ export function fluxFill(name: string, options: FillOptions): WorkflowNode {
 }
 
 /**
+ * `trigger` → Read/Write Files from Disk reads image and mask → Merge "Image + mask" makes
+ * one item of them (binary fields `data` and `mask`).
+ */
+function readImageAndMask(
+	trigger: WorkflowNode,
+	files: { image: string; mask: string },
+): { nodes: WorkflowNode[]; edges: Edge[] } {
+	return {
+		nodes: [
+			trigger,
+			readFile('Read image', files.image, 'data'),
+			readFile('Read mask', files.mask, 'mask'),
+			mergeByPosition('Image + mask'),
+		],
+		edges: [
+			[trigger.name, 'Read image'],
+			[trigger.name, 'Read mask'],
+			['Read image', 'Image + mask', 0],
+			['Read mask', 'Image + mask', 1],
+		],
+	};
+}
+
+/**
  * The chain the issue describes, after any trigger: read image and mask from disk,
  * combine them into one item with a stock node, fill, then `next` (usually writeFile).
  */
@@ -209,23 +249,42 @@ export function fillChain(
 	fill: FillOptions,
 	next: WorkflowNode,
 ): { nodes: WorkflowNode[]; edges: Edge[] } {
-	const nodes = [
-		trigger,
-		readFile('Read image', files.image, 'data'),
-		readFile('Read mask', files.mask, 'mask'),
-		mergeByPosition('Image + mask'),
-		fluxFill('FLUX.1 Fill', fill),
-		next,
-	];
-	const edges: Edge[] = [
-		[trigger.name, 'Read image'],
-		[trigger.name, 'Read mask'],
-		['Read image', 'Image + mask', 0],
-		['Read mask', 'Image + mask', 1],
-		['Image + mask', 'FLUX.1 Fill'],
-		['FLUX.1 Fill', next.name],
-	];
+	const { nodes, edges } = readImageAndMask(trigger, files);
+	nodes.push(fluxFill('FLUX.1 Fill', fill), next);
+	edges.push(['Image + mask', 'FLUX.1 Fill'], ['FLUX.1 Fill', next.name]);
 	return { nodes, edges };
+}
+
+/**
+ * Manual trigger → read image and mask → Merge → a Code node makes `copies` identical
+ * items of the one → Loop Over Items (batch size 1) → FLUX.1 Fill → back into the loop;
+ * once all went round, the loop's `done` output goes to "Done" (No Operation).
+ */
+export function fillInLoop(
+	id: string,
+	name: string,
+	fill: FillOptions,
+	files: { image: string; mask: string },
+	copies = 2,
+): WorkflowJson {
+	const { nodes, edges } = readImageAndMask(manualTrigger(), files);
+	nodes.push(
+		code(
+			'Identical items',
+			`return Array.from({ length: ${copies} }, () => ({ json: {}, binary: $input.first().binary }));`,
+		),
+		loopOverItems('Loop Over Items'),
+		fluxFill('FLUX.1 Fill', fill),
+		noOp('Done'),
+	);
+	edges.push(
+		['Image + mask', 'Identical items'],
+		['Identical items', 'Loop Over Items'],
+		['Loop Over Items', 'FLUX.1 Fill', 0, LOOP_OUTPUT.loop],
+		['FLUX.1 Fill', 'Loop Over Items'],
+		['Loop Over Items', 'Done', 0, LOOP_OUTPUT.done],
+	);
+	return workflow(id, name, nodes, edges);
 }
 
 /**
@@ -311,24 +370,9 @@ export function submitThenGetResult(
 	submit.parameters.operation = 'submit';
 	const getResult = fluxGetResult('Get result', { credential, requestId: '' });
 	delete getResult.parameters.requestId;
-	const nodes = [
-		manualTrigger(),
-		readFile('Read image', files.image, 'data'),
-		readFile('Read mask', files.mask, 'mask'),
-		mergeByPosition('Image + mask'),
-		submit,
-		getResult,
-		writeFile('Write image', fileName),
-	];
-	const edges: Edge[] = [
-		['Start', 'Read image'],
-		['Start', 'Read mask'],
-		['Read image', 'Image + mask', 0],
-		['Read mask', 'Image + mask', 1],
-		['Image + mask', 'Submit'],
-		['Submit', 'Get result'],
-		['Get result', 'Write image'],
-	];
+	const { nodes, edges } = readImageAndMask(manualTrigger(), files);
+	nodes.push(submit, getResult, writeFile('Write image', fileName));
+	edges.push(['Image + mask', 'Submit'], ['Submit', 'Get result'], ['Get result', 'Write image']);
 	return workflow(id, name, nodes, edges);
 }
 
