@@ -176,10 +176,13 @@ export class N8nInstance {
 		);
 	}
 
-	/** `n8n worker` with its health server, resolved once it takes jobs. */
-	async startWorker(extraEnv: Record<string, string> = {}): Promise<N8nServer> {
+	/**
+	 * `n8n worker` with its health server, resolved once it takes jobs. `role` names its log
+	 * (`logs/<role>.log`): a worker started after another one keeps the first one's log.
+	 */
+	async startWorker(extraEnv: Record<string, string> = {}, role = 'worker'): Promise<N8nServer> {
 		const port = await freePort();
-		const proc = await this.spawn('worker', ['worker', '--concurrency=5'], {
+		const proc = await this.spawn(role, ['worker', '--concurrency=5'], {
 			QUEUE_HEALTH_CHECK_ACTIVE: 'true',
 			QUEUE_HEALTH_CHECK_PORT: String(port),
 			N8N_WORKER_SERVER_ADDRESS: '127.0.0.1',

@@ -130,6 +130,20 @@ export async function stopProcess(proc: ManagedProcess, graceMs = 15_000): Promi
 	unregisterGroup(proc.pid);
 }
 
+/**
+ * Kills a process as a crash would (the OOM killer, `kill -9`): SIGKILL to its whole
+ * process group at once, no chance to shut down. Resolves with how it ended once the
+ * group is gone.
+ */
+export async function killProcess(
+	proc: ManagedProcess,
+): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+	killProcessGroup(proc.pid, 'SIGKILL');
+	const exit = await proc.exited;
+	await stopProcess(proc); // waits for the group to be gone and unregisters it
+	return exit;
+}
+
 /** Stops every registered process (in reverse start order: workers before their main). */
 export async function stopAllProcesses(): Promise<void> {
 	const errors: unknown[] = [];

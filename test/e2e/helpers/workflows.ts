@@ -4,6 +4,8 @@
  * cached install, node_modules/n8n-nodes-base/dist/nodes/).
  */
 import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
 
 export const FILL_NODE_TYPE = 'n8n-nodes-fal-flux-fill.fluxProFill';
 
@@ -466,4 +468,38 @@ export function expandCanvasWorkflow(
 		options: { outputFormat: 'png' },
 	});
 	return photoFillWorkflow(id, name, photo, fill, outputDir, 'wide');
+}
+
+/** Where examples/get-results-by-id.workflow.json writes what it recovers. */
+const RECOVERED_DIR = '/tmp/n8n-fal-fill-demo/recovered';
+
+/**
+ * The README's recovery recipe, `examples/get-results-by-id.workflow.json`, as an operator
+ * fills it in: `pasted` (request IDs or whole log lines) in its Request IDs node, their fal
+ * credential on Get Result, and `outputDir` (inside N8N_RESTRICT_FILE_ACCESS_TO) instead of
+ * its folder under /tmp. It writes `fill-<request id>-<n>.<extension>`.
+ */
+export function getResultsByIdExample(
+	pasted: string,
+	credential: { id: string; name: string },
+	outputDir: string,
+): WorkflowJson {
+	const file = path.join(__dirname, '../../../examples/get-results-by-id.workflow.json');
+	const example = JSON.parse(fs.readFileSync(file, 'utf8')) as WorkflowJson;
+	const named = (name: string) => {
+		const found = example.nodes.find((candidate) => candidate.name === name);
+		if (!found) throw new Error(`${file} has no node "${name}"`);
+		return found;
+	};
+	const ids = named('Request IDs').parameters as {
+		assignments: { assignments: Array<{ name: string; value: string }> };
+	};
+	ids.assignments.assignments[0].value = pasted;
+	named('Get Result').credentials = { falApi: credential };
+	const write = named('Write images').parameters;
+	const fileName = String(write.fileName);
+	if (!fileName.includes(RECOVERED_DIR))
+		throw new Error(`${file}: Write images no longer writes into ${RECOVERED_DIR}`);
+	write.fileName = fileName.replace(RECOVERED_DIR, outputDir);
+	return example;
 }
