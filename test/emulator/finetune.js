@@ -101,4 +101,4 @@ function runFillFinetuned(body, inputError, ctx) {
 	});
 }
 
-module.exports = { runFillFinetuned, validateFinetunedInput, finetuneColour, DEFAULT_FINETUNE_IDS };
+module.exports = { runFillFinetuned, finetuneColour, DEFAULT_FINETUNE_IDS };

@@ -162,7 +162,9 @@ export const parameters = {
 		),
 };
 
-const usd = (amount: number) => `$${amount.toFixed(amount < 1 && amount > 0 ? 3 : 2)}`;
+/** Dollars with cents, and a third decimal for Describe It's half cents ($0.155). */
+const usd = (amount: number) =>
+	`$${amount.toFixed(Number.isInteger(Math.round(amount * 1000) / 10) ? 2 : 3)}`;
 const CAP_FIX = `Raise ${q(L.maxCostUsd)}, or split the work: fewer items per execution (a schedule that takes fewer rows, Loop Over Items with a Wait between batches).`;
 
 /** Max Cost per Run: what would be spent, against the cap, before anything is paid. */
@@ -527,7 +529,7 @@ export function cancelSummary(unconfirmed: string[], stopped: number): string {
 
 /** The execution hint above the output: what the run is estimated to cost. */
 export function costHint(
-	usd: number,
+	total: number,
 	requests: number,
 	segmentations: number,
 	finetuned = false,
@@ -536,10 +538,8 @@ export function costHint(
 		segmentations > 0
 			? `, including ${segmentations} Describe It segmentation${segmentations === 1 ? '' : 's'} ($${SEGMENT_PRICE_USD} each, twice with words to keep)`
 			: '';
-	// Describe It's half cents ($0.155) keep their third decimal; two would show $0.15.
-	const decimals = Number.isInteger(Math.round(usd * 1000) / 10) ? 2 : 3;
 	const price = `$${PRICE_PER_MEGAPIXEL_USD} per megapixel${finetuned ? `, $${FINETUNED_PRICE_PER_MEGAPIXEL_USD} with a finetune` : ''}`;
-	return `Estimated fal cost of this run: $${usd.toFixed(decimals)} for ${requests} request${requests === 1 ? '' : 's'}${described} (${price}, rounded up, per image; fal's invoice is what counts)`;
+	return `Estimated fal cost of this run: ${usd(total)} for ${requests} request${requests === 1 ? '' : 's'}${described} (${price}, rounded up, per image; fal's invoice is what counts)`;
 }
 
 /** The credential test's words. */

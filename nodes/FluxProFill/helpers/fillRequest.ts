@@ -76,7 +76,7 @@ export async function checkFill(
 export type CheckedFill = FillSettings & { costUsd: number };
 
 /** The endpoint an item goes to: the fill, or the fill with the user's finetune. */
-export const endpointOf = (settings: FillSettings) =>
+const endpointOf = (settings: FillSettings) =>
 	settings.finetune ? FINETUNED_ENDPOINT : FILL_ENDPOINT;
 
 export const priceOf = (settings: FillSettings) =>
@@ -177,7 +177,7 @@ export async function startFill(
 		mask,
 		size,
 		key,
-		paid: run.ledger.paidFill(started.requestId, cost),
+		paid: run.ledger.paidFill(started.requestId, cost, endpoint),
 	};
 }
 

@@ -29,7 +29,7 @@ import { startRedis, type RedisServer } from './redis';
 import { envFor } from './versions';
 
 /** A credential to import with the emulator's Proxy URL; the key is the good one unless given. */
-export interface CredentialRef {
+interface CredentialRef {
 	id: string;
 	name: string;
 	apiKey?: string;

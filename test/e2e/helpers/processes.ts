@@ -17,7 +17,7 @@ import { waitFor } from '../../helpers/waitFor';
 import { processesInGroup, registerGroup, unregisterGroup } from './processRegistry';
 
 // The suite's polling helper lives in test/helpers/waitFor.ts (the integration tests use it too).
-export { delay, GiveUp, waitFor, type WaitOptions } from '../../helpers/waitFor';
+export { delay, GiveUp, waitFor } from '../../helpers/waitFor';
 
 // The short CLI commands (`n8n import:…`, `n8n execute`) are process groups too.
 observeProcessGroups({
