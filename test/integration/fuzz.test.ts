@@ -147,6 +147,8 @@ function randomOptions(rng: Rng): IDataObject {
 	if (rng.chance(0.3)) options.syncMode = rng.pick([true, false]);
 	if (rng.chance(0.2)) options.enhancePrompt = either<boolean | string>([true, false], ['maybe']);
 	if (rng.chance(0.2)) options.dropNsfw = true;
+	// A spending cap that some runs pass: the items that fit go, the rest never reach fal.
+	if (rng.chance(0.3)) options.maxCostUsd = rng.pick([0, 0.05, 0.1, 0.2]);
 	options.concurrency = rng.pick([1, 2, 4]);
 	options.timeout = rng.pick([5, 10]);
 	return options;
@@ -257,19 +259,30 @@ it(`keeps its invariants over ${RUNS} random runs (seed ${SEED})`, async () => {
 		const retry = !continueOnFail && rng.chance(0.4);
 		const label = `run ${run} (seed ${SEED}), fault ${JSON.stringify(fault)}, continueOnFail ${continueOnFail}, retry ${retry}`;
 		const started = Date.now();
+		const options = randomOptions(rng);
 		const run_ = {
 			proxyUrl: emu.proxyUrl,
 			items: inputs.map((input) => input.item),
 			continueOnFail,
-			parameters: { prompt: '={{ $json.prompt }}', options: randomOptions(rng) as INodeParameters },
+			parameters: { prompt: '={{ $json.prompt }}', options: options as INodeParameters },
 			...(retry ? { nodeSettings: { retryOnFail: true, maxTries: 2, waitBetweenTries: 0 } } : {}),
 		};
 		items += count;
+		// Never a paid call past the cap: the fills at fal (all small: $0.05 an image) fit in it.
+		const withinCap = () => {
+			if (typeof options.maxCostUsd !== 'number') return true;
+			const images = [...emu.jobs.values()].reduce(
+				(sum, job) => sum + Number((job.input as { num_images?: unknown })?.num_images ?? 1),
+				0,
+			);
+			return images * 0.05 <= options.maxCostUsd + 1e-9;
+		};
 		// Sometimes in Loop Over Items: one run of the node per item, each its own.
 		if (continueOnFail && rng.chance(0.15)) {
 			const looped = await runFillInLoop(run_);
 			expect({ label, runs: looped.fillRuns.length }).toEqual({ label, runs: count });
 			expect({ label, jobs: emu.jobs.size <= count }).toEqual({ label, jobs: true });
+			expect({ label, withinCap: withinCap() }).toEqual({ label, withinCap: true });
 			continue;
 		}
 		const result = await runFill(run_);
@@ -310,6 +323,7 @@ it(`keeps its invariants over ${RUNS} random runs (seed ${SEED})`, async () => {
 		}
 		// Never more fal jobs than items, whatever the faults and n8n's retries: nothing submitted twice.
 		expect({ label, jobs: emu.jobs.size <= count }).toEqual({ label, jobs: true });
+		expect({ label, withinCap: withinCap() }).toEqual({ label, withinCap: true });
 		const seen =
 			JSON.stringify(result.items) +
 			JSON.stringify(result.run) +

@@ -239,6 +239,21 @@ describe('as an AI agent tool', () => {
 		return { result, response: JSON.stringify(result.items.map((item) => item.json)) };
 	}
 
+	it('cannot spend past Max Cost per Run: the linked image is costed before anything is sent', async () => {
+		const { result } = await invokeAsTool(
+			{
+				prompt: 'a red door',
+				image_url: `${files.base}/image.png`,
+				mask_url: `${files.base}/mask.png`,
+			},
+			{ ...toolParameters, options: { maxCostUsd: 0.01 } },
+		);
+		expect(result.error?.message).toMatch(
+			/^The estimated fal cost of this run, \$0\.05 for 1 item/,
+		);
+		expect(env.emu.requests).toHaveLength(0);
+	});
+
 	it('takes URLs from the agent and answers with links and JSON, never binary or data URIs', async () => {
 		const { result, response } = await invokeAsTool({
 			prompt: 'a red door',
