@@ -11,7 +11,7 @@ import { createServer, connect, type AddressInfo, type Server, type Socket } fro
 
 import { startDelayRelay, type DelayRelay } from './helpers/delayRelay';
 
-const RTT = 200;
+const RTT = 100;
 
 let echo: Server;
 let relay: DelayRelay;

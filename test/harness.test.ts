@@ -1,14 +1,13 @@
 /**
- * Proves the n8n harness (test/helpers/n8nHarness.ts) runs a node with n8n's
- * real engine: binary round trips in both binary-data modes, per-item
- * expressions, continueOnFail, error surfacing, credentials and cancellation.
+ * Proves the n8n harness (test/helpers/n8nHarness.ts) runs a node with n8n's real
+ * engine, in what the node's tests rely on: binary round trips in both binary-data
+ * modes, per-item expressions and pairedItem, continueOnFail, the thrown error, node
+ * settings (Retry On Fail, the error output), credentials, cancellation, and a workflow
+ * with the Loop Over Items stand-in.
  */
 import { randomBytes } from 'node:crypto';
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 
 import type {
-	ICredentialType,
 	IDataObject,
 	IExecuteFunctions,
 	INodeExecutionData,
@@ -18,37 +17,21 @@ import type {
 import { NodeConnectionTypes, NodeOperationError } from 'n8n-workflow';
 
 import {
+	createLoopNodeType,
 	createSourceNodeType,
+	LOOP_NODE_TYPE,
 	prepareBinary,
-	readBinary,
 	runNode,
 	runWorkflow,
 	SOURCE_NODE_TYPE,
 	type BinaryMode,
 } from './helpers/n8nHarness';
 
-/** Credential type whose generic `authenticate` puts the key in a header. */
-class TestApi implements ICredentialType {
-	name = 'testApi';
-	displayName = 'Test API';
-	properties: ICredentialType['properties'] = [
-		{
-			displayName: 'API Key',
-			name: 'apiKey',
-			type: 'string',
-			typeOptions: { password: true },
-			default: '',
-		},
-	];
-	authenticate: ICredentialType['authenticate'] = {
-		type: 'generic',
-		properties: { headers: { 'X-Api-Key': '={{$credentials.apiKey}}' } },
-	};
-}
-
 interface ProbeEvents {
 	started?: () => void;
 	cancelSignalFired?: () => void;
+	/** Runs of the node that throw before touching any item (for Retry On Fail). */
+	failingRuns?: number;
 }
 
 const probeDescription: INodeTypeDescription = {
@@ -66,22 +49,25 @@ const probeDescription: INodeTypeDescription = {
 		{ displayName: 'Input Binary Field', name: 'binaryProperty', type: 'string', default: 'data' },
 		{ displayName: 'Fail On Item', name: 'failOnItem', type: 'number', default: -1 },
 		{ displayName: 'Read Credentials', name: 'readCredentials', type: 'boolean', default: false },
-		{ displayName: 'Call URL', name: 'callUrl', type: 'string', default: '' },
 		{ displayName: 'Wait For Cancel', name: 'waitForCancel', type: 'boolean', default: false },
 	],
 };
 
 /**
  * Test-only node: prefixes the input binary with the (expression) `prompt`,
- * outputs it as a new binary, optionally reads credentials / calls an API /
- * fails on one item / waits for cancellation. A factory rather than a class
+ * outputs it as a new binary, optionally reads credentials / fails on one item /
+ * fails whole runs / waits for cancellation. A factory rather than a class
  * because n8n calls `execute` with its ExecuteContext as `this`, so the events
  * have to come in through the closure.
  */
 function harnessProbe(events: ProbeEvents = {}): INodeType {
+	let runs = 0;
 	return {
 		description: probeDescription,
 		async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+			if (++runs <= (events.failingRuns ?? 0)) {
+				throw new NodeOperationError(this.getNode(), `Run ${runs} fails`);
+			}
 			if (this.getNodeParameter('waitForCancel', 0) as boolean) {
 				return [[{ json: { cancelSignalFired: await waitForCancel(this, events) } }]];
 			}
@@ -116,12 +102,6 @@ async function processItem(ctx: IExecuteFunctions, i: number): Promise<INodeExec
 	if (ctx.getNodeParameter('readCredentials', i) as boolean) {
 		json.apiKey = (await ctx.getCredentials('testApi', i)).apiKey;
 	}
-	const url = ctx.getNodeParameter('callUrl', i) as string;
-	if (url)
-		json.response = await ctx.helpers.httpRequestWithAuthentication.call(ctx, 'testApi', {
-			url,
-			json: true,
-		});
 	return {
 		json,
 		binary: {
@@ -152,7 +132,7 @@ function imageItem(prompt: string, bytes: Buffer): INodeExecutionData {
 }
 
 describe.each<BinaryMode>(['default', 'filesystem'])('binary mode %s', (binaryMode) => {
-	it('round-trips bytes through getBinaryDataBuffer and prepareBinaryData', async () => {
+	it('round-trips bytes through getBinaryDataBuffer and prepareBinaryData, stored as the mode says', async () => {
 		const bytes = [randomBytes(2048), randomBytes(17)];
 		const { items, error, binary } = await runNode({
 			nodeType: harnessProbe(),
@@ -169,14 +149,9 @@ describe.each<BinaryMode>(['default', 'filesystem'])('binary mode %s', (binaryMo
 		expect(await binary(items[0], 'result')).toEqual(Buffer.concat([Buffer.from('a:'), bytes[0]]));
 		expect(await binary(items[1], 'result')).toEqual(Buffer.concat([Buffer.from('b:'), bytes[1]]));
 		const stored = items[0].binary!.result;
-		if (binaryMode === 'filesystem') {
-			expect(stored.id).toMatch(/^filesystem-v2:workflows\/.+\/binary_data\//);
-			expect(stored.data).toBe('filesystem-v2');
-		} else {
-			expect(stored.id).toBeUndefined();
-			expect(Buffer.from(stored.data, 'base64')).toEqual(await binary(items[0], 'result'));
-		}
 		expect(stored).toMatchObject({ fileName: 'result.bin', mimeType: 'application/octet-stream' });
+		// On disk the item holds a reference to a file; in memory, the bytes themselves.
+		expect(stored.id !== undefined).toBe(binaryMode === 'filesystem');
 	});
 });
 
@@ -209,8 +184,8 @@ describe('runNode', () => {
 		expect(items[1].pairedItem).toEqual({ item: 1 });
 	});
 
-	it('without continueOnFail, surfaces the NodeOperationError with its itemIndex', async () => {
-		const { items, error, recordedError, run } = await runNode({
+	it('without continueOnFail, hands back the NodeOperationError instance the node threw', async () => {
+		const { items, error } = await runNode({
 			nodeType: harnessProbe(),
 			parameters: { prompt: 'p', failOnItem: 1 },
 			inputItems: [imageItem('a', png), imageItem('b', png)],
@@ -220,16 +195,32 @@ describe('runNode', () => {
 		expect(error?.message).toBe('Refusing item 1');
 		expect(error?.description).toBe('probe failure');
 		expect(error?.context.itemIndex).toBe(1);
-		expect(error).toMatchObject({ node: { name: 'Harness Probe' } });
-		// n8n's own record is a plain copy with the same fields (not an instance).
-		expect(recordedError).not.toBeInstanceOf(NodeOperationError);
-		expect(recordedError).toMatchObject({
-			message: 'Refusing item 1',
-			description: 'probe failure',
-		});
-		expect(run.status).toBe('error');
-		expect(run.data.resultData.lastNodeExecuted).toBe('Harness Probe');
 		expect(items).toEqual([]);
+	});
+
+	it('applies node settings: Retry On Fail runs the node again, the error output takes a failed item', async () => {
+		const retried = await runNode({
+			nodeType: harnessProbe({ failingRuns: 1 }),
+			parameters: { prompt: 'p' },
+			inputItems: [imageItem('a', png)],
+			// 1 ms: n8n reads a wait of 0 as its default, 1 s.
+			nodeSettings: { retryOnFail: true, maxTries: 2, waitBetweenTries: 1 },
+		});
+		expect(retried.error).toBeUndefined();
+		expect(retried.items.map((item) => item.json.prompt)).toEqual(['p']);
+
+		const { outputs, error } = await runNode({
+			nodeType: harnessProbe(),
+			parameters: { prompt: 'p', failOnItem: 1 },
+			inputItems: [imageItem('a', png), imageItem('b', png)],
+			nodeSettings: { onError: 'continueErrorOutput' },
+		});
+		expect(error).toBeUndefined();
+		expect(outputs.map((output) => output.map((item) => item.pairedItem))).toEqual([
+			[{ item: 0 }],
+			[{ item: 1 }],
+		]);
+		expect(outputs[1][0].json).toMatchObject({ error: 'Refusing item 1' });
 	});
 
 	it('serves credentials through this.getCredentials', async () => {
@@ -242,35 +233,6 @@ describe('runNode', () => {
 
 		expect(error).toBeUndefined();
 		expect(items[0].json.apiKey).toBe('secret-123');
-	});
-
-	describe('httpRequestWithAuthentication', () => {
-		let server: Server;
-		let seenHeaders: IncomingHttpHeaders | undefined;
-		beforeAll(async () => {
-			server = createServer((req, res) => {
-				seenHeaders = req.headers;
-				res.setHeader('content-type', 'application/json');
-				res.end(JSON.stringify({ ok: true }));
-			});
-			await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-		});
-		afterAll(async () => await new Promise((resolve) => server.close(resolve)));
-
-		it("applies the credential type's generic authenticate", async () => {
-			const { port } = server.address() as AddressInfo;
-			const { items, error } = await runNode({
-				nodeType: harnessProbe(),
-				parameters: { callUrl: `http://127.0.0.1:${port}/ping` },
-				credentials: { testApi: { apiKey: 'secret-456' } },
-				credentialTypes: [new TestApi()],
-				inputItems: [imageItem('a', png)],
-			});
-
-			expect(error).toBeUndefined();
-			expect(items[0].json.response).toEqual({ ok: true });
-			expect(seenHeaders?.['x-api-key']).toBe('secret-456');
-		});
 	});
 
 	it('aborting the signal fires getExecutionCancelSignal inside a running node', async () => {
@@ -294,52 +256,48 @@ describe('runNode', () => {
 });
 
 describe('runWorkflow', () => {
-	it('runs a multi-node workflow where a later node reads an earlier one via pairedItem', async () => {
-		const bytes = randomBytes(32);
-		const nodes = [
-			{
-				id: '1',
-				name: 'Source',
-				type: SOURCE_NODE_TYPE,
-				typeVersion: 1,
-				position: [0, 0] as [number, number],
-				parameters: {},
-			},
-			{
-				id: '2',
-				name: 'First',
-				type: PROBE_TYPE,
-				typeVersion: 1,
-				position: [200, 0] as [number, number],
-				parameters: { prompt: '={{ $json.prompt }}' },
-			},
-			{
-				id: '3',
-				name: 'Second',
-				type: PROBE_TYPE,
-				typeVersion: 1,
-				position: [400, 0] as [number, number],
-				parameters: { prompt: "={{ $('Source').item.json.prompt }}!", binaryProperty: 'result' },
-			},
-		];
-		const connections = {
-			Source: { main: [[{ node: 'First', type: 'main' as const, index: 0 }]] },
-			First: { main: [[{ node: 'Second', type: 'main' as const, index: 0 }]] },
-		};
-
+	it('runs Loop Over Items around a node: one run of it per item, each with its own run index, then the done output', async () => {
+		const at = { typeVersion: 1, position: [0, 0] as [number, number], parameters: {} };
 		const run = await runWorkflow(
-			{ nodes, connections },
 			{
-				[SOURCE_NODE_TYPE]: createSourceNodeType([imageItem('q', bytes)]),
+				nodes: [
+					{ ...at, id: '1', name: 'Source', type: SOURCE_NODE_TYPE },
+					{ ...at, id: '2', name: 'Loop', type: LOOP_NODE_TYPE },
+					{
+						...at,
+						id: '3',
+						name: 'Probe',
+						type: PROBE_TYPE,
+						parameters: { prompt: '={{ $json.prompt }}', readCredentials: true },
+						credentials: { testApi: { id: 'test-id', name: 'test' } },
+					},
+				],
+				connections: {
+					Source: { main: [[{ node: 'Loop', type: 'main', index: 0 }]] },
+					Loop: { main: [[{ node: 'Probe', type: 'main', index: 0 }], []] },
+					Probe: { main: [[{ node: 'Loop', type: 'main', index: 0 }]] },
+				},
+			},
+			{
+				[SOURCE_NODE_TYPE]: createSourceNodeType([
+					imageItem('first', randomBytes(8)),
+					imageItem('second', randomBytes(8)),
+				]),
+				[LOOP_NODE_TYPE]: createLoopNodeType(),
 				[PROBE_TYPE]: harnessProbe(),
 			},
-			{},
+			{ testApi: { apiKey: 'secret-789' } },
 			{ binaryMode: 'filesystem' },
 		);
 
 		expect(run.status).toBe('success');
-		const [item] = run.data.resultData.runData.Second[0].data!.main[0]!;
-		expect(item.json.prompt).toBe('q!');
-		expect(await readBinary(item, 'result')).toEqual(Buffer.concat([Buffer.from('q!:q:'), bytes]));
+		const { runData } = run.data.resultData;
+		const probeRuns = runData.Probe.map((task) => task.data!.main[0]!.map((item) => item.json));
+		expect(probeRuns).toEqual([
+			[{ prompt: 'first', inputBytes: 8, apiKey: 'secret-789' }],
+			[{ prompt: 'second', inputBytes: 8, apiKey: 'secret-789' }],
+		]);
+		const done = runData.Loop.at(-1)!.data!.main[1]!;
+		expect(done.map((item) => item.json.prompt)).toEqual(['first', 'second']);
 	});
 });
