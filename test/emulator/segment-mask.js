@@ -294,4 +294,4 @@ function overlayMask(image, mask) {
 	return { data: out, width, height, channels: outChannels };
 }
 
-module.exports = { TOLERANCE, PALETTE, coloursIn, segmentMask, overlayMask };
+module.exports = { segmentMask, overlayMask };
