@@ -1,21 +1,29 @@
 /**
  * The fill operation end to end in n8n's engine, against the fal emulator over real
  * HTTP through the real @fal-ai/client: binary in, every parameter on the wire,
- * binary out with pixels checked.
+ * binary out with pixels checked; URL inputs; URL-only output, the cost estimate and
+ * its execution hint; tool mode as n8n's AI-agent wrapper runs it; NSFW flags.
  */
+import type { IDataObject, INodeParameters } from 'n8n-workflow';
 
+import { FluxProFill } from '../../nodes/FluxProFill/FluxProFill.node';
+import { runNode } from '../helpers/n8nHarness';
 import {
 	countChangedPixels,
+	KEY,
+	makePictures,
 	makeUploadedPictures,
 	pictureItem,
 	readPixels,
 	runFill,
 	type Pictures,
 	serveFiles,
+	shorthands,
 	useEmulator,
 } from './fixtures';
 
 const env = useEmulator();
+const { fill, run } = shorthands(env);
 
 const submits = () => env.emu.requests.filter((r) => r.kind === 'submit');
 const inMask = (p: Pictures) => (x: number, y: number) =>
@@ -252,4 +260,132 @@ it('writes the result into the chosen output binary field', async () => {
 	});
 	expect(Object.keys(result.items[0].binary ?? {})).toEqual(['filled']);
 	expect((await result.binary(result.items[0], 'filled')).length).toBeGreaterThan(100);
+});
+
+describe('URL-only output and cost', () => {
+	it('returns links and JSON without downloading anything', async () => {
+		const result = await run('fill', [pictureItem(env.pictures)], {
+			options: { outputMode: 'url', numImages: 2 },
+		});
+		expect(result.items).toHaveLength(2);
+		for (const item of result.items) {
+			expect(item.binary).toBeUndefined();
+			expect(item.json.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/files\//);
+			expect(item.json).toMatchObject({
+				width: env.pictures.width,
+				height: env.pictures.height,
+				content_type: 'image/jpeg',
+			});
+		}
+		expect(env.emu.requests.filter((r) => r.kind === 'file')).toHaveLength(0);
+	});
+
+	it('with sync mode the URL is the whole image as a data URI', async () => {
+		const result = await run('fill', [pictureItem(env.pictures)], {
+			options: { outputMode: 'url', syncMode: true },
+		});
+		const url = result.items[0].json.url as string;
+		expect(url).toMatch(/^data:image\/jpeg;base64,\/9j\//);
+	});
+
+	it("puts each image's share of the cost on its item (summing gives the run's cost), its request's total beside it, and the run total in an execution hint", async () => {
+		const big = await makePictures(1200, 1000);
+		const items = [pictureItem(big), pictureItem(env.pictures)];
+		const result = await run('fill', items, { options: { numImages: 2, outputMode: 'url' } });
+		// 1.2 MP rounds up to 2 MP: 2 × $0.05 per image; 0.003 MP rounds up to 1 MP: 1 × $0.05 per image.
+		expect(result.items.map((i) => i.json.estimated_cost_usd)).toEqual([0.1, 0.1, 0.05, 0.05]);
+		expect(result.items.map((i) => i.json.request_estimated_cost_usd)).toEqual([
+			0.2, 0.2, 0.1, 0.1,
+		]);
+		const summed = result.items.reduce((sum, i) => sum + (i.json.estimated_cost_usd as number), 0);
+		expect(summed).toBeCloseTo(0.3, 10);
+		const hints = result.runData['FLUX.1 Fill']?.[0]?.hints ?? [];
+		expect(hints.map((h) => h.message)).toEqual([
+			expect.stringMatching(/^Estimated fal cost of this run: \$0\.30 for 2 requests/),
+		]);
+	});
+});
+
+describe('as an AI agent tool', () => {
+	const TOOL_TYPE = 'n8n-nodes-fal-flux-fill.fluxProFillTool';
+	const files = serveFiles(() => ({
+		'/image.png': env.pictures.image,
+		'/mask.png': env.pictures.mask,
+	}));
+
+	const toolParameters: INodeParameters = {
+		prompt: "={{ $fromAI('prompt', 'What to paint into the white part of the mask') }}",
+		imageSource: 'url',
+		imageUrl: "={{ $fromAI('image_url', 'Public link to the image') }}",
+		maskSource: 'url',
+		maskUrl: "={{ $fromAI('mask_url', 'Public link to the black-and-white mask') }}",
+		options: { syncMode: true },
+	};
+
+	/** As n8n's tool wrapper does: the agent's arguments are the only input item, JSON only. */
+	async function invokeAsTool(args: IDataObject, parameters = toolParameters) {
+		const result = await runNode({
+			nodeType: new FluxProFill(),
+			typeName: TOOL_TYPE,
+			parameters: { operation: 'fill', ...parameters },
+			credentials: { falApi: { apiKey: KEY, proxyUrl: env.emu.proxyUrl } },
+			inputItems: [{ json: args }],
+		});
+		// The wrapper hands the agent `items.flatMap(item => item.json)`, serialised.
+		return { result, response: JSON.stringify(result.items.map((item) => item.json)) };
+	}
+
+	it('cannot spend past Max Cost per Run: the linked image is costed before anything is sent', async () => {
+		const { result } = await invokeAsTool(
+			{
+				prompt: 'a red door',
+				image_url: `${files.base}/image.png`,
+				mask_url: `${files.base}/mask.png`,
+			},
+			{ ...toolParameters, options: { maxCostUsd: 0.01 } },
+		);
+		expect(result.error?.message).toMatch(
+			/^The estimated fal cost of this run, \$0\.05 for 1 item/,
+		);
+		expect(env.emu.requests).toHaveLength(0);
+	});
+
+	it('takes URLs from the agent and answers with links and JSON, never binary or data URIs', async () => {
+		const { result, response } = await invokeAsTool({
+			prompt: 'a red door',
+			image_url: `${files.base}/image.png`,
+			mask_url: `${files.base}/mask.png`,
+		});
+		expect(result.error).toBeUndefined();
+		expect(result.items.every((item) => item.binary === undefined)).toBe(true);
+		const parsed = JSON.parse(response) as IDataObject[];
+		expect(parsed[0]).toMatchObject({
+			prompt: 'a red door',
+			url: expect.stringMatching(/^http:\/\/127\.0\.0\.1/),
+		});
+		// Sync mode would put megabytes of base64 into the agent's context: it is off in tool mode.
+		expect(env.emu.requests.find((r) => r.kind === 'submit')?.body).toMatchObject({
+			sync_mode: false,
+		});
+		expect(response.length).toBeLessThan(2_000);
+	});
+
+	it('explains that binary sources cannot be used by an agent', async () => {
+		const { result } = await invokeAsTool({ prompt: 'x' }, { prompt: "={{ $fromAI('prompt') }}" });
+		expect(result.error?.message).toBe("As an AI agent's tool this node needs the image as a URL");
+	});
+});
+
+describe('NSFW flags', () => {
+	it('marks flagged images', async () => {
+		const result = await fill({ prompt: 'nsfw-test', options: { numImages: 2 } });
+		expect(result.items.map((i) => i.json.has_nsfw_concept)).toEqual([true, true]);
+	});
+
+	it('drops them when asked, and fails the item when nothing is left', async () => {
+		const result = await fill({ prompt: 'nsfw-test', options: { dropNsfw: true } });
+		expect(result.error?.message).toBe(
+			'fal flagged all 1 generated image as NSFW, and "Drop NSFW Images" is on',
+		);
+	});
 });

@@ -233,3 +233,26 @@ export function countChangedPixels(
 
 /** Polls `predicate` every 10 ms until it holds; throws after `timeoutMs` (5 s by default). */
 export const waitFor: (predicate: () => boolean, timeoutMs?: number) => Promise<void> = poll;
+
+/**
+ * Shorthands over one file's `useEmulator()`, shared by the operation and fault suites:
+ * `fill` runs Fill (on one picture item unless given items), `run` runs any operation,
+ * `count` is how many requests of one kind the emulator recorded.
+ */
+export function shorthands(env: { readonly emu: FalEmulator; readonly pictures: Pictures }) {
+	return {
+		fill: (parameters: INodeParameters = {}, items = [pictureItem(env.pictures)]) =>
+			runFill({ proxyUrl: env.emu.proxyUrl, items, parameters }),
+		run: (operation: string, items: INodeExecutionData[], parameters: INodeParameters = {}) =>
+			runFill({ proxyUrl: env.emu.proxyUrl, items, parameters: { operation, ...parameters } }),
+		count: (kind: string) => env.emu.requests.filter((r) => r.kind === kind).length,
+	};
+}
+
+/** Submit's output items as the next node gets them: their JSON (request_id and the URLs). */
+export const fromSubmit = (items: INodeExecutionData[]) =>
+	items.map((item) => ({ json: item.json }));
+
+/** The input item an error names (n8n's `context.itemIndex`). */
+export const itemIndexOf = (error: unknown) =>
+	(error as { context?: { itemIndex?: number } }).context?.itemIndex;

@@ -1,11 +1,14 @@
 /**
- * n8n's "Retry On Fail" re-runs the whole node, every item, in the same execution. An
- * item whose request fal had accepted must not be paid for again: the retry picks that
- * request up (its status and result) instead of submitting. A new execution is a new run.
+ * Paying once: a submit fal may have accepted is never sent again (followed when fal named
+ * the request, and the item says so when fal has no such request). n8n's "Retry On Fail"
+ * re-runs the whole node, every item, in the same execution: an item whose request fal had
+ * accepted is picked up (its status and result) instead of submitted. Each run of the
+ * node, a loop's or a new execution's, is a new run.
  */
-import { pictureItem, runFill, runFillInLoop, useEmulator } from './fixtures';
+import { pictureItem, runFill, runFillInLoop, shorthands, useEmulator } from './fixtures';
 
 const env = useEmulator();
+const { count, fill } = shorthands(env);
 
 const submits = () => env.emu.requests.filter((r) => r.kind === 'submit');
 const RETRY = { retryOnFail: true, maxTries: 2, waitBetweenTries: 0 };
@@ -21,6 +24,72 @@ function threeItemsOneFailingOnce() {
 	});
 	return ['first', 'second', 'third'].map((prompt) => pictureItem(env.pictures, { prompt }));
 }
+
+describe('a submit fal may have accepted is never sent again', () => {
+	it('a gateway timeout after accepting, with the request named by fal: it is followed, one job, the images come', async () => {
+		env.emu.fail({
+			kind: 'submit',
+			acceptThenFail: true,
+			status: 504,
+			body: { detail: 'Gateway timeout' },
+		});
+		const result = await fill();
+		expect(result.error).toBeUndefined();
+		expect(count('submit')).toBe(1);
+		expect(env.emu.jobs.size).toBe(1);
+		expect(result.items[0].json.request_id).toBe([...env.emu.jobs.keys()][0]);
+	});
+
+	it.each([
+		[
+			'without Retry On Fail',
+			undefined,
+			/^Sending the request to fal failed \(the connection was reset\), and fal may have accepted it anyway/,
+		],
+		[
+			'with Retry On Fail: the retry does not send it either',
+			{ retryOnFail: true, maxTries: 3, waitBetweenTries: 0 },
+			/^An earlier try of this item sent its request to fal/,
+		],
+	] as const)(
+		'a reset connection after accepting, unnamed: %s',
+		async (_name, nodeSettings, message) => {
+			env.emu.fail({ kind: 'submit', acceptThenFail: true, reset: true });
+			const result = await runFill({
+				proxyUrl: env.emu.proxyUrl,
+				items: [pictureItem(env.pictures)],
+				nodeSettings,
+			});
+			expect(count('submit')).toBe(1);
+			expect(env.emu.jobs.size).toBe(1);
+			expect(result.error?.message).toMatch(message);
+			expect((result.error as { description?: string }).description).toContain('not charged twice');
+		},
+	);
+});
+
+describe('error items carry the fal request id whenever fal gave one', () => {
+	it("a submit answered 502 with fal's x-fal-request-id is followed; fal has no such request, so the item says it was not accepted", async () => {
+		env.emu.fail({
+			kind: 'submit',
+			status: 502,
+			body: { detail: 'bad gateway' },
+			headers: { 'x-fal-request-id': '5d1c7a2e-0000-4000-8000-000000000001' },
+		});
+		const result = await runFill({
+			proxyUrl: env.emu.proxyUrl,
+			items: [pictureItem(env.pictures)],
+			continueOnFail: true,
+		});
+		expect(result.items).toHaveLength(1);
+		expect(result.items[0].json).toMatchObject({
+			request_id: '5d1c7a2e-0000-4000-8000-000000000001',
+			error:
+				'Sending the request to fal failed (HTTP 502), and fal has no request with ID 5d1c7a2e-0000-4000-8000-000000000001: it was not accepted',
+		});
+		expect(env.emu.jobs.size).toBe(0);
+	});
+});
 
 describe("n8n's Retry On Fail does not pay twice", () => {
 	it('submits each item once: 3 jobs at fal for 3 items, the retry picks the first two up', async () => {
