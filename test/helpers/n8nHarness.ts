@@ -63,7 +63,7 @@ export interface RunNodeOptions {
 	continueOnFail?: boolean;
 	/** Aborting it cancels the execution, i.e. fires the node's `this.getExecutionCancelSignal()`. */
 	abortSignal?: AbortSignal;
-	/** Node settings such as Retry On Fail: `{ retryOnFail: true, maxTries: 2, waitBetweenTries: 0 }`. */
+	/** Node settings such as Retry On Fail: `{ retryOnFail: true, maxTries: 2, waitBetweenTries: 1 }`. */
 	nodeSettings?: Pick<INode, 'retryOnFail' | 'maxTries' | 'waitBetweenTries' | 'onError'>;
 }
 

@@ -92,7 +92,7 @@ describe('Max Cost per Run', () => {
 				pictureItem(env.pictures, { p: 'second' }),
 			],
 			parameters: { prompt: '={{ $json.p }}', options: { maxCostUsd: 0.1, outputMode: 'url' } },
-			nodeSettings: { retryOnFail: true, maxTries: 2, waitBetweenTries: 0 },
+			nodeSettings: { retryOnFail: true, maxTries: 2, waitBetweenTries: 1 },
 		});
 		expect(result.error).toBeUndefined();
 		expect(env.emu.jobs.size).toBe(2);

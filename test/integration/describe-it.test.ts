@@ -19,7 +19,7 @@ const BLUE: [number, number, number] = [0, 0, 255];
 /** Within 48 of (0, 255, 0) on every channel: "green" and "grass" find it. */
 const GREEN: [number, number, number] = [0, 220, 0];
 const NODE_NAME = 'FLUX.1 Fill';
-const RETRY = { retryOnFail: true, maxTries: 2, waitBetweenTries: 0 };
+const RETRY = { retryOnFail: true, maxTries: 2, waitBetweenTries: 1 };
 
 /** Blue sky over green grass, with a red square in the grass. */
 const landscape = async () =>

@@ -11,7 +11,7 @@ const env = useEmulator();
 const { count, fill } = shorthands(env);
 
 const submits = () => env.emu.requests.filter((r) => r.kind === 'submit');
-const RETRY = { retryOnFail: true, maxTries: 2, waitBetweenTries: 0 };
+const RETRY = { retryOnFail: true, maxTries: 2, waitBetweenTries: 1 };
 
 /** Three items; the third is refused by fal once (422 before acceptance), then accepted. */
 function threeItemsOneFailingOnce() {
@@ -48,7 +48,7 @@ describe('a submit fal may have accepted is never sent again', () => {
 		],
 		[
 			'with Retry On Fail: the retry does not send it either',
-			{ retryOnFail: true, maxTries: 3, waitBetweenTries: 0 },
+			{ retryOnFail: true, maxTries: 3, waitBetweenTries: 1 },
 			/^An earlier try of this item sent its request to fal/,
 		],
 	] as const)(

@@ -16,7 +16,7 @@ import { KEY, NODE_TYPE, pictureItem, readPixels, runFill, useEmulator } from '.
 
 const env = useEmulator();
 const [FINETUNE] = DEFAULT_FINETUNE_IDS;
-const RETRY = { retryOnFail: true, maxTries: 2, waitBetweenTries: 0 };
+const RETRY = { retryOnFail: true, maxTries: 2, waitBetweenTries: 1 };
 
 const fill = (options: Record<string, unknown>, extra = {}, operation = 'fill') =>
 	runFill({

@@ -265,7 +265,7 @@ it(`keeps its invariants over ${RUNS} random runs (seed ${SEED})`, async () => {
 			items: inputs.map((input) => input.item),
 			continueOnFail,
 			parameters: { prompt: '={{ $json.prompt }}', options: options as INodeParameters },
-			...(retry ? { nodeSettings: { retryOnFail: true, maxTries: 2, waitBetweenTries: 0 } } : {}),
+			...(retry ? { nodeSettings: { retryOnFail: true, maxTries: 2, waitBetweenTries: 1 } } : {}),
 		};
 		items += count;
 		// Never a paid call past the cap: the fills at fal (all small: $0.05 an image) fit in it.
