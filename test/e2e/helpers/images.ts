@@ -105,6 +105,23 @@ export async function compareWithInput(
 	};
 }
 
+/** The distinct colours (RGB, as `[r, g, b]`) of an output picture inside the mask's white part. */
+export async function coloursInsideMask(
+	output: Buffer,
+	rect = MASK_RECT,
+): Promise<Array<[number, number, number]>> {
+	const { width, channels, data } = await readPixels(output);
+	const seen = new Map<string, [number, number, number]>();
+	for (let y = rect.top; y < rect.top + rect.height; y++) {
+		for (let x = rect.left; x < rect.left + rect.width; x++) {
+			const i = (y * width + x) * channels;
+			const rgb: [number, number, number] = [data[i], data[i + 1], data[i + 2]];
+			seen.set(rgb.join(), rgb);
+		}
+	}
+	return [...seen.values()];
+}
+
 /**
  * Pixels of a mask that disagree with "white exactly inside `rect`": 0 when the mask fal
  * received repaints the same region as ours (however the node re-encoded it).

@@ -193,6 +193,8 @@ export interface FillOptions {
 	continueOnError?: boolean;
 	/** The node setting "Retry On Fail", with this many tries and no wait between them. */
 	retryTries?: number;
+	/** Options Finetune ID and Finetune Strength: fal's fill-finetuned endpoint. */
+	finetune?: { id: string; strength: number };
 }
 
 /** The node under test, reading image and mask from binary fields `data` and `mask`. */
@@ -208,6 +210,9 @@ export function fluxFill(name: string, options: FillOptions): WorkflowNode {
 			numImages: options.numImages ?? 1,
 			outputFormat: options.outputFormat ?? 'png',
 			...(options.seed !== undefined ? { seed: options.seed } : {}),
+			...(options.finetune
+				? { finetuneId: options.finetune.id, finetuneStrength: options.finetune.strength }
+				: {}),
 		},
 	});
 	fill.credentials = { falApi: options.credential };
