@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 import { nodeOutput } from './helpers/database';
-import { fetchFalFile, jobsOf, sha256 } from './helpers/fal';
+import { fetchFalFile, inlinePictures, jobsOf, sha256 } from './helpers/fal';
 import { useN8nSuite } from './helpers/fixture';
 import { compareWithInput, IMAGE_SIZE, maskMismatches, WRONG_MASK_SIZE } from './helpers/images';
 import { expectRunSucceeded } from './helpers/n8nInstance';
@@ -118,15 +118,13 @@ test('chained: read image and mask, combine them, fill 2 images, write both file
 			.filter((request) => request.kind === 'submit')
 			.map((request) => request.auth),
 	).toEqual(['valid']);
-	// The node uploaded the image exactly as Read/Write Files from Disk read it, and a mask
-	// (the node may re-encode it) that repaints exactly our white rectangle.
-	expect(suite.emulator.uploads).toHaveLength(2);
-	const imageUpload = suite.emulator.uploads.find(
-		(upload) => upload.sha256 === sha256(suite.fixtures.imageBytes),
-	);
-	const maskUpload = suite.emulator.uploads.find((upload) => upload !== imageUpload);
-	expect(imageUpload).toBeDefined();
-	expect(await maskMismatches(await fetchFalFile(String(maskUpload?.fileUrl)))).toBe(0);
+	// The node sent the image exactly as Read/Write Files from Disk read it, and a mask (the
+	// node may re-encode it) that repaints exactly our white rectangle: inline, in the submit
+	// (pictures up to 1 MiB are not uploaded).
+	expect(suite.emulator.uploads).toEqual([]);
+	const sent = inlinePictures(jobs[0].input);
+	expect(sha256(sent.image)).toBe(sha256(suite.fixtures.imageBytes));
+	expect(await maskMismatches(sent.mask)).toBe(0);
 
 	// The files: the input's size and format, untouched outside the mask, repainted inside.
 	const contents = files.map((file) => fs.readFileSync(file));

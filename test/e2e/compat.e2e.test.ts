@@ -26,7 +26,14 @@ import path from 'node:path';
 import { ensureN8n, REPO_DIR } from '../../scripts/lib/n8n';
 import { SEGMENT_ENDPOINT } from '../emulator';
 import { nodeOutput, type RunData } from './helpers/database';
-import { falCredential, fetchFalFile, jobsOf, sha256, WRONG_KEY } from './helpers/fal';
+import {
+	falCredential,
+	fetchFalFile,
+	inlinePictures,
+	jobsOf,
+	sha256,
+	WRONG_KEY,
+} from './helpers/fal';
 import { useN8nSuite } from './helpers/fixture';
 import {
 	changedRows,
@@ -270,13 +277,11 @@ function compatChecks(target: CompatTarget): void {
 		expect(
 			suite.emulator.requests.filter((request) => request.kind === 'submit').map((r) => r.auth),
 		).toEqual(['valid']);
-		expect(suite.emulator.uploads).toHaveLength(2);
-		const imageUpload = suite.emulator.uploads.find(
-			(upload) => upload.sha256 === sha256(suite.fixtures.imageBytes),
-		);
-		expect(imageUpload).toBeDefined();
-		const maskUpload = suite.emulator.uploads.find((upload) => upload !== imageUpload);
-		expect(await maskMismatches(await fetchFalFile(String(maskUpload?.fileUrl)))).toBe(0);
+		// Image and mask went inline, in the submit (pictures up to 1 MiB are not uploaded).
+		expect(suite.emulator.uploads).toEqual([]);
+		const sent = inlinePictures(jobs[0].input);
+		expect(sha256(sent.image)).toBe(sha256(suite.fixtures.imageBytes));
+		expect(await maskMismatches(sent.mask)).toBe(0);
 
 		const contents = files.map((file) => fs.readFileSync(file));
 		for (const [index, bytes] of contents.entries()) {
@@ -358,13 +363,11 @@ function compatChecks(target: CompatTarget): void {
 		expect(counts.emulatorRequests).toBeGreaterThan(0);
 		expect(counts.frontRequests).toBe(counts.emulatorRequests);
 		expect(tunnelProblems(suite.lab)).toEqual({ refused: [], notFal: [] });
-		expect(proxyTargets(suite.lab)).toEqual(
-			expect.arrayContaining([
-				'connect queue.fal.run:443',
-				'connect rest.fal.ai:443',
-				'connect v3.fal.media:443',
-			]),
-		);
+		// fal's API and CDN; no storage (rest.fal.ai): the small pictures went inline.
+		expect(proxyTargets(suite.lab)).toEqual([
+			'connect queue.fal.run:443',
+			'connect v3.fal.media:443',
+		]);
 		process.stderr.write(
 			`\n[compat] n8n ${target.n8n}: Fill through the proxy, ${counts.emulatorRequests} fal requests in ${suite.lab.records.length} CONNECT tunnels\n`,
 		);

@@ -20,7 +20,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 import { nodeOutput } from './helpers/database';
-import { falCredential, jobsOf, sha256 } from './helpers/fal';
+import { falCredential, inlinePictures, jobsOf, sha256 } from './helpers/fal';
 import { useN8nSuite } from './helpers/fixture';
 import { compareWithInput, IMAGE_SIZE, maskMismatches } from './helpers/images';
 import { expectRunSucceeded } from './helpers/n8nInstance';
@@ -112,24 +112,24 @@ describe("n8n's proxy variables, credential without Proxy URL (n8n execute)", ()
 		expectRunSucceeded(result);
 
 		// The company network: all of the emulator's requests came through the front, in
-		// tunnels to fal's API, storage and CDN names, and nothing else went through the proxy.
+		// tunnels to fal's API and CDN names, and nothing else went through the proxy. No
+		// storage (rest.fal.ai): pictures up to 1 MiB go inline, in the submit.
 		expect(counts.emulatorRequests).toBeGreaterThan(0);
 		expect(counts.frontRequests).toBe(counts.emulatorRequests);
 		expectOnlyFalTunnels();
-		// For docs/proxy-design.md: n8n's helper opens a connection (here: a tunnel) per request.
+		// For docs/proxy-design.md: the node keeps its connections (here: tunnels) alive.
 		process.stderr.write(
 			`\n[proxy] Fill, 2 images: ${counts.emulatorRequests} fal requests in ${suite.lab.records.length} CONNECT tunnels\n`,
 		);
-		expect(proxyTargets(suite.lab)).toEqual(
-			expect.arrayContaining([
-				'connect queue.fal.run:443',
-				'connect rest.fal.ai:443',
-				'connect v3.fal.media:443',
-			]),
-		);
+		expect(proxyTargets(suite.lab)).toEqual([
+			'connect queue.fal.run:443',
+			'connect v3.fal.media:443',
+		]);
 		const kinds = new Set<string>(suite.behindProxy.requests.map((request) => request.kind));
-		for (const kind of ['initiate', 'upload', 'submit', 'result', 'file'])
+		for (const kind of ['submit', 'result', 'file'])
 			expect({ kind, seen: kinds.has(kind) }).toEqual({ kind, seen: true });
+		for (const kind of ['initiate', 'upload'])
+			expect({ kind, seen: kinds.has(kind) }).toEqual({ kind, seen: false });
 		expect(kinds.has('status') || kinds.has('stream')).toBe(true);
 		// Under fal's own names, with the key.
 		expect(
@@ -143,7 +143,7 @@ describe("n8n's proxy variables, credential without Proxy URL (n8n execute)", ()
 					String(request.headers.host).replace(/:\d+$/, ''),
 				),
 			),
-		).toEqual(new Set(['rest.fal.ai', 'v3.fal.media', 'queue.fal.run']));
+		).toEqual(new Set(['v3.fal.media', 'queue.fal.run']));
 
 		// What n8n recorded and wrote.
 		const [execution] = await suite.n8n.db.executions(FILL);
@@ -181,13 +181,12 @@ describe("n8n's proxy variables, credential without Proxy URL (n8n execute)", ()
 			expect(sha256(bytes)).toBe(sha256(await cdnFile(suite.behindProxy, filled[index].json.url)));
 		}
 		expect(sha256(contents[0])).not.toBe(sha256(contents[1]));
-		// The uploads arrived whole through the tunnel: the image byte for byte, the mask's region.
-		const imageUpload = suite.behindProxy.uploads.find(
-			(upload) => upload.sha256 === sha256(suite.fixtures.imageBytes),
-		);
-		expect(imageUpload).toBeDefined();
-		const maskUpload = suite.behindProxy.uploads.find((upload) => upload !== imageUpload);
-		expect(await maskMismatches(await cdnFile(suite.behindProxy, maskUpload?.fileUrl))).toBe(0);
+		// The pictures arrived whole through the tunnel, inline in the submit: the image byte
+		// for byte, the mask's region.
+		expect(suite.behindProxy.uploads).toEqual([]);
+		const sent = inlinePictures(jobs[0].input);
+		expect(sha256(sent.image)).toBe(sha256(suite.fixtures.imageBytes));
+		expect(await maskMismatches(sent.mask)).toBe(0);
 	});
 
 	test('Submit → Get Result → Write Files with HTTPS_PROXY alone', async () => {
@@ -236,7 +235,7 @@ describe("the credential's Proxy URL (fal's server proxy) with n8n's proxy varia
 		const counts = throughTheFront(suite.lab, suite.behindProxy);
 		expectRunSucceeded(result);
 
-		// The proxy saw no 127.0.0.1 traffic, only tunnels to fal's names (the uploads and downloads).
+		// The proxy saw no 127.0.0.1 traffic, only tunnels to fal's names (the downloads).
 		expect(suite.lab.records.filter((record) => record.target.includes('127.0.0.1'))).toEqual([]);
 		expectOnlyFalTunnels();
 		expect(proxyTargets(suite.lab)).toContain('connect v3.fal.media:443');

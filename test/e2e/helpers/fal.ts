@@ -52,3 +52,20 @@ export async function fetchFalFile(url: string): Promise<Buffer> {
 export function sha256(bytes: Buffer): string {
 	return createHash('sha256').update(bytes).digest('hex');
 }
+
+const DATA_URI = /^data:([^;,]*)(;base64)?,(.*)$/s;
+
+/**
+ * The image and mask fal got inline, as data URIs in the submit body (`image_url`,
+ * `mask_url`): the node sends pictures up to 1 MiB so instead of uploading them.
+ * Throws if either is not a data URI.
+ */
+export function inlinePictures(input: unknown): { image: Buffer; mask: Buffer } {
+	const body = input as { image_url?: unknown; mask_url?: unknown };
+	const decode = (field: string, uri: unknown): Buffer => {
+		const match = DATA_URI.exec(String(uri));
+		if (!match) throw new Error(`fal's ${field} is not a data URI: ${String(uri).slice(0, 80)}`);
+		return Buffer.from(decodeURIComponent(match[3]), match[2] ? 'base64' : 'latin1');
+	};
+	return { image: decode('image_url', body.image_url), mask: decode('mask_url', body.mask_url) };
+}
