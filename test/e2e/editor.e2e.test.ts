@@ -3,7 +3,9 @@
  * against `n8n start` with the packed package installed and the fal emulator behind the
  * credential's Proxy URL. The owner signs in through the sign-in page; then, as a user:
  * 1. the node panel ("What happens next?") offers the node for every word a user may search;
- * 2. adding it lists Fill first, and its panel (NDV) shows exactly the Fill parameters;
+ * 2. adding it lists Fill first, and its panel (NDV) shows exactly the Fill parameters,
+ *    each mask source its own, and exactly Fill's options under "Add option" (the new
+ *    Finetune ID, Finetune Strength and Max Cost per Run among them, shown once added);
  * 3. a fal credential created in the dialog is tested on save: a good key passes, a wrong
  *    key shows the node's own wording;
  * 4. the example workflow, run with "Execute workflow", shows the filled image in the fill
@@ -25,6 +27,7 @@ import {
 	screenshot,
 	startBrowser,
 	typeInto,
+	visibleTexts,
 	type EditorBrowser,
 } from './helpers/browser';
 import {
@@ -320,6 +323,81 @@ test('the new mask sources show exactly their own parameters', async () => {
 			].sort(),
 		},
 		'The parameters shown for Mask Source "Describe It" and "Expand Canvas"',
+	);
+});
+
+/** The Options of Fill with a mask file, as "Add option" offers them (in the node's order). */
+const FILL_OPTIONS = [
+	'Number of Images',
+	'Seed',
+	'Output Format',
+	'Safety Tolerance',
+	'Enhance Prompt',
+	'Return Data URI (Sync Mode)',
+	'Finetune ID',
+	'Finetune Strength',
+	'Mask Threshold',
+	'Invert Mask',
+	'Grow Mask (Pixels)',
+	'Fit Mask to Image',
+	'Return Mask',
+	'Output',
+	'Output Binary Field',
+	'Drop NSFW Images',
+	'Concurrency',
+	'Timeout (Seconds)',
+	'Max Cost per Run (USD)',
+];
+/** New on Fill and Submit: a finetune (fal's fill-finetuned) and a cap on the cost. */
+const NEW_OPTIONS = ['Finetune ID', 'Finetune Strength', 'Max Cost per Run (USD)'];
+const ADD_OPTION = '[data-test-id="ndv"] [data-test-id="collection-parameter-add"]';
+
+/** The labels of the options added to Options, in order (the parameters nested in another). */
+async function addedOptions(): Promise<string[]> {
+	return await page.$eval(SEL.ndvParameters, (root) =>
+		Array.from(
+			root.querySelectorAll('[data-test-id="parameter-item"] [data-test-id="input-label"]'),
+		)
+			.filter((element) => element.getClientRects().length > 0)
+			.filter((element) =>
+				element
+					.closest('[data-test-id="parameter-item"]')
+					?.parentElement?.closest('[data-test-id="parameter-item"]'),
+			)
+			.map((element) => {
+				const label = element.querySelector('label.n8n-input-label');
+				const title = (label?.querySelector('span.n8n-text') ?? label ?? element) as HTMLElement;
+				return title.innerText.replace(/\s*\*\s*$/, '').trim();
+			}),
+	);
+}
+
+/** Opens "Add option" and answers what it offers; the list stays open. */
+async function openAddOption(): Promise<string[]> {
+	await page.click(ADD_OPTION);
+	await delay(400); // the list slides open
+	return await visibleTexts(page, '.el-select-dropdown__item');
+}
+
+test('Fill’s Options offer the finetune and the cost cap, and show them once added', async () => {
+	// Continues in the Fill panel the previous tests opened, back on a mask file.
+	await chooseOption('maskSource', 'Binary Field');
+	const offered = await openAddOption();
+	await page.keyboard.press('Escape');
+	for (const option of NEW_OPTIONS) {
+		await openAddOption();
+		await clickByText(page, { selector: '.el-select-dropdown__item', text: option });
+		await delay(500);
+	}
+	const added = await addedOptions();
+	await dismissToasts(page);
+	// Not a README picture: in the work folder even with FAL_FILL_SCREENSHOTS=1.
+	await page.$eval(ADD_OPTION, (element) => element.scrollIntoView({ block: 'end' }));
+	await screenshot(page, path.join(suite.dir, 'screenshots', 'fill-new-options.png'));
+	expectEqual(
+		{ offered, added },
+		{ offered: FILL_OPTIONS, added: NEW_OPTIONS },
+		'The Options of Fill: offered by "Add option", then shown once the new ones were added',
 	);
 });
 
