@@ -18,8 +18,60 @@ import {
  * and ranges all come from common/constants.ts.
  */
 
-/** What to paint, and where the picture to repaint and its mask come from (Fill, Submit). */
-const baseInputProperties: INodeProperties[] = [
+/** A number parameter's range, from LIMITS; whole numbers unless `numberPrecision` says. */
+const within = ({ min, max }: { min: number; max: number }, numberPrecision = 0) => ({
+	minValue: min,
+	maxValue: max,
+	numberPrecision,
+});
+
+/** The two sources Image Source and Mask Source share: a binary field, or a link. */
+const fromBinary = (description: string) => ({
+	name: LABELS.sourceBinary,
+	value: 'binary',
+	description,
+});
+const fromUrl = (what: 'image' | 'mask') => ({
+	name: LABELS.sourceUrl,
+	value: 'url',
+	description: `A public http(s) link to the ${what}, or a data: URI`,
+});
+
+/** A number of a rectangle to repaint, in its unit. */
+const rectangleNumber = (displayName: string, value: number, description: string) => ({
+	displayName,
+	name: displayName.toLowerCase(),
+	type: 'number' as const,
+	default: value,
+	description,
+});
+
+/** Expand Canvas by pixels or percent: each side, and what its percent is of. */
+const SIDES = [
+	['expandTop', 'Top', 'height'],
+	['expandRight', 'Right', 'width'],
+	['expandBottom', 'Bottom', 'height'],
+	['expandLeft', 'Left', 'width'],
+] as const;
+
+/** The panel's words for the anchors. */
+const ANCHOR_NAMES: Record<(typeof EXPAND_ANCHORS)[number], string> = {
+	center: 'Center',
+	top: 'Top',
+	bottom: 'Bottom',
+	left: 'Left',
+	right: 'Right',
+	topLeft: 'Top Left',
+	topRight: 'Top Right',
+	bottomLeft: 'Bottom Left',
+	bottomRight: 'Bottom Right',
+};
+
+/**
+ * Every input parameter of Fill and Submit: what to paint, where the picture to repaint and
+ * its mask come from, and the mask sources' own parameters.
+ */
+export const fillInputProperties: INodeProperties[] = [
 	{
 		displayName: LABELS.prompt,
 		name: 'prompt',
@@ -36,17 +88,10 @@ const baseInputProperties: INodeProperties[] = [
 		type: 'options',
 		noDataExpression: true,
 		options: [
-			{
-				name: LABELS.sourceBinary,
-				value: 'binary',
-				description:
-					'An image file produced by an earlier node (Read Files, HTTP Request, Google Drive, …)',
-			},
-			{
-				name: LABELS.sourceUrl,
-				value: 'url',
-				description: 'A public http(s) link to the image, or a data: URI',
-			},
+			fromBinary(
+				'An image file produced by an earlier node (Read Files, HTTP Request, Google Drive, …)',
+			),
+			fromUrl('image'),
 		],
 		default: 'binary',
 	},
@@ -77,11 +122,7 @@ const baseInputProperties: INodeProperties[] = [
 		type: 'options',
 		noDataExpression: true,
 		options: [
-			{
-				name: LABELS.sourceBinary,
-				value: 'binary',
-				description: 'A mask image produced by an earlier node',
-			},
+			fromBinary('A mask image produced by an earlier node'),
 			{
 				name: LABELS.sourceAlpha,
 				value: 'alpha',
@@ -106,11 +147,7 @@ const baseInputProperties: INodeProperties[] = [
 				description:
 					'Repaint one or more rectangles, in pixels or percent of the image; no mask file needed',
 			},
-			{
-				name: LABELS.sourceUrl,
-				value: 'url',
-				description: 'A public http(s) link to the mask, or a data: URI',
-			},
+			fromUrl('mask'),
 		],
 		default: 'binary',
 	},
@@ -128,7 +165,6 @@ const baseInputProperties: INodeProperties[] = [
 				displayName: 'Rectangle',
 				name: 'rectangle',
 				// Unit first, then position, then size: the order people measure in (not alphabetical).
-				// eslint-disable-next-line n8n-nodes-base/node-param-fixed-collection-type-unsorted-items
 				values: [
 					{
 						displayName: 'Unit',
@@ -140,34 +176,10 @@ const baseInputProperties: INodeProperties[] = [
 						],
 						default: 'percent',
 					},
-					{
-						displayName: 'Left',
-						name: 'left',
-						type: 'number',
-						default: 25,
-						description: 'Distance from the left edge of the image',
-					},
-					{
-						displayName: 'Top',
-						name: 'top',
-						type: 'number',
-						default: 25,
-						description: 'Distance from the top edge of the image',
-					},
-					{
-						displayName: 'Width',
-						name: 'width',
-						type: 'number',
-						default: 50,
-						description: 'Width of the rectangle',
-					},
-					{
-						displayName: 'Height',
-						name: 'height',
-						type: 'number',
-						default: 50,
-						description: 'Height of the rectangle',
-					},
+					rectangleNumber('Left', 25, 'Distance from the left edge of the image'),
+					rectangleNumber('Top', 25, 'Distance from the top edge of the image'),
+					rectangleNumber('Width', 50, 'Width of the rectangle'),
+					rectangleNumber('Height', 50, 'Height of the rectangle'),
 				],
 			},
 		],
@@ -193,10 +205,7 @@ const baseInputProperties: INodeProperties[] = [
 		description:
 			'Link to the black-and-white mask: white is repainted, black is kept. Must have the same width and height as the image.',
 	},
-];
-
-/** Describe It: the words fal's segmentation looks for. */
-const describeItProperties: INodeProperties[] = [
+	// Describe It: the words fal's segmentation looks for.
 	{
 		displayName: LABELS.maskPrompt,
 		name: 'maskPrompt',
@@ -219,30 +228,7 @@ const describeItProperties: INodeProperties[] = [
 		description:
 			'Something the words above might also catch that must stay as it is. Counted as a second segmentation.',
 	},
-];
-
-const SIDES = [
-	['expandTop', 'Top'],
-	['expandRight', 'Right'],
-	['expandBottom', 'Bottom'],
-	['expandLeft', 'Left'],
-] as const;
-
-/** The panel's words for the anchors. */
-const ANCHOR_NAMES: Record<(typeof EXPAND_ANCHORS)[number], string> = {
-	center: 'Center',
-	top: 'Top',
-	bottom: 'Bottom',
-	left: 'Left',
-	right: 'Right',
-	topLeft: 'Top Left',
-	topRight: 'Top Right',
-	bottomLeft: 'Bottom Left',
-	bottomRight: 'Bottom Right',
-};
-
-/** Expand Canvas: how much larger, and where the original sits. */
-const expandCanvasProperties: INodeProperties[] = [
+	// Expand Canvas: how much larger, and where the original sits.
 	{
 		displayName: LABELS.expandBy,
 		name: 'expandBy',
@@ -285,36 +271,25 @@ const expandCanvasProperties: INodeProperties[] = [
 		displayOptions: { show: { maskSource: ['expand'], expandBy: ['aspectRatio'] } },
 		description: 'Where the original image sits on the new canvas',
 	},
-	...SIDES.map(([name, side]): INodeProperties => ({
+	...SIDES.map(([name, side, across]): INodeProperties => ({
 		displayName: `Add at ${side}`,
 		name,
 		type: 'number',
 		default: 0,
 		typeOptions: { minValue: 0 },
 		displayOptions: { show: { maskSource: ['expand'], expandBy: ['pixels', 'percent'] } },
-		description: `How much to add at the ${side.toLowerCase()}: pixels, or percent of the image's ${side === 'Top' || side === 'Bottom' ? 'height' : 'width'}`,
+		description: `How much to add at the ${side.toLowerCase()}: pixels, or percent of the image's ${across}`,
 	})),
 	{
 		displayName: LABELS.expandOverlap,
 		name: 'expandOverlap',
 		type: 'number',
 		default: DEFAULTS.expandOverlap,
-		typeOptions: {
-			minValue: LIMITS.expandOverlap.min,
-			maxValue: LIMITS.expandOverlap.max,
-			numberPrecision: 0,
-		},
+		typeOptions: within(LIMITS.expandOverlap),
 		displayOptions: { show: { maskSource: ['expand'] } },
 		description:
 			'Pixels of the original, along each side that grows, that may be repainted so the seam blends in. 0 keeps the original untouched.',
 	},
-];
-
-/** Every input parameter of Fill and Submit, mask sources' own included. */
-export const fillInputProperties: INodeProperties[] = [
-	...baseInputProperties,
-	...describeItProperties,
-	...expandCanvasProperties,
 ];
 
 /**
@@ -344,16 +319,14 @@ export const requestIdProperty: INodeProperties = {
  * The `options` collection of an operation, in the order given: related options
  * together, most used first, instead of n8n's alphabetical default.
  */
-export function optionsCollection(options: INodeProperties[]): INodeProperties {
-	return {
-		displayName: LABELS.options,
-		name: 'options',
-		type: 'collection',
-		placeholder: 'Add option',
-		default: {},
-		options,
-	};
-}
+export const optionsCollection = (options: INodeProperties[]): INodeProperties => ({
+	displayName: LABELS.options,
+	name: 'options',
+	type: 'collection',
+	placeholder: 'Add option',
+	default: {},
+	options,
+});
 
 /** Mask sources whose pixels the node prepares itself (a URL mask is fal's to fetch). */
 const PREPARED_MASK_SOURCES = ['binary', 'alpha', 'rectangles', 'text', 'expand'];
@@ -367,11 +340,7 @@ export const generationOptions: INodeProperties[] = [
 		name: 'numImages',
 		type: 'number',
 		default: DEFAULTS.numImages,
-		typeOptions: {
-			minValue: LIMITS.numImages.min,
-			maxValue: LIMITS.numImages.max,
-			numberPrecision: 0,
-		},
+		typeOptions: within(LIMITS.numImages),
 		description: `How many variations to generate (${LIMITS.numImages.min}–${LIMITS.numImages.max}). Each becomes its own output item, and each is billed.`,
 	},
 	{
@@ -379,7 +348,7 @@ export const generationOptions: INodeProperties[] = [
 		name: 'seed',
 		type: 'number',
 		default: 0,
-		typeOptions: { minValue: LIMITS.seed.min, maxValue: LIMITS.seed.max, numberPrecision: 0 },
+		typeOptions: within(LIMITS.seed),
 		hint: 'Remove this option for a random seed. The seed used is in the output.',
 		description: 'Same seed, prompt and inputs give the same image',
 	},
@@ -439,11 +408,7 @@ export const generationOptions: INodeProperties[] = [
 		name: 'finetuneStrength',
 		type: 'number',
 		default: DEFAULTS.finetuneStrength,
-		typeOptions: {
-			minValue: LIMITS.finetuneStrength.min,
-			maxValue: LIMITS.finetuneStrength.max,
-			numberPrecision: 2,
-		},
+		typeOptions: within(LIMITS.finetuneStrength, 2),
 		description: `How strongly the finetune shapes what is painted: ${LIMITS.finetuneStrength.min} not at all, 1 fully, up to ${LIMITS.finetuneStrength.max}. Used with ${q(LABELS.finetuneId)} only.`,
 	},
 ];
@@ -467,11 +432,7 @@ export const maskOptions: INodeProperties[] = [
 		name: 'maskThreshold',
 		type: 'number',
 		default: DEFAULTS.maskThreshold,
-		typeOptions: {
-			minValue: LIMITS.maskThreshold.min,
-			maxValue: LIMITS.maskThreshold.max,
-			numberPrecision: 0,
-		},
+		typeOptions: within(LIMITS.maskThreshold),
 		displayOptions: { show: { '/maskSource': ['binary', 'alpha'] } },
 		description: `Grey and coloured masks become pure black and white: pixels at least this bright are repainted. For ${q(LABELS.sourceAlpha)}: pixels less opaque than this are repainted.`,
 	},
@@ -489,11 +450,7 @@ export const maskOptions: INodeProperties[] = [
 		name: 'growMask',
 		type: 'number',
 		default: DEFAULTS.growMask,
-		typeOptions: {
-			minValue: LIMITS.growMask.min,
-			maxValue: LIMITS.growMask.max,
-			numberPrecision: 0,
-		},
+		typeOptions: within(LIMITS.growMask),
 		displayOptions: { show: { '/maskSource': ADJUSTABLE_MASK_SOURCES } },
 		description: `Widen the repainted area by this many pixels on every side, which gives the model room to blend the new content in. ${q(LABELS.sourceText)} grows by ${DEFAULTS.textMaskGrow} unless set.`,
 	},
@@ -559,40 +516,28 @@ export const resultOptions: INodeProperties[] = [
 ];
 
 /** Node-level: how many items run at once, read from the first item. */
-export function concurrencyOption(description: string): INodeProperties {
-	return {
-		displayName: LABELS.concurrency,
-		name: 'concurrency',
-		type: 'number',
-		default: DEFAULTS.concurrency,
-		typeOptions: {
-			minValue: LIMITS.concurrency.min,
-			maxValue: LIMITS.concurrency.max,
-			numberPrecision: 0,
-		},
-		description,
-	};
-}
+export const concurrencyOption = (description: string): INodeProperties => ({
+	displayName: LABELS.concurrency,
+	name: 'concurrency',
+	type: 'number',
+	default: DEFAULTS.concurrency,
+	typeOptions: within(LIMITS.concurrency),
+	description,
+});
 
 /** Concurrency as Fill and Submit describe it: how many requests are at fal at once. */
 export const requestConcurrencyOption = concurrencyOption(
 	"How many items are sent to fal at once. fal runs 2 requests at once on a new account and up to 40 as you buy credits; requests beyond your limit just wait in fal's queue. Read from the first item.",
 );
 
-export function timeoutOption(description: string): INodeProperties {
-	return {
-		displayName: LABELS.timeout,
-		name: 'timeout',
-		type: 'number',
-		default: DEFAULTS.timeoutSeconds,
-		typeOptions: {
-			minValue: LIMITS.timeoutSeconds.min,
-			maxValue: LIMITS.timeoutSeconds.max,
-			numberPrecision: 0,
-		},
-		description,
-	};
-}
+export const timeoutOption = (description: string): INodeProperties => ({
+	displayName: LABELS.timeout,
+	name: 'timeout',
+	type: 'number',
+	default: DEFAULTS.timeoutSeconds,
+	typeOptions: within(LIMITS.timeoutSeconds),
+	description,
+});
 
 /**
  * The parameters of an operation that sends a fill request (Fill, Submit): the inputs,
