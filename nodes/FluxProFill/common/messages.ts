@@ -38,44 +38,58 @@ export const shorten = (text: string, max = 80): string =>
 	text.length > max ? `${text.slice(0, max)}…` : text;
 type Size = { width: number; height: number };
 const size = ({ width, height }: Size) => `${width}×${height}`;
+/** `"Label" is <what an expression gave>`: how a parameter problem starts. */
+const is = (label: string, value: unknown) => `${q(label)} is ${shorten(String(value))}`;
+const plural = (count: number, thing: string) => `${count} ${thing}${count === 1 ? '' : 's'}`;
+/** fal's detail text after the message, when there is one. */
+const colon = (detail: string) => (detail ? `: ${detail}` : '');
+/** The request's ID at the end of a description, and after a stopped item's message. */
+const idSentence = (requestId?: string) => (requestId ? ` Request ID ${requestId}.` : '');
+const ofRequest = (requestId?: string) => (requestId ? ` (fal request ID ${requestId})` : '');
 const CHARGED = 'fal would still charge for returning the same picture.';
 const BINARY_SOURCE = `Read the image in an earlier node (for example "HTTP Request" with response format File) and set ${q(L.imageSource)} to ${q(L.sourceBinary)}.`;
+const EDIT_IMAGE = '(for example with the "Edit Image" node)';
+const FAL_SIZE_LIMITS = `${LIMITS.imageSide} pixels a side and ${LIMITS.imagePixels / 1_000_000} megapixels`;
+const DAMAGED_FILE =
+	'The file may be damaged or cut short. Open it in an image viewer to check, and save it again as PNG, JPEG or WebP.';
+const REQUEST_HISTORY = `your fal dashboard's request history (${FAL_REQUESTS_URL})`;
+const reportIfRepeated = (requestId: string) =>
+	`Try again; if it keeps happening, report fal request ID ${requestId} to fal.`;
+const reportIfPersists = (requestId: string) =>
+	`Try again; if it persists, report fal request ID ${requestId} to fal.`;
 
 /** Parameters: what an expression gave is not what the parameter takes. */
 export const parameters = {
 	wholeNumber: (label: string, value: unknown, { min, max }: { min: number; max: number }) =>
-		problem(
-			`"${label}" is ${shorten(String(value))}`,
-			`Enter a whole number from ${min} to ${max}.`,
-		),
+		problem(is(label, value), `Enter a whole number from ${min} to ${max}.`),
 	enumValue: (label: string, value: unknown, allowed: readonly string[]) =>
 		problem(
-			`"${label}" is ${shorten(String(value))}, which fal does not accept`,
+			`${is(label, value)}, which fal does not accept`,
 			`Choose one of: ${allowed.join(', ')}.`,
 		),
 	boolean: (label: string, value: unknown) =>
 		problem(
-			`"${label}" is ${shorten(String(value))}, not true or false`,
-			`Switch "${label}" on or off, or make its expression give true or false.`,
+			`${is(label, value)}, not true or false`,
+			`Switch ${q(label)} on or off, or make its expression give true or false.`,
 		),
 	emptyField: (label: string) =>
 		problem(
-			`"${label}" is empty`,
-			`Enter the name of a binary field in "${label}", for example "data".`,
+			`${q(label)} is empty`,
+			`Enter the name of a binary field in ${q(label)}, for example "data".`,
 		),
 	emptyUrl: (label: string) =>
 		problem(
-			`"${label}" is empty`,
-			`Enter a link that starts with https:// in "${label}", or switch the source to ${q(L.sourceBinary)}.`,
+			`${q(label)} is empty`,
+			`Enter a link that starts with https:// in ${q(label)}, or switch the source to ${q(L.sourceBinary)}.`,
 		),
 	invalidUrl: (label: string, text: string) =>
 		problem(
-			`"${label}" is not a valid URL: ${shorten(text)}`,
+			`${q(label)} is not a valid URL: ${shorten(text)}`,
 			'Enter a full link that starts with https://.',
 		),
 	urlScheme: (label: string, scheme: string) =>
 		problem(
-			`"${label}" uses ${scheme}://, which fal cannot download`,
+			`${q(label)} uses ${scheme}://, which fal cannot download`,
 			`fal downloads the picture itself, so it needs an http(s) link or a data:image URI. For a local file, read it with "Read/Write Files from Disk" and use the ${q(L.sourceBinary)} source.`,
 		),
 	webhookNotHttp: () =>
@@ -85,13 +99,13 @@ export const parameters = {
 		),
 	timeout: (value: unknown) =>
 		problem(
-			`${q(L.timeout)} is ${shorten(String(value))}`,
+			is(L.timeout, value),
 			`Enter a number of seconds from ${LIMITS.timeoutSeconds.min} to ${LIMITS.timeoutSeconds.max} (a day). For longer fal queues use Submit and Get Result.`,
 		),
 	emptyPrompt: () =>
 		problem(
 			'The prompt is empty',
-			'Describe what to paint into the white part of the mask in "Prompt". If it comes from an expression, check that the expression gives text for this item.',
+			`Describe what to paint into the white part of the mask in ${q(L.prompt)}. If it comes from an expression, check that the expression gives text for this item.`,
 		),
 	emptyMaskPrompt: () =>
 		problem(
@@ -105,7 +119,7 @@ export const parameters = {
 		),
 	numImages: (value: unknown) =>
 		problem(
-			`${q(L.numImages)} is ${shorten(String(value))}, but fal makes ${LIMITS.numImages.min} to ${LIMITS.numImages.max} images per request`,
+			`${is(L.numImages, value)}, but fal makes ${LIMITS.numImages.min} to ${LIMITS.numImages.max} images per request`,
 			`Enter a whole number from ${LIMITS.numImages.min} to ${LIMITS.numImages.max} in ${q(L.numImages)}. For more variations, send more items.`,
 		),
 	unknownSource: (label: string, value: unknown) =>
@@ -137,12 +151,12 @@ export const parameters = {
 		problem(`The operation "${name}" is not supported`, `Choose one of: ${known.join(', ')}.`),
 	finetuneStrength: (value: unknown) =>
 		problem(
-			`${q(L.finetuneStrength)} is ${shorten(String(value))}, but fal takes ${LIMITS.finetuneStrength.min} to ${LIMITS.finetuneStrength.max}`,
+			`${is(L.finetuneStrength, value)}, but fal takes ${LIMITS.finetuneStrength.min} to ${LIMITS.finetuneStrength.max}`,
 			`Enter a number from ${LIMITS.finetuneStrength.min} (no influence of the finetune) to ${LIMITS.finetuneStrength.max}; ${DEFAULTS.finetuneStrength} suits most finetunes.`,
 		),
 	maxCost: (value: unknown) =>
 		problem(
-			`${q(L.maxCostUsd)} is ${shorten(String(value))}, not an amount of US dollars`,
+			`${is(L.maxCostUsd, value)}, not an amount of US dollars`,
 			`Enter an amount such as 5 or 12.50, or remove the option to run without a cap.`,
 		),
 	proxyUrlInvalid: () =>
@@ -172,8 +186,8 @@ export const cap = {
 	/** The node stops before paying: the items together would cost more than the cap. */
 	overRun: (estimate: number, items: number, capUsd: number, fitting: number, spent: number) =>
 		problem(
-			`The estimated fal cost of this run, ${usd(estimate)} for ${items} item${items === 1 ? '' : 's'}, is above ${q(L.maxCostUsd)} (${usd(capUsd)})`,
-			`Nothing was sent to fal. ${fitting === 0 ? 'Not even the first item fits' : `The first ${fitting} item${fitting === 1 ? '' : 's'} would fit`}${spent > 0 ? ` (this node had already spent an estimated ${usd(spent)} in this execution)` : ''}. ${CAP_FIX} With "On Error → Continue", the items that fit run and the others become error items.`,
+			`The estimated fal cost of this run, ${usd(estimate)} for ${plural(items, 'item')}, is above ${q(L.maxCostUsd)} (${usd(capUsd)})`,
+			`Nothing was sent to fal. ${fitting === 0 ? 'Not even the first item fits' : `The first ${plural(fitting, 'item')} would fit`}${spent > 0 ? ` (this node had already spent an estimated ${usd(spent)} in this execution)` : ''}. ${CAP_FIX} With "On Error → Continue", the items that fit run and the others become error items.`,
 		),
 	/** With continueOnFail: this item did not fit in what was left. */
 	overItem: (estimate: number, total: number, capUsd: number) =>
@@ -209,7 +223,7 @@ export const pictures = {
 	tooLarge: (what: string, field: string, shown: { width: number; height: number }) =>
 		problem(
 			`The ${what} in binary field "${field}" is ${size(shown)} pixels, too large to send`,
-			`Images may have at most ${LIMITS.imageSide} pixels a side and ${LIMITS.imagePixels / 1_000_000} megapixels. Scale it down first (for example with the "Edit Image" node).`,
+			`Images may have at most ${FAL_SIZE_LIMITS}. Scale it down first ${EDIT_IMAGE}.`,
 		),
 	sizesDiffer: (found: Size, image: Size, alpha = false) =>
 		problem(
@@ -224,10 +238,7 @@ export const pictures = {
 			`${q(L.maskSource)} ${q(L.sourceAlpha)} repaints the transparent part of a PNG or WebP image: erase the part to repaint in an image editor and save as PNG or WebP. Or set ${q(L.maskSource)} to ${q(L.sourceBinary)} with a black-and-white mask, or to ${q(L.sourceRectangles)}.`,
 		),
 	undecodable: (what: string, reason: string) =>
-		problem(
-			`The ${what} file cannot be decoded: ${reason}`,
-			'The file may be damaged or cut short. Open it in an image viewer to check, and save it again as PNG, JPEG or WebP.',
-		),
+		problem(`The ${what} file cannot be decoded: ${reason}`, DAMAGED_FILE),
 	sharpMissing: (platform: string, reason: string) =>
 		problem(
 			`Cannot prepare the mask: the image library "sharp" could not be loaded on this n8n server (${platform}): ${reason}`,
@@ -326,7 +337,7 @@ export const expand = {
 	sideNegative: (side: string, percent: boolean, value: number) =>
 		problem(
 			`Cannot add ${value}${percent ? '%' : ' pixels'} at the ${side}: the canvas only grows`,
-			`Give 0 or more under ${q(L.expandSides)}. To cut the image, crop it first (for example with the "Edit Image" node).`,
+			`Give 0 or more under ${q(L.expandSides)}. To cut the image, crop it first ${EDIT_IMAGE}.`,
 		),
 	sidePercent: (side: string, value: number, across: string) =>
 		problem(
@@ -355,14 +366,10 @@ export const expand = {
 		),
 	tooLarge: (image: { width: number; height: number }, canvas: { width: number; height: number }) =>
 		problem(
-			`Expanding the ${size(image)} image would make it ${size(canvas)} pixels (${Math.ceil((canvas.width * canvas.height) / 10_000) / 100} megapixels), more than the ${LIMITS.imageSide} pixels a side and ${LIMITS.imagePixels / 1_000_000} megapixels fal accepts`,
-			'Add less, or scale the image down first (for example with the "Edit Image" node) and expand the smaller one.',
+			`Expanding the ${size(image)} image would make it ${size(canvas)} pixels (${Math.ceil((canvas.width * canvas.height) / 10_000) / 100} megapixels), more than the ${FAL_SIZE_LIMITS} fal accepts`,
+			`Add less, or scale the image down first ${EDIT_IMAGE} and expand the smaller one.`,
 		),
-	failed: (reason: string) =>
-		problem(
-			`The image cannot be expanded: ${reason}`,
-			'The file may be damaged or cut short. Open it in an image viewer to check, and save it again as PNG, JPEG or WebP.',
-		),
+	failed: (reason: string) => problem(`The image cannot be expanded: ${reason}`, DAMAGED_FILE),
 };
 
 /** fal's answers and the way to fal. `detail` is fal's own text, already shortened. */
@@ -382,7 +389,7 @@ export const fal = {
 	}),
 	contentPolicy: (detail: string) => ({
 		message: 'fal refused this request under its content policy',
-		description: `The prompt or the image was flagged. Change the prompt or the picture; raising "Safety Tolerance" only affects how strictly outputs are filtered. fal said: ${detail}`,
+		description: `The prompt or the image was flagged. Change the prompt or the picture; raising ${q(L.safetyTolerance)} only affects how strictly outputs are filtered. fal said: ${detail}`,
 	}),
 	rejected: (detail: string, hint: string, requestId?: string) => ({
 		message: `fal rejected the request: ${detail}`,
@@ -393,22 +400,22 @@ export const fal = {
 		description: `Check the request ID: a request can only be read with the key that submitted it, and fal keeps requests for a limited time. fal said: ${detail}`,
 	}),
 	notFound: (detail: string) => ({
-		message: `fal answered "not found"${detail ? `: ${detail}` : ''}`,
+		message: `fal answered "not found"${colon(detail)}`,
 		description:
 			'The endpoint does not exist for this key. If a proxy URL is set in the credential, check that it forwards to fal.',
 	}),
 	rateLimited: (detail: string) => ({
-		message: `fal is rate-limiting this account${detail ? `: ${detail}` : ''}`,
+		message: `fal is rate-limiting this account${colon(detail)}`,
 		description:
 			"Too many requests at once for your fal account. Lower the node's concurrency, or retry later.",
 	}),
 	serverError: (status: number, type: string, detail: string, requestId?: string) => ({
-		message: `fal had a server error (HTTP ${status})${type ? ` (${type})` : ''}${detail ? `: ${detail}` : ''}`,
-		description: `This is on fal's side and usually passes. Run the workflow again; if it keeps failing, check https://status.fal.ai.${requestId ? ` Request ID ${requestId}.` : ''}`,
+		message: `fal had a server error (HTTP ${status})${type ? ` (${type})` : ''}${colon(detail)}`,
+		description: `This is on fal's side and usually passes. Run the workflow again; if it keeps failing, check https://status.fal.ai.${idSentence(requestId)}`,
 	}),
 	otherStatus: (status: number, detail: string, requestId?: string) => ({
-		message: `fal answered HTTP ${status}${detail ? `: ${detail}` : ''}`,
-		description: `See fal's message above.${requestId ? ` Request ID ${requestId}.` : ''}`,
+		message: `fal answered HTTP ${status}${colon(detail)}`,
+		description: `See fal's message above.${idSentence(requestId)}`,
 	}),
 	untrustedCertificate: (text: string, code: string) => ({
 		message: `Could not reach fal: the HTTPS certificate was not trusted (${text})`,
@@ -421,13 +428,13 @@ export const fal = {
 	/** The answer to a submit was lost and fal did not name the request: it is not sent again. */
 	maybeAccepted: (what: string, cause: string) => ({
 		message: `Sending the request to fal failed (${what}), and fal may have accepted it anyway`,
-		description: `It was not sent again, so you are not charged twice. Check your fal dashboard's request history (${FAL_REQUESTS_URL}); run the item again if the request is not there. ${cause}.`,
+		description: `It was not sent again, so you are not charged twice. Check ${REQUEST_HISTORY}; run the item again if the request is not there. ${cause}.`,
 	}),
 	/** n8n's Retry On Fail after such a submit: the earlier one may have run, so this one is not sent. */
 	earlierMaybeAccepted: () => ({
 		message:
 			'An earlier try of this item sent its request to fal without learning whether fal accepted it, so it was not sent again',
-		description: `You are not charged twice. Look for the request in your fal dashboard's request history (${FAL_REQUESTS_URL}) and fetch its images with the Get Result operation and its ID, or run the workflow again to submit anew.`,
+		description: `You are not charged twice. Look for the request in ${REQUEST_HISTORY} and fetch its images with the Get Result operation and its ID, or run the workflow again to submit anew.`,
 	}),
 	/** A submit whose answer was lost named a request that fal does not have: nothing was accepted. */
 	notAccepted: (what: string, requestId: string) => ({
@@ -447,20 +454,19 @@ export const fal = {
 	/** The generated images and their downloads. */
 	noImages: (requestId: string) => ({
 		message: 'fal finished the request but returned no images',
-		description: `Try again; if it keeps happening, report fal request ID ${requestId} to fal.`,
+		description: reportIfRepeated(requestId),
 	}),
 	imageWithoutLink: (n: number, requestId: string) => ({
 		message: `fal's answer lists image ${n} without a link`,
-		description: `Try again; if it keeps happening, report fal request ID ${requestId} to fal.`,
+		description: reportIfRepeated(requestId),
 	}),
 	allNsfw: (count: number) => ({
-		message: `fal flagged all ${count} generated image${count === 1 ? '' : 's'} as NSFW, and "Drop NSFW Images" is on`,
-		description:
-			'Nothing was returned for this item. Change the prompt, or turn "Drop NSFW Images" off to receive flagged images (they are marked with has_nsfw_concept).',
+		message: `fal flagged all ${plural(count, 'generated image')} as NSFW, and ${q(L.dropNsfw)} is on`,
+		description: `Nothing was returned for this item. Change the prompt, or turn ${q(L.dropNsfw)} off to receive flagged images (they are marked with has_nsfw_concept).`,
 	}),
 	badImageLink: (url: string, requestId: string) => ({
 		message: `fal returned an image link that is neither http(s) nor a data URI: ${url.slice(0, 60)}`,
-		description: `This is unexpected from fal. Try again; if it persists, report fal request ID ${requestId} to fal.`,
+		description: `This is unexpected from fal. ${reportIfPersists(requestId)}`,
 	}),
 	downloadFailed: (reason: string, requestId: string) => ({
 		message: `Could not download the generated image from fal: ${reason}`,
@@ -472,7 +478,7 @@ export const fal = {
 	}),
 	notJpegOrPng: (n: number, what: string, requestId: string) => ({
 		message: `Image ${n} from fal is not a JPEG or PNG image (${what})`,
-		description: `Try again; if it persists, report fal request ID ${requestId} to fal.`,
+		description: reportIfPersists(requestId),
 	}),
 	imageTooLarge: (url: string) => ({
 		message: `The generated image at ${url.slice(0, 80)} is larger than ${CAPS.imageBytes / 1024 / 1024} MiB`,
@@ -490,17 +496,17 @@ export const fal = {
 	}),
 	noMaskImage: (requestId: string) => ({
 		message: "fal's segmentation answer holds no mask image",
-		description: `Try again; if it persists, report fal request ID ${requestId} to fal.`,
+		description: reportIfPersists(requestId),
 	}),
 	/** Stopped items: a timeout, or a cancelled execution. `atFal` is one of AT_FAL. */
 	timedOut: (seconds: number, requestId?: string, atFal = '', last = '') => ({
-		message: `fal did not finish within ${seconds} s${requestId ? ` (fal request ID ${requestId})` : ''}`,
+		message: `fal did not finish within ${seconds} s${ofRequest(requestId)}`,
 		description: requestId
-			? `${atFal}${last ? ` The last answer while waiting: ${last}.` : ''} Raise "Timeout (Seconds)" in the node's options if fal is just busy.`
-			: 'fal did not answer in time. Raise "Timeout (Seconds)" in the node\'s options, or try again later.',
+			? `${atFal}${last ? ` The last answer while waiting: ${last}.` : ''} Raise ${q(L.timeout)} in the node's options if fal is just busy.`
+			: `fal did not answer in time. Raise ${q(L.timeout)} in the node's options, or try again later.`,
 	}),
 	canceled: (requestId?: string, atFal = '') => ({
-		message: `The execution was canceled${requestId ? ` (fal request ID ${requestId})` : ''}`,
+		message: `The execution was canceled${ofRequest(requestId)}`,
 		description: requestId ? atFal : 'Nothing was sent to fal.',
 	}),
 	notFromFal: () =>
@@ -536,10 +542,10 @@ export function costHint(
 ): string {
 	const described =
 		segmentations > 0
-			? `, including ${segmentations} Describe It segmentation${segmentations === 1 ? '' : 's'} ($${SEGMENT_PRICE_USD} each, twice with words to keep)`
+			? `, including ${plural(segmentations, 'Describe It segmentation')} ($${SEGMENT_PRICE_USD} each, twice with words to keep)`
 			: '';
 	const price = `$${PRICE_PER_MEGAPIXEL_USD} per megapixel${finetuned ? `, $${FINETUNED_PRICE_PER_MEGAPIXEL_USD} with a finetune` : ''}`;
-	return `Estimated fal cost of this run: ${usd(total)} for ${requests} request${requests === 1 ? '' : 's'}${described} (${price}, rounded up, per image; fal's invoice is what counts)`;
+	return `Estimated fal cost of this run: ${usd(total)} for ${plural(requests, 'request')}${described} (${price}, rounded up, per image; fal's invoice is what counts)`;
 }
 
 /** The credential test's words. */
