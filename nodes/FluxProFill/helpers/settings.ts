@@ -87,7 +87,7 @@ export function readFillSettings(ctx: IExecuteFunctions, itemIndex: number): Fil
 			throw words.toolNeedsUrl('mask', L.maskSource, L.maskUrl);
 	}
 	const image = pictureSource('image', imageSource, get);
-	const result = resultSettings(opts);
+	const result = resultSettings(opts, tool);
 	return {
 		prompt: text(get('prompt', '')) ?? throwIt(words.emptyPrompt()),
 		image,
@@ -95,17 +95,11 @@ export function readFillSettings(ctx: IExecuteFunctions, itemIndex: number): Fil
 		maskOptions: {
 			invert: boolean(L.invertMask, opts.invertMask),
 			fit: boolean(L.fitMask, opts.fitMask),
-			threshold: wholeNumber(
-				L.maskThreshold,
-				opts.maskThreshold,
-				DEFAULTS.maskThreshold,
-				LIMITS.maskThreshold,
-			),
+			threshold: wholeNumber(opts, 'maskThreshold'),
 			grow: wholeNumber(
-				L.growMask,
-				opts.growMask,
+				opts,
+				'growMask',
 				maskSource === 'text' ? DEFAULTS.textMaskGrow : DEFAULTS.growMask,
-				LIMITS.growMask,
 			),
 		},
 		returnMask: boolean(L.returnMask, opts.returnMask),
@@ -124,7 +118,6 @@ export function readFillSettings(ctx: IExecuteFunctions, itemIndex: number): Fil
 		enhancePrompt: boolean(L.enhancePrompt, opts.enhancePrompt),
 		syncMode: tool ? false : boolean(L.syncMode, opts.syncMode),
 		...result,
-		outputMode: tool ? 'url' : result.outputMode,
 		...(isBlank(opts.webhookUrl) ? {} : { webhookUrl: webhookUrl(opts.webhookUrl) }),
 		...finetune(opts),
 	};
@@ -134,50 +127,40 @@ export function readFillSettings(ctx: IExecuteFunctions, itemIndex: number): Fil
 function finetune(opts: Options): Pick<FillSettings, 'finetune'> {
 	const id = text(opts.finetuneId)?.trim();
 	if (!id) return {};
-	const raw = opts.finetuneStrength;
-	const strength = isBlank(raw) ? DEFAULTS.finetuneStrength : number(raw);
-	const { min, max } = LIMITS.finetuneStrength;
-	if (strength === undefined || strength < min || strength > max) throw words.finetuneStrength(raw);
+	const strength =
+		optionalNumber(opts.finetuneStrength, LIMITS.finetuneStrength, words.finetuneStrength, false) ??
+		DEFAULTS.finetuneStrength;
 	return { finetune: { id, strength } };
 }
 
 /** Max Cost per Run (USD), read from the first item like Concurrency; undefined means no cap. */
 export function readMaxCost(ctx: IExecuteFunctions): number | undefined {
 	if (ctx.getInputData().length === 0) return undefined;
-	const raw = options(ctx, 0).maxCostUsd;
-	if (isBlank(raw)) return undefined;
-	const usd = number(raw);
-	if (usd === undefined || usd < LIMITS.maxCostUsd.min || usd > LIMITS.maxCostUsd.max)
-		throw words.maxCost(raw);
-	return usd;
+	return optionalNumber(options(ctx, 0).maxCostUsd, LIMITS.maxCostUsd, words.maxCost, false);
 }
 
 /** Get Status, Get Result, Cancel: the request and how its result comes back. */
 export function readRequestSettings(ctx: IExecuteFunctions, itemIndex: number) {
 	const opts = options(ctx, itemIndex);
-	const result = resultSettings(opts);
+	const result = resultSettings(opts, isToolMode(ctx));
 	return {
 		requestId: requestId(ctx.getNodeParameter('requestId', itemIndex, '')),
 		logs: boolean(L.logs, opts.logs),
 		...result,
-		outputMode: isToolMode(ctx) ? ('url' as const) : result.outputMode,
 	};
 }
 
 /** A node-level setting, read from the first item; nonsense is an error before anything is sent. */
 export function readConcurrency(ctx: IExecuteFunctions): number {
 	if (ctx.getInputData().length === 0) return DEFAULTS.concurrency;
-	return wholeNumber(
-		L.concurrency,
-		options(ctx, 0).concurrency,
-		DEFAULTS.concurrency,
-		LIMITS.concurrency,
-	);
+	return wholeNumber(options(ctx, 0), 'concurrency');
 }
 
-function resultSettings(opts: Options): ResultSettings {
+/** As an AI agent's tool the node returns links only (`tool`); the option is still checked. */
+function resultSettings(opts: Options, tool: boolean): ResultSettings {
+	const outputMode = oneOf(L.outputMode, opts.outputMode, OUTPUT_MODES, DEFAULTS.outputMode);
 	return {
-		outputMode: oneOf(L.outputMode, opts.outputMode, OUTPUT_MODES, DEFAULTS.outputMode),
+		outputMode: tool ? 'url' : outputMode,
 		outputBinaryProperty: fieldName(
 			L.outputBinaryProperty,
 			opts.outputBinaryProperty ?? DEFAULTS.outputBinaryProperty,
@@ -234,10 +217,10 @@ function expandSource(get: Get): MaskSource {
 		EXPAND_MODES,
 		DEFAULTS.expandBy,
 	);
-	const overlap = number(get('expandOverlap', DEFAULTS.expandOverlap));
-	const { max } = LIMITS.expandOverlap;
-	if (overlap === undefined || !Number.isInteger(overlap) || overlap < 0 || overlap > max)
-		throw expandWords.overlap(get('expandOverlap'));
+	const rawOverlap = get('expandOverlap', DEFAULTS.expandOverlap);
+	const overlap =
+		optionalNumber(rawOverlap, LIMITS.expandOverlap, expandWords.overlap) ??
+		throwIt(expandWords.overlap(rawOverlap));
 	if (mode === 'aspectRatio') {
 		const ratio = String(get('expandAspectRatio', DEFAULTS.expandAspectRatio) ?? '').trim();
 		const anchor = oneOf(
@@ -354,23 +337,27 @@ function timeoutMs(value: unknown): number {
 	return Math.round(seconds * 1000);
 }
 
+/** A whole-number option whose label, default and range are under its name in constants.ts. */
 function wholeNumber(
-	label: string,
-	value: unknown,
-	fallback: number,
-	range: { min: number; max: number },
+	opts: Options,
+	name: 'maskThreshold' | 'growMask' | 'concurrency',
+	fallback: number = DEFAULTS[name],
 ): number {
-	return optionalNumber(value, range, () => words.wholeNumber(label, value, range)) ?? fallback;
+	const range = LIMITS[name];
+	const problem = (value: unknown) => words.wholeNumber(L[name], value, range);
+	return optionalNumber(opts[name], range, problem) ?? fallback;
 }
 
+/** A number in `min`–`max` (a whole one unless `whole` is false); undefined when left blank. */
 function optionalNumber(
 	value: unknown,
 	{ min, max }: { min: number; max: number },
 	problem: (value: unknown) => Error,
+	whole = true,
 ): number | undefined {
 	if (isBlank(value)) return undefined;
 	const found = number(value);
-	if (found === undefined || !Number.isInteger(found) || found < min || found > max)
+	if (found === undefined || (whole && !Number.isInteger(found)) || found < min || found > max)
 		throw problem(value);
 	return found;
 }
