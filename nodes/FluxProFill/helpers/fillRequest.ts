@@ -60,9 +60,7 @@ export async function checkFill(
 	// Max Cost per Run needs the size of a linked image too: its header is read.
 	if (!size && exec.maxCostUsd !== undefined)
 		size = await linkedSize((image as Link).url, exec.fal.send);
-	const fill = size
-		? estimateCostUsd(size.width, size.height, settings.numImages, priceOf(settings))
-		: 0;
+	const fill = size ? fillCost(settings, size) : 0;
 	let segmentation = 0;
 	if (mask.kind === 'text') {
 		const key = JSON.stringify([refOf(image), mask.words, mask.negative]);
@@ -81,6 +79,9 @@ const endpointOf = (settings: FillSettings) =>
 
 export const priceOf = (settings: FillSettings) =>
 	settings.finetune ? FINETUNED_PRICE_PER_MEGAPIXEL_USD : PRICE_PER_MEGAPIXEL_USD;
+
+const fillCost = (settings: FillSettings, size: { width: number; height: number }) =>
+	estimateCostUsd(size.width, size.height, settings.numImages, priceOf(settings));
 
 const segmentationCost = (source: { negative?: string }) =>
 	source.negative ? SEGMENT_PRICE_USD * 2 : SEGMENT_PRICE_USD;
@@ -103,8 +104,6 @@ export interface Started {
 	endpoint: string;
 	/** The mask sent to fal, for Return Mask. */
 	mask: Source;
-	/** The size of the image sent, for the cost estimate; undefined for an image URL. */
-	size?: { width: number; height: number };
 	/** fal's submit answer; undefined when the request was picked up or followed. */
 	answer?: SubmittedRequest;
 	/** The answer to the submit was lost but fal named the request: it is followed, unconfirmed. */
@@ -157,17 +156,13 @@ export async function startFill(
 		const from = settings.mask.kind === 'text' ? image : original;
 		mask = await maskOf(exec, itemIndex, settings, from, run);
 	}
-	const size = image.kind === 'bytes' ? image.info : undefined;
-	const refs = { image: refOf(image), mask: refOf(mask) };
-	const key = requestKey(exec.where, itemIndex, {
-		endpoint: endpointOf(settings),
-		webhookUrl: run.webhookUrl,
-		input: fillInput(settings, refs.image, refs.mask),
-	});
 	const endpoint = endpointOf(settings);
-	const cost = size
-		? estimateCostUsd(size.width, size.height, settings.numImages, priceOf(settings))
-		: null;
+	const key = requestKey(exec.where, itemIndex, {
+		endpoint,
+		webhookUrl: run.webhookUrl,
+		input: fillInput(settings, refOf(image), refOf(mask)),
+	});
+	const cost = image.kind === 'bytes' ? fillCost(settings, image.info) : null;
 	const started = await submitOnce(exec, itemIndex, endpoint, key, run, async () =>
 		fillInput(settings, await uploaded(exec, image), await uploaded(exec, mask)),
 	);
@@ -175,7 +170,6 @@ export async function startFill(
 		...started,
 		endpoint,
 		mask,
-		size,
 		key,
 		paid: run.ledger.paidFill(started.requestId, cost, endpoint),
 	};

@@ -128,7 +128,7 @@ describe('startFill', () => {
 		const exec = execution(fal, await picture());
 		const options = run();
 		const started = await startFill(exec, 0, settingsOf(), options);
-		expect(started).toMatchObject({ requestId: ID, size: { width: 1000, height: 500 } });
+		expect(started).toMatchObject({ requestId: ID });
 		expect(upload).toHaveBeenCalledTimes(0);
 		expect(submit.calls[0]).toEqual([
 			FILL_ENDPOINT,
