@@ -190,10 +190,7 @@ export function toNodeError(
 		return new NodeOperationError(
 			node,
 			clean(error instanceof Error ? error.message : String(error)),
-			{
-				itemIndex,
-				description: falWords.notFromFal(),
-			},
+			{ itemIndex, description: falWords.notFromFal() },
 		);
 	const failure = describeFalError(error, requestId);
 	const response: JsonObject = {

@@ -137,8 +137,7 @@ function describeAnswer(status: number, rawBody: unknown, requestId?: string): D
 		error_type?: unknown;
 	};
 	const fieldErrors = Array.isArray(body.detail) ? (body.detail as FieldError[]) : [];
-	const full =
-		formatDetail(body.detail) ?? (typeof rawBody === 'string' ? rawBody.trim() : '') ?? '';
+	const full = formatDetail(body.detail) ?? (typeof rawBody === 'string' ? rawBody.trim() : '');
 	const detail = shorten(full, CAPS.detailInMessage);
 	const base = { status, requestId, detail: shorten(full, CAPS.detailKept) };
 	if (status === 401) return { ...base, ...fal.badKey(detail || 'Unauthorized') };

@@ -128,7 +128,7 @@ export async function submit(
 	if (deadline.stopped) throw deadline.error();
 	let answer: SubmittedRequest;
 	try {
-		answer = (await withRetries(
+		answer = await withRetries(
 			async () =>
 				(await fal.client.queue.submit(endpoint, {
 					input,
@@ -141,7 +141,7 @@ export async function submit(
 				retryable: surelyNotAccepted,
 				warn: fal.warn,
 			},
-		)) as SubmittedRequest;
+		);
 	} catch (error) {
 		// Refused, or nothing reached fal: a stop meanwhile is the item's reason.
 		if (surelyNotAccepted(error) || isRefused(error))
@@ -213,12 +213,10 @@ export function requestUrl(endpoint: string, requestId: string, suffix = ''): st
 }
 
 /**
- * Resolves once fal reports the request COMPLETED, from fal's status stream. The stream is
- * reopened whenever it ends without (a drop, silence for 15 s): fal sends the current
- * status first on every connection. A stream that gives nothing at all is backed by a
- * status call before it is reopened, so completion is seen within about a second whatever
- * the stream (or a proxy in the way) does. Read here, not by the client, whose
- * reader leaves a rejection unhandled when a non-stream answer is cut.
+ * Resolves once fal's status stream reports the request COMPLETED. The stream is reopened
+ * whenever it ends without (fal sends the current status first on every connection). Read
+ * here, not by the client, whose reader leaves a rejection unhandled when a non-stream
+ * answer is cut.
  */
 async function waitForCompletion(
 	fal: Fal,
@@ -349,9 +347,7 @@ export async function cancel(
 	try {
 		await withRetries(
 			async () => await fal.client.queue.cancel(endpoint, { requestId, abortSignal: signal }),
-			{
-				signal,
-			},
+			{ signal },
 		);
 		return 'CANCELLATION_REQUESTED';
 	} catch (error) {
