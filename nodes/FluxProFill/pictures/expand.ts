@@ -1,7 +1,7 @@
-import { LIMITS, type Anchor } from '../common/constants';
+import type { Anchor } from '../common/constants';
 import { expand as words } from '../common/messages';
 import { encodePng, type Size } from './masks';
-import { loadSharp } from './picture';
+import { loadSharp, tooLargeForFal } from './picture';
 
 export interface Sides {
 	top: number;
@@ -47,12 +47,7 @@ export function planExpansion(
 		width: original.width + added.left + added.right,
 		height: original.height + added.top + added.bottom,
 	};
-	if (
-		canvas.width > LIMITS.imageSide ||
-		canvas.height > LIMITS.imageSide ||
-		canvas.width * canvas.height > LIMITS.imagePixels
-	)
-		throw words.tooLarge(original, canvas);
+	if (tooLargeForFal(canvas)) throw words.tooLarge(original, canvas);
 	// At most ⌊(side − 1) / 2⌋ of the original per side: opposite bands never meet, and a row
 	// and a column of the original always stay for the model to continue from.
 	const band = (side: Side) =>

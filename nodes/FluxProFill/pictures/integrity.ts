@@ -5,24 +5,14 @@ import type { ImageFormat } from './picture';
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
 /**
- * Finds files that have a valid header but are damaged further on (cut off by a failed
- * download, or garbage behind a PNG signature), or whose compressed pixel data is far
- * too small to fill the width and height their header declares (a header edited to a
- * larger size), without decoding any pixels. Returns the reason for users, or
- * undefined when the file is whole.
- *
- * The size checks use lower bounds that no valid file can fall below, whatever its
- * content: a flat single-colour picture, the most compressible there is, still passes.
+ * Finds, without decoding pixels, files with a valid header that are damaged further on
+ * (cut off, garbage behind the signature) or whose compressed data is far too small for
+ * the size their header declares (a header edited to a larger size). Returns the reason
+ * for users, or undefined when the file is whole. The size checks use lower bounds no
+ * valid file falls below, whatever its content: a flat single-colour picture passes.
  */
 export function findDamage(bytes: Buffer, format: ImageFormat): string | undefined {
-	switch (format) {
-		case 'png':
-			return pngDamage(bytes);
-		case 'jpeg':
-			return jpegDamage(bytes);
-		case 'webp':
-			return webpDamage(bytes);
-	}
+	return { png: pngDamage, jpeg: jpegDamage, webp: webpDamage }[format](bytes);
 }
 
 function tooLittleData(width: number, height: number): string {
@@ -32,9 +22,8 @@ function tooLittleData(width: number, height: number): string {
 // PNG
 
 /**
- * Deflate's best case is a run of 258-byte matches, each a length and a distance code of
- * at least one bit: 258 bytes from 2 bits, 1032:1. Literals (1 byte from at least 1 bit),
- * block headers and the zlib header and checksum only make the stream longer.
+ * Deflate's best case: a 258-byte match from a 1-bit length and a 1-bit distance code
+ * (RFC 1951); literals, block headers and zlib's header and checksum only add to it.
  */
 const DEFLATE_MAX_RATIO = 1032;
 
@@ -82,9 +71,8 @@ function pngDamage(bytes: Buffer): string | undefined {
 		if (end > bytes.length) return 'the file is cut off (a PNG chunk runs past the end)';
 		const type = bytes.toString('latin1', offset + 4, offset + 8);
 		const typeAndData = bytes.subarray(offset + 4, offset + 8 + length);
-		if (crc32(typeAndData) !== bytes.readUInt32BE(offset + 8 + length)) {
+		if (crc32(typeAndData) !== bytes.readUInt32BE(offset + 8 + length))
 			return `the file is damaged (PNG chunk "${type}" fails its checksum)`;
-		}
 		if (type === 'IHDR' && !sawHeader && !sawData) {
 			sawHeader = true;
 			header = readPngHeader(bytes.subarray(offset + 8, offset + 8 + length));
@@ -106,9 +94,8 @@ function readPngHeader(data: Buffer): PngHeader | undefined {
 	const bitDepth = data[8];
 	const colourType = PNG_COLOUR_TYPES[data[9]];
 	const interlace = data[12];
-	if (!width || !height || !colourType?.depths.includes(bitDepth) || interlace > 1) {
+	if (!width || !height || !colourType?.depths.includes(bitDepth) || interlace > 1)
 		return undefined;
-	}
 	return {
 		width,
 		height,
@@ -141,9 +128,8 @@ function pngScanlineBytes({ width, height, bitsPerPixel, interlaced }: PngHeader
 		w > 0 && h > 0 ? h * (1 + Math.ceil((w * bitsPerPixel) / 8)) : 0;
 	if (!interlaced) return rows(width, height);
 	let total = 0;
-	for (const [x0, y0, dx, dy] of ADAM7) {
+	for (const [x0, y0, dx, dy] of ADAM7)
 		total += rows(Math.ceil((width - x0) / dx), Math.ceil((height - y0) / dy));
-	}
 	return total;
 }
 
@@ -171,20 +157,16 @@ interface JpegFrame {
 function jpegDamage(bytes: Buffer): string | undefined {
 	if (bytes[0] !== 0xff || bytes[1] !== 0xd8) return 'its JPEG start marker is damaged';
 	const tail = bytes.subarray(Math.max(2, bytes.length - 64 * 1024));
-	for (let i = tail.length - 2; i >= 0; i--) {
+	for (let i = tail.length - 2; i >= 0; i--)
 		if (tail[i] === 0xff && tail[i + 1] === 0xd9) return jpegDataShortfall(bytes);
-	}
 	return 'the file is cut off (no JPEG end marker)';
 }
 
 /**
- * Walks the markers to the first EOI, reading segment lengths, and counts the bytes
- * after each SOS header up to the next marker. In a Huffman-coded JPEG (SOF0, 1 and 2)
- * every 8×8 block of every component has its DC coefficient coded in some scan (even
- * in a progressive file), with a Huffman code of at least one bit: so the scans hold at
- * least one bit per block. The count includes byte stuffing and restart markers, so it
- * can only overstate the data. Arithmetic-coded and lossless frames are not bounded
- * (arithmetic coding can spend less than a bit on a block).
+ * Walks the markers to the first EOI and counts the entropy-coded bytes after each SOS
+ * header. A Huffman-coded frame (SOF0, 1 and 2) codes every 8×8 block's DC coefficient
+ * in some scan, in at least one bit (ITU-T T.81, F.1.2.1); arithmetic-coded and lossless
+ * frames are not bounded. Stuffing and restart markers are counted: it can only overstate.
  */
 function jpegDataShortfall(bytes: Buffer): string | undefined {
 	let frame: JpegFrame | 'unbounded' | undefined;
@@ -207,12 +189,8 @@ function jpegDataShortfall(bytes: Buffer): string | undefined {
 		const end = offset + length;
 		if (end > bytes.length) return 'the file is cut off (a JPEG segment runs past the end)';
 		if (isFrameMarker(marker) && frame === undefined) {
-			if (marker > 0xc2) {
-				frame = 'unbounded';
-			} else {
-				frame = readJpegFrame(bytes.subarray(offset + 2, end));
-				if (!frame) return 'the file is damaged (its JPEG frame header is invalid)';
-			}
+			frame = marker > 0xc2 ? 'unbounded' : readJpegFrame(bytes.subarray(offset + 2, end));
+			if (!frame) return 'the file is damaged (its JPEG frame header is invalid)';
 		} else if (marker === 0xda) {
 			if (!frame) return 'the file is damaged (its JPEG image data comes before the frame header)';
 			if (frame === 'unbounded') return undefined;
@@ -226,9 +204,8 @@ function jpegDataShortfall(bytes: Buffer): string | undefined {
 		}
 		offset = end;
 	}
-	if (!sawScan || frame === undefined || frame === 'unbounded') {
+	if (!sawScan || frame === undefined || frame === 'unbounded')
 		return 'the file is damaged (the JPEG holds no image data)';
-	}
 	return tooLittleData(frame.width, frame.height);
 }
 
@@ -289,9 +266,8 @@ function webpDamage(bytes: Buffer): string | undefined {
 		bytes.length < 12 ||
 		bytes.toString('latin1', 0, 4) !== 'RIFF' ||
 		bytes.toString('latin1', 8, 12) !== 'WEBP'
-	) {
+	)
 		return 'its WebP header is damaged';
-	}
 	const riffEnd = bytes.readUInt32LE(4) + 8;
 	return riffEnd > bytes.length
 		? 'the file is cut off (shorter than its WebP header says)'
@@ -299,19 +275,12 @@ function webpDamage(bytes: Buffer): string | undefined {
 }
 
 /**
- * Finds the image data chunk (VP8 or VP8L) of a still WebP. In an extended file (VP8X)
- * its size must equal the canvas size (libwebp refuses the file otherwise).
- *
- * Lossy (VP8) data has a sound lower bound: a WebP is one key frame, and in a key frame
- * every 16×16 macroblock codes its luma mode size (i4×4 or not) with the fixed
- * probability 145/256 and its chroma mode with the fixed probability 142/256, which the
- * encoder cannot change. Whichever way those go they cost over 0.8 bits each, so every
- * macroblock takes more than 1.6 bits of the first partition; we ask for 1 bit.
- *
- * Lossless (VP8L) data has none: a prefix code with a single symbol costs 0 bits a
- * pixel, so a flat picture of any size fits in a few dozen bytes. So does an alpha
- * plane (ALPH), which is compressed the same way. Animations are left alone: their
- * frames may be smaller than the canvas.
+ * Finds the image data chunk (VP8 or VP8L) of a still WebP; in an extended file (VP8X)
+ * its size must be the canvas size, as libwebp requires. Lossy data takes at least a bit
+ * a 16×16 macroblock: a key frame codes each one's luma and chroma modes with fixed
+ * probabilities, over 0.8 bits each (RFC 6386, section 11). Lossless data and alpha
+ * planes have no bound (a flat picture fits in a few dozen bytes); animations, whose
+ * frames may be smaller than the canvas, are left alone.
  */
 function webpDataShortfall(riff: Buffer): string | undefined {
 	let canvas: { width: number; height: number } | undefined;
@@ -319,9 +288,8 @@ function webpDataShortfall(riff: Buffer): string | undefined {
 	while (offset + 8 <= riff.length) {
 		const type = riff.toString('latin1', offset, offset + 4);
 		const size = riff.readUInt32LE(offset + 4);
-		if (offset + 8 + size > riff.length) {
+		if (offset + 8 + size > riff.length)
 			return 'the file is cut off (a WebP chunk runs past the end)';
-		}
 		const data = riff.subarray(offset + 8, offset + 8 + size);
 		if (type === 'VP8X' && !canvas) {
 			if (data.length < 10) return 'its WebP header is damaged';
@@ -330,9 +298,8 @@ function webpDataShortfall(riff: Buffer): string | undefined {
 		} else if (type === 'VP8 ' || type === 'VP8L') {
 			const frame = type === 'VP8 ' ? readVp8Frame(data) : readVp8lFrame(data);
 			if (!frame) return 'the file is damaged (its WebP image data is invalid)';
-			if (canvas && (canvas.width !== frame.width || canvas.height !== frame.height)) {
+			if (canvas && (canvas.width !== frame.width || canvas.height !== frame.height))
 				return `the image data is ${frame.width}×${frame.height} pixels but its header declares ${canvas.width}×${canvas.height} (the file was probably edited or damaged)`;
-			}
 			if (type === 'VP8L') return undefined;
 			const macroblocks = Math.ceil(frame.width / 16) * Math.ceil(frame.height / 16);
 			return data.length * 8 < macroblocks ? tooLittleData(frame.width, frame.height) : undefined;

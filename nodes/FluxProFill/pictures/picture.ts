@@ -134,36 +134,35 @@ export async function readPicture(
 	const result = readImageInfo(bytes);
 	if (!result.ok) throw words.unusable(what, field, meta.fileName, result.reason);
 	const { info } = result;
-	if (
-		info.width > LIMITS.imageSide ||
-		info.height > LIMITS.imageSide ||
-		info.width * info.height > LIMITS.imagePixels
-	)
-		throw words.tooLarge(what, field, info);
+	if (tooLargeForFal(info)) throw words.tooLarge(what, field, info);
 	const damage = findDamage(bytes, info.format);
 	if (damage) throw words.unusable(what, field, meta.fileName, damage);
-	const fileName = meta.fileName ?? `${what}.${info.format}`;
-	return { kind: 'bytes', bytes, info, fileName, digest: digestOf(bytes) };
+	return picture(bytes, info, meta.fileName ?? `${what}.${info.format}`);
 }
+
+/** Past the size fal accepts (LIMITS). */
+export const tooLargeForFal = ({ width, height }: { width: number; height: number }) =>
+	width > LIMITS.imageSide || height > LIMITS.imageSide || width * height > LIMITS.imagePixels;
 
 export function digestOf(bytes: Buffer): string {
 	return createHash('sha256').update(bytes).digest('hex');
 }
 
+const picture = (bytes: Buffer, info: ImageInfo, fileName: string): Picture => ({
+	kind: 'bytes',
+	bytes,
+	info,
+	fileName,
+	digest: digestOf(bytes),
+});
+
 /** A PNG the node made. */
-export function pngPicture(
+export const pngPicture = (
 	bytes: Buffer,
 	size: { width: number; height: number },
 	fileName: string,
-): Picture {
-	return {
-		kind: 'bytes',
-		bytes,
-		info: { format: 'png', mimeType: 'image/png', ...size, orientation: 1 },
-		fileName,
-		digest: digestOf(bytes),
-	};
-}
+): Picture =>
+	picture(bytes, { format: 'png', mimeType: 'image/png', ...size, orientation: 1 }, fileName);
 
 /**
  * The picture as every viewer shows it: a phone photo stored sideways with an EXIF
@@ -171,22 +170,20 @@ export function pngPicture(
  * that masks made in the shown orientation line up. JPEG stays JPEG (quality 95, full
  * colour resolution), anything else becomes a lossless PNG. Upright pictures pass as they are.
  */
-export async function upright(picture: Picture): Promise<Picture> {
-	if (picture.info.orientation <= 1) return picture;
+export async function upright(stored: Picture): Promise<Picture> {
+	if (stored.info.orientation <= 1) return stored;
 	const sharp = await loadSharp();
-	const turned = sharp(picture.bytes).autoOrient();
-	const jpeg = picture.info.format === 'jpeg';
+	const turned = sharp(stored.bytes).autoOrient();
+	const jpeg = stored.info.format === 'jpeg';
 	const bytes = await (
 		jpeg ? turned.jpeg({ quality: 95, chromaSubsampling: '4:4:4' }) : turned.png()
 	).toBuffer();
 	const format = jpeg ? 'jpeg' : 'png';
-	return {
-		kind: 'bytes',
+	return picture(
 		bytes,
-		info: { ...picture.info, format, mimeType: MIME_TYPES[format], orientation: 1 },
-		fileName: picture.fileName.replace(/(\.[a-z0-9]+)?$/i, `.${format === 'jpeg' ? 'jpg' : 'png'}`),
-		digest: digestOf(bytes),
-	};
+		{ ...stored.info, format, mimeType: MIME_TYPES[format], orientation: 1 },
+		stored.fileName.replace(/(\.[a-z0-9]+)?$/i, `.${jpeg ? 'jpg' : 'png'}`),
+	);
 }
 
 export type Sharp = typeof sharpModule;
