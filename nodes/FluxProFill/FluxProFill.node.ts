@@ -58,7 +58,7 @@ export class FluxProFill implements INodeType {
 						name: 'Fill',
 						value: 'fill',
 						action: 'Repaint the masked part of an image',
-						description: 'Upload image and mask, wait for fal, and return the generated images',
+						description: 'Send image and mask to fal, wait, and return the generated images',
 					},
 					{
 						name: 'Submit',

@@ -408,8 +408,8 @@ export const generationOptions: INodeProperties[] = [
 		name: 'finetuneStrength',
 		type: 'number',
 		default: DEFAULTS.finetuneStrength,
-		typeOptions: within(LIMITS.finetuneStrength, 2),
-		description: `How strongly the finetune shapes what is painted: ${LIMITS.finetuneStrength.min} not at all, 1 fully, up to ${LIMITS.finetuneStrength.max}. Used with ${q(LABELS.finetuneId)} only.`,
+		typeOptions: within(LIMITS.finetuneStrength, 1),
+		description: `How strongly the finetune shapes what is painted: ${LIMITS.finetuneStrength.min} not at all, 1 its full influence, above that stronger still, up to ${LIMITS.finetuneStrength.max}; ${DEFAULTS.finetuneStrength} by default, as the model's maker sets it. Used with ${q(LABELS.finetuneId)} only.`,
 	},
 ];
 
