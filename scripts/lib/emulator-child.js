@@ -18,6 +18,10 @@ async function main() {
 				type: 'stats',
 				uploads: emu.uploads.map((u) => ({ bytes: u.bytes, sha256: u.sha256 })),
 				jobs: emu.jobs.size,
+				// What the fill jobs got as their mask: one prepared mask for many items is one value.
+				masks: [...new Set([...emu.jobs.values()].map((job) => String(job.input?.mask_url)))].map(
+					(url) => ({ inline: url.startsWith('data:'), bytes: url.length }),
+				),
 				segmentations: emu.jobsFor('fal-ai/evf-sam').size,
 				requests: emu.requests.map((r) => ({ kind: r.kind, endpoint: r.endpoint, at: r.at })),
 			});
