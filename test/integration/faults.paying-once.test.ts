@@ -92,6 +92,25 @@ describe('error items carry the fal request id whenever fal gave one', () => {
 });
 
 describe("n8n's Retry On Fail does not pay twice", () => {
+	it('Submit: a lost answer naming a request fal does not have is not returned again; the retry submits anew', async () => {
+		env.emu.fail({
+			kind: 'submit',
+			status: 502,
+			times: 1,
+			body: { detail: 'bad gateway' },
+			headers: { 'x-fal-request-id': '5d1c7a2e-0000-4000-8000-000000000002' },
+		});
+		const result = await runFill({
+			proxyUrl: env.emu.proxyUrl,
+			items: [pictureItem(env.pictures)],
+			parameters: { operation: 'submit' },
+			nodeSettings: RETRY,
+		});
+		expect(result.error).toBeUndefined();
+		expect(submits()).toHaveLength(2);
+		expect(result.items[0].json.request_id).toBe([...env.emu.jobs.keys()][0]);
+	});
+
 	it('submits each item once: 3 jobs at fal for 3 items, the retry picks the first two up', async () => {
 		env.emu.configure({ latencyMs: 1000 });
 		const result = await runFill({

@@ -5,6 +5,7 @@ import { fal as words } from '../common/messages';
 import type { Execution } from '../helpers/execution';
 import { checkFill, startFill, type CheckedFill } from '../helpers/fillRequest';
 import type { ItemRunner } from '../helpers/pipeline';
+import { requestMemory } from '../helpers/requestMemory';
 import { Deadline } from '../transport/deadline';
 import { FalError, falError } from '../transport/errors';
 import { getStatus, requestUrl } from '../transport/queue';
@@ -58,6 +59,8 @@ export function execute(ctx: IExecuteFunctions, exec: Execution): ItemRunner<Che
 						deadline.signal,
 					).catch((error: unknown) => {
 						if (error instanceof FalError && error.fields.status === 404) {
+							// fal never had it: a retry of this item submits anew.
+							requestMemory.forget(started.key);
 							started.paid.fate = 'cancelled';
 							throw falError(words.notAccepted(started.lost as string, requestId), { requestId });
 						}
