@@ -67,9 +67,23 @@ export function networkCodeOf(error: unknown): string | undefined {
 	return undefined;
 }
 
+/**
+ * A failure on the way to fal: fetch's "fetch failed" around it, or a code of sockets, DNS,
+ * TLS or HTTP. Not any code: a binary file n8n cannot read (ENOENT) or a full disk (ENOSPC)
+ * is n8n's, and must not read "could not reach fal".
+ */
 function isNetworkError(error: unknown): boolean {
-	return networkCodeOf(error) !== undefined;
+	const code = networkCodeOf(error);
+	if (code === undefined) return false;
+	return (
+		(error instanceof TypeError && error.message === 'fetch failed') ||
+		NETWORK_CODE.test(code) ||
+		TLS_FAILURES.has(code)
+	);
 }
+
+const NETWORK_CODE =
+	/^(?:ECONN|EHOST|ENET|EPIPE|EAI_|ETIMEDOUT|ENOTFOUND|EPROTO|UND_ERR_|ERR_(?:TLS|SSL|HTTP|SOCKET|STREAM_PREMATURE_CLOSE))/;
 
 /** Whether an error came from fal, or from the network between n8n and fal. */
 export function isFalFailure(error: unknown): boolean {

@@ -223,6 +223,26 @@ describe('networkCodeOf and isFalFailure', () => {
 			false,
 		);
 	});
+
+	it.each([
+		'ECONNRESET',
+		'EPIPE',
+		'ETIMEDOUT',
+		'ENOTFOUND',
+		'UND_ERR_SOCKET',
+		'SELF_SIGNED_CERT_IN_CHAIN',
+	])('a raw %s from a socket is on the way to fal', (code) => {
+		expect(isFalFailure(Object.assign(new Error(code), { code }))).toBe(true);
+	});
+
+	it.each(['ENOENT', 'ENOSPC', 'EACCES', 'ERR_INVALID_ARG_TYPE'])(
+		"a %s of n8n's files or the node is not fal's, even with a code",
+		(code) => {
+			const error = Object.assign(new Error(`${code}: /data/binary/abc`), { code });
+			expect(isFalFailure(error)).toBe(false);
+			expect(isPermanent(error)).toBe(true);
+		},
+	);
 });
 
 describe('networkText', () => {
