@@ -37,26 +37,32 @@ export function keepAliveHttp(): { fetch: typeof fetch; close(): void } {
 		fetch: async (input, init = {}) => {
 			const request = input instanceof Request ? input : undefined;
 			let url = new URL(request?.url ?? String(input));
-			const method = (init.method ?? request?.method ?? 'GET').toUpperCase();
+			let method = (init.method ?? request?.method ?? 'GET').toUpperCase();
 			const signal = init.signal ?? request?.signal ?? undefined;
 			const headers: Record<string, string> = {};
 			new Headers(init.headers ?? request?.headers).forEach(
 				(value, name) => (headers[name] = value),
 			);
-			const body = await bodyOf(init.body ?? undefined);
+			let body = await bodyOf(init.body ?? undefined);
 			for (let hop = 0; ; hop++) {
 				signal?.throwIfAborted();
 				const answer = await send(url, { method, headers, agent: agentFor(url), signal }, body);
 				const location = answer.headers.location;
-				// Like fetch's `follow` (a few hops, the same request) unless asked for `manual`.
-				if (
-					init.redirect !== 'manual' &&
-					REDIRECTS.has(answer.statusCode ?? 0) &&
-					location &&
-					hop < 3
-				) {
+				const status = answer.statusCode ?? 0;
+				// Like fetch's `follow` (a few hops) unless asked for `manual`.
+				if (init.redirect !== 'manual' && REDIRECTS.has(status) && location && hop < 3) {
 					answer.resume();
-					url = new URL(location, url);
+					const next = new URL(location, url);
+					// As fetch does: the key stays with its origin, and a 303 (a POST's 301 or
+					// 302 too) is followed by a GET without the body.
+					if (next.origin !== url.origin)
+						for (const name of ['authorization', 'x-fal-target-url']) delete headers[name];
+					if (status === 303 || (status <= 302 && method === 'POST')) {
+						if (method !== 'HEAD') method = 'GET';
+						body = undefined;
+						for (const name of ['content-type', 'content-length']) delete headers[name];
+					}
+					url = next;
 					continue;
 				}
 				return toResponse(answer, method, signal);

@@ -29,6 +29,12 @@ function serve(answer: (req: IncomingMessage, res: ServerResponse) => void) {
 
 const server = serve((req, res) => {
 	if (req.url === '/moved') return void res.writeHead(302, { location: '/here' }).end();
+	// The same server under another name: another origin.
+	if (req.url === '/elsewhere')
+		return void res
+			.writeHead(307, { location: `http://localhost:${req.socket.localPort}/there` })
+			.end();
+	if (req.url === '/see-other') return void res.writeHead(303, { location: '/here' }).end();
 	if (req.url === '/slow') return void setTimeout(() => res.end('late'), 5_000);
 	let body = '';
 	req.on('data', (chunk) => (body += chunk));
@@ -84,6 +90,34 @@ describe('keepAliveHttp', () => {
 		expect(await (await http.fetch(`${server.base}/moved`)).text()).toBe('GET /here ');
 		const manual = await http.fetch(`${server.base}/moved`, { redirect: 'manual' });
 		expect([manual.status, manual.headers.get('location')]).toEqual([302, '/here']);
+		http.close();
+	});
+
+	it('keeps the key from another origin a redirect leads to, and follows a 303 with a GET', async () => {
+		const http = keepAliveHttp();
+		const key = { authorization: 'Key id:secret', 'x-fal-target-url': 'https://queue.fal.run/x' };
+		expect(await (await http.fetch(`${server.base}/moved`, { headers: key })).text()).toBe(
+			'GET /here ',
+		);
+		// Same origin: the key goes along.
+		expect(server.requests[1].headers.authorization).toBe(key.authorization);
+		await (
+			await http.fetch(`${server.base}/elsewhere`, { method: 'PUT', headers: key, body: 'x' })
+		).text();
+		const there = server.requests[3];
+		expect([there.url, there.method, there.headers.host]).toEqual([
+			'/there',
+			'PUT',
+			`localhost:${new URL(server.base).port}`,
+		]);
+		expect(there.headers.authorization).toBeUndefined();
+		expect(there.headers['x-fal-target-url']).toBeUndefined();
+		const seeOther = await http.fetch(`${server.base}/see-other`, {
+			method: 'POST',
+			headers: { ...key, 'content-type': 'application/json' },
+			body: '{"a":1}',
+		});
+		expect(await seeOther.text()).toBe('GET /here ');
 		http.close();
 	});
 
