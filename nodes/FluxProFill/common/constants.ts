@@ -150,7 +150,8 @@ export const CAPS = {
 	detailKept: 2_000,
 	promptChars: 10_000,
 	listed: 16,
-	memoryEntries: 10_000,
+	/** Entries kept by the process-wide maps (ids and sums, a few hundred bytes each). */
+	memoryEntries: 100_000,
 	redirects: 3,
 } as const;
 

@@ -1,6 +1,6 @@
-import { CAPS, TIMING } from '../common/constants';
 import { cap as words, type InputProblem } from '../common/messages';
 import { billed, round, type Ledger } from './ledger';
+import { Recent } from './recent';
 import type { Where } from './requestMemory';
 
 /**
@@ -8,18 +8,13 @@ import type { Where } from './requestMemory';
  * the runs of a node in one execution share its cap: a loop's passes, an AI agent's tool
  * calls. n8n's Retry On Fail runs the same run again: its items replace their entries.
  */
-const books = new Map<string, { at: number; items: Map<string, number> }>();
+const books = new Recent<Map<string, number>>();
 
 function bookOf(where: Where): Map<string, number> {
 	const key = `${where.executionId}|${where.nodeId}`;
-	const now = Date.now();
-	for (const [old, book] of books) {
-		if (now - book.at <= TIMING.memoryKeepMs && books.size < CAPS.memoryEntries) break;
-		books.delete(old);
-	}
-	const book = books.get(key) ?? { at: now, items: new Map<string, number>() };
+	const book = books.get(key) ?? new Map<string, number>();
 	books.set(key, book);
-	return book.items;
+	return book;
 }
 
 /**

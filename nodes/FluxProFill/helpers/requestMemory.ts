@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 
-import { CAPS, TIMING } from '../common/constants';
+import { Recent } from './recent';
 
 /** What one try learnt of a paid request: its id, or that fal may have accepted it unnamed. */
 export type Remembered = { requestId: string } | { unnamed: true };
@@ -13,23 +13,14 @@ export type Remembered = { requestId: string } | { unnamed: true };
  * a new execution or a changed input a new key: those submit anew. Only ids are kept.
  */
 class RequestMemory {
-	private readonly entries = new Map<string, Remembered & { at: number }>();
+	private readonly entries = new Recent<Remembered>();
 
 	recall(key: string): Remembered | undefined {
-		const entry = this.entries.get(key);
-		if (entry && Date.now() - entry.at <= TIMING.memoryKeepMs) return entry;
-		this.entries.delete(key);
-		return undefined;
+		return this.entries.get(key);
 	}
 
 	remember(key: string, what: Remembered): void {
-		const now = Date.now();
-		// Map keeps insertion order: the oldest come first.
-		for (const [old, entry] of this.entries) {
-			if (now - entry.at <= TIMING.memoryKeepMs && this.entries.size < CAPS.memoryEntries) break;
-			this.entries.delete(old);
-		}
-		this.entries.set(key, { ...what, at: now });
+		this.entries.set(key, what);
 	}
 
 	/** Gone at fal (cancelled, or never there): a retry may submit anew. */
