@@ -241,13 +241,25 @@ describe('a paid job is never abandoned while its item has time', () => {
 		expect(count('cancel')).toBeGreaterThanOrEqual(1);
 	}, 15_000);
 
-	it('says "cancelled at fal" when fal confirmed it', async () => {
-		env.emu.configure({ latencyMs: 5000 });
-		const result = await fill({ options: { timeout: 1 } });
-		env.emu.configure({ latencyMs: 0 });
-		expect((result.error as { description?: string }).description).toContain(
-			'The request was cancelled at fal.',
-		);
+	it('says "cancelled at fal" only for a request still in fal\'s queue; one fal runs may still be billed', async () => {
+		// An account that runs one request at once: the second item waits in fal's queue.
+		env.emu.configure({ latencyMs: 5000, concurrency: 1 });
+		try {
+			const result = await runFill({
+				proxyUrl: env.emu.proxyUrl,
+				items: [pictureItem(env.pictures), pictureItem(env.pictures, { second: true })],
+				parameters: { options: { timeout: 1, concurrency: 2 } },
+				continueOnFail: true,
+			});
+			const [running, queued] = result.items.map((item) => item.json);
+			expect(running.description).toContain('the cancel only asked fal to stop');
+			expect(running.estimated_cost_usd).toBeGreaterThan(0);
+			expect(queued.description).toContain('The request was cancelled at fal.');
+			expect(queued.estimated_cost_usd).toBe(0);
+			expect(count('cancel')).toBe(2);
+		} finally {
+			env.emu.configure({ latencyMs: 0, concurrency: Infinity });
+		}
 	}, 15_000);
 });
 

@@ -160,4 +160,31 @@ describe('n8n’s log names every request fal accepts, so paid work can be found
 		}
 		expect(accepted.join('\n')).not.toContain(SECRET);
 	});
+
+	it("a request fal accepts as the item's timeout runs out is logged, named by the error item and cancelled", async () => {
+		logLines.length = 0;
+		emu.configure({ latencyMs: 10_000 });
+		emu.fail({ kind: 'submit', acceptThenDelayMs: 1_500 });
+		try {
+			const result = await runFill({
+				proxyUrl: emu.proxyUrl,
+				items: [pictureItem(pictures)],
+				parameters: { options: { timeout: 1 } },
+				continueOnFail: true,
+			});
+			const [job] = [...emu.jobs.values()];
+			expect(result.items[0].json).toMatchObject({
+				request_id: job.id,
+				error: `fal did not finish within 1 s (fal request ID ${job.id})`,
+				// Taken off fal's queue before it ran: not billed.
+				estimated_cost_usd: 0,
+			});
+			expect(job.cancelled).toBe(true);
+			expect(
+				logLines.filter((line) => line.startsWith(`info fal accepted request ${job.id}`)),
+			).toHaveLength(1);
+		} finally {
+			emu.configure({ latencyMs: 0 });
+		}
+	});
 });

@@ -112,6 +112,8 @@ export const TIMING = {
 	quickCallMs: 60_000,
 	cancelCallMs: 10_000,
 	downloadCallMs: 120_000,
+	/** A storage call (an upload of up to 64 MiB): the client gives it no limit of its own. */
+	uploadCallMs: 300_000,
 	/** The most of a linked image read to learn its size, for Max Cost per Run. */
 	probeMs: 30_000,
 	/** Attempts of a call that is not retried until the deadline (submit, upload, download). */

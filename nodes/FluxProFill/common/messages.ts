@@ -518,6 +518,8 @@ export const AT_FAL = {
 	confirmed: 'The request was cancelled at fal.',
 	alreadyCompleted:
 		'fal had already finished the request; its images can still be fetched with the Get Result operation.',
+	requested:
+		'fal was already generating it, so the cancel only asked fal to stop: it may still finish (and be billed). Its images can then be fetched with the Get Result operation.',
 	failed:
 		'fal did not confirm the cancel, so the request may still be running (and be billed). Look it up by its ID in your fal dashboard, or stop it with the Cancel operation.',
 	notSent:

@@ -87,11 +87,15 @@ export async function openExecution(ctx: IExecuteFunctions): Promise<Execution> 
 	const node = ctx.getNode();
 	const executionId = ctx.getExecutionId();
 	const where = { executionId, nodeId: node.id, runIndex: runIndexOf(ctx) };
+	// Older n8n versions have no cancel signal; the node then simply runs to the end.
+	const stop = new Stop(ctx.getExecutionCancelSignal?.());
 	return {
-		fal: createFal(credentials, http.fetch, (message) => ctx.logger.warn(message)),
+		fal: createFal(credentials, http.fetch, {
+			warn: (message) => ctx.logger.warn(message),
+			stop: stop.signal,
+		}),
 		close: http.close,
-		// Older n8n versions have no cancel signal; the node then simply runs to the end.
-		stop: new Stop(ctx.getExecutionCancelSignal?.()),
+		stop,
 		where,
 		uploads: new Memo(),
 		masks: new Memo(),

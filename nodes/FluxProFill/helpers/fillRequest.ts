@@ -59,7 +59,7 @@ export async function checkFill(
 	else if (mask.kind !== 'text') await maskOf(exec, itemIndex, settings, image);
 	// Max Cost per Run needs the size of a linked image too: its header is read.
 	if (!size && exec.maxCostUsd !== undefined)
-		size = await linkedSize((image as Link).url, exec.fal.send);
+		size = await linkedSize((image as Link).url, exec.fal.send, exec.stop.signal);
 	const fill = size ? fillCost(settings, size) : 0;
 	let segmentation = 0;
 	if (mask.kind === 'text') {
@@ -87,13 +87,15 @@ const segmentationCost = (source: { negative?: string }) =>
 	source.negative ? SEGMENT_PRICE_USD * 2 : SEGMENT_PRICE_USD;
 
 /** A linked image's size from the start of the file; its cost is unknown without it. */
-async function linkedSize(url: string, send: typeof fetch) {
+async function linkedSize(url: string, send: typeof fetch, stop: AbortSignal) {
 	let reason: string;
 	try {
-		const info = readImageInfo(await probe(url, send, AbortSignal.timeout(TIMING.probeMs)));
+		const signal = AbortSignal.any([stop, AbortSignal.timeout(TIMING.probeMs)]);
+		const info = readImageInfo(await probe(url, send, signal));
 		if (info.ok) return info.info;
 		reason = `the image at ${url.slice(0, 80)} gives no size (${info.reason})`;
 	} catch (error) {
+		if (stop.aborted) throw error;
 		reason = `the image at ${url.slice(0, 80)} could not be read (${error instanceof Error ? error.message : String(error)})`;
 	}
 	throw cap.unknownSize(reason);
@@ -163,16 +165,15 @@ export async function startFill(
 		input: fillInput(settings, refOf(image), refOf(mask)),
 	});
 	const cost = image.kind === 'bytes' ? fillCost(settings, image.info) : null;
-	const started = await submitOnce(exec, itemIndex, endpoint, key, run, async () =>
+	const submitted = await submitOnce(exec, itemIndex, endpoint, key, run, async () =>
 		fillInput(settings, await uploaded(exec, image), await uploaded(exec, mask)),
 	);
-	return {
-		...started,
-		endpoint,
-		mask,
-		key,
-		paid: run.ledger.paidFill(started.requestId, cost, endpoint),
-	};
+	const paid = run.ledger.paidFill(submitted.requestId, cost, endpoint);
+	const started = { ...submitted, endpoint, mask, key, paid };
+	// Stopped while fal accepted it: now that it is remembered and in the ledger, the stop
+	// is handled as one while waiting (cancelled if the operation says so, the ledger told).
+	if (run.deadline.stopped) await awaitStarted(exec, endpoint, started, run, paid);
+	return started;
 }
 
 /**
@@ -193,8 +194,9 @@ async function submitOnce(
 	if (earlier) return { requestId: earlier.requestId };
 	let answer: SubmittedRequest;
 	try {
-		const sent = await input();
-		if (run.deadline.stopped) throw run.deadline.error();
+		// Uploads are shared by the items that send the same picture: this item stops waiting
+		// at its deadline, the upload goes on for the others.
+		const sent = await run.deadline.race(input());
 		answer = await submit(exec.fal, endpoint, sent, {
 			deadline: run.deadline,
 			webhookUrl: run.webhookUrl,

@@ -36,6 +36,26 @@ export class Deadline {
 		}
 	}
 
+	/**
+	 * `work`, or this deadline's error as soon as it stops: for work shared with other items
+	 * (an upload), which goes on for them.
+	 */
+	async race<T>(work: Promise<T>): Promise<T> {
+		// Whoever else waits for the work sees its failure; here it is not waited for.
+		work.catch(() => undefined);
+		if (this.stopped) throw this.error();
+		let stopped: (() => void) | undefined;
+		const stop = new Promise<never>((_, reject) => {
+			stopped = () => reject(this.error());
+			this.signal.addEventListener('abort', stopped, { once: true });
+		});
+		try {
+			return await Promise.race([work, stop]);
+		} finally {
+			this.signal.removeEventListener('abort', stopped as () => void);
+		}
+	}
+
 	/** Why the item stopped, naming its fal request, what became of it, and the last failure. */
 	error(requestId?: string, cancel: CancelOutcome = 'notSent', last?: string): FalError {
 		const fields = { requestId, cancelledAtFal: requestId !== undefined && cancel === 'confirmed' };

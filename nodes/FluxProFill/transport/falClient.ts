@@ -1,6 +1,6 @@
 import { createFalClient, type FalClient } from '@fal-ai/client';
 
-import { CAPS, FAL_REQUEST_ID } from '../common/constants';
+import { CAPS, FAL_REQUEST_ID, TIMING } from '../common/constants';
 import { fal as words, parameters } from '../common/messages';
 import { FalError, falError, isAbort, networkFailure } from './errors';
 
@@ -30,10 +30,11 @@ export interface Fal {
 export function createFal(
 	credentials: FalCredentials,
 	send: typeof fetch,
-	warn: (message: string) => void = () => undefined,
+	options: { warn?: (message: string) => void; stop?: AbortSignal } = {},
 ): Fal {
+	const { warn = () => undefined, stop = new AbortController().signal } = options;
 	const proxyUrl = checkProxyUrl(credentials.proxyUrl);
-	const fetchChecked = checkedFetch(send);
+	const fetchChecked = checkedFetch(send, stop);
 	return {
 		client: createFalClient({
 			credentials: credentials.apiKey,
@@ -60,17 +61,27 @@ export function createFal(
  * one is a clear error and not a process out of memory. Event streams pass through for
  * the stream reader, which caps them itself.
  */
-function checkedFetch(send: typeof fetch): typeof fetch {
-	return async (input, init) => {
+function checkedFetch(send: typeof fetch, stop: AbortSignal): typeof fetch {
+	return async (input, given) => {
 		// Behind the credential's server proxy, fal's own URL travels in a header.
 		const target = new URL(
-			new Headers(init?.headers).get('x-fal-target-url') ??
+			new Headers(given?.headers).get('x-fal-target-url') ??
 				String(input instanceof Request ? input.url : input),
 		);
+		// The client passes no signal to its storage calls: they get the execution's stop
+		// and a time limit of their own, so a stalled upload can neither hang nor outlive a cancel.
+		const ownLimit = given?.signal ? undefined : AbortSignal.timeout(TIMING.uploadCallMs);
+		const init = ownLimit ? { ...given, signal: AbortSignal.any([stop, ownLimit]) } : given;
+		const timedOut = (error: unknown) =>
+			ownLimit?.aborted && !stop.aborted
+				? networkFailure(error, { networkCode: 'ETIMEDOUT' })
+				: undefined;
 		let response: Response;
 		try {
 			response = await send(input, init);
 		} catch (error) {
+			const timeout = timedOut(error);
+			if (timeout) throw timeout;
 			if (isAbort(error) || init?.signal?.aborted) throw error;
 			throw networkFailure(error);
 		}
@@ -86,6 +97,8 @@ function checkedFetch(send: typeof fetch): typeof fetch {
 			text = await readCapped(response, cap, target.pathname, !response.ok);
 		} catch (error) {
 			if (error instanceof FalError) throw error;
+			const timeout = timedOut(error);
+			if (timeout) throw timeout;
 			if (isAbort(error) || init?.signal?.aborted) throw error;
 			throw networkFailure(error, { requestId, status: undefined });
 		}

@@ -55,9 +55,10 @@ export async function withRetries<T>(
 			return await call();
 		} catch (caught) {
 			// Stopped midway by the caller: the item's error names the last failure, not the
-			// abort. A call's own time limit is a failure of its own (a submit it cut may
-			// have been accepted).
-			const error = isAbort(caught) && signal.aborted && previous !== undefined ? previous : caught;
+			// abort. A call's own time limit is a failure of its own, even when the caller
+			// stopped meanwhile (a submit it cut may have been accepted).
+			const stopped = signal.aborted && caught === signal.reason;
+			const error = stopped && previous !== undefined ? previous : caught;
 			const retryAfterMs = error instanceof FalError ? error.fields.retryAfterMs : undefined;
 			const last =
 				attempt >= attempts ||
@@ -114,9 +115,10 @@ function surelyNotAccepted(error: unknown): boolean {
 
 /**
  * Puts a request in fal's queue. A submit is not cut off by a stop: fal might accept it
- * without us learning its id, and it would run (and be billed) with no way to cancel it;
- * a stop that comes meanwhile cancels it once its id is known. When fal may have accepted
- * it, the FalError says so (`maybeAccepted`) with the request id if fal named one.
+ * without us learning its id, and it would run (and be billed) with no way to cancel it.
+ * An accepted request is returned even when a stop came meanwhile: the caller records it
+ * first, then handles the stop (awaitResult cancels it). When fal may have accepted it,
+ * the FalError says so (`maybeAccepted`) with the request id if fal named one.
  */
 export async function submit(
 	fal: Fal,
@@ -157,8 +159,6 @@ export async function submit(
 	// The id goes into every later URL: an answer without a valid one was not fal's.
 	if (typeof requestId !== 'string' || !FAL_REQUEST_ID.test(requestId))
 		throw falError(words.noRequestId(), { maybeAccepted: true });
-	if (deadline.stopped)
-		throw deadline.error(requestId, await cancelQuietly(fal, endpoint, requestId));
 	return answer;
 }
 
@@ -183,8 +183,10 @@ export async function awaitResult(
 ): Promise<unknown> {
 	const { deadline } = options;
 	const { signal } = deadline;
+	// Whether fal was seen running it: a cancel then only asks its runner to stop.
+	const seen = { running: false };
 	try {
-		await withRetries(async () => await waitForCompletion(fal, endpoint, requestId, signal), {
+		await withRetries(async () => await waitForCompletion(fal, endpoint, requestId, signal, seen), {
 			signal,
 			warn: fal.warn,
 		});
@@ -196,7 +198,7 @@ export async function awaitResult(
 	} catch (error) {
 		if (!deadline.stopped) throw error;
 		const cancel: CancelOutcome = options.cancelOnStop()
-			? await cancelQuietly(fal, endpoint, requestId)
+			? await cancelQuietly(fal, endpoint, requestId, seen.running)
 			: 'notSent';
 		throw deadline.error(
 			requestId,
@@ -223,6 +225,7 @@ async function waitForCompletion(
 	endpoint: string,
 	requestId: string,
 	signal: AbortSignal,
+	seen: { running: boolean },
 ) {
 	for (let quiet = 1; ; quiet++) {
 		signal.throwIfAborted();
@@ -230,6 +233,7 @@ async function waitForCompletion(
 			fal,
 			requestUrl(endpoint, requestId, '/status/stream?logs=0'),
 			signal,
+			seen,
 		);
 		if (outcome === 'completed') return;
 		// A stream that carried events was healthy: reopen at once. One that gave nothing
@@ -240,7 +244,7 @@ async function waitForCompletion(
 		}
 		await sleep(backoff(quiet, TIMING.maxStreamDelayMs), signal);
 		const status = await fal.client.queue.status(endpoint, { requestId, abortSignal: signal });
-		if (status.status === 'COMPLETED') return;
+		if (note(status, seen) === 'COMPLETED') return;
 	}
 }
 
@@ -248,6 +252,7 @@ async function followStream(
 	fal: Fal,
 	url: string,
 	outer: AbortSignal,
+	seen: { running: boolean },
 ): Promise<'completed' | 'events' | 'nothing'> {
 	const idle = new AbortController();
 	let timer = setTimeout(() => idle.abort(), TIMING.streamIdleMs);
@@ -261,7 +266,7 @@ async function followStream(
 		});
 		if (!(response.headers.get('content-type') ?? '').startsWith('text/event-stream')) {
 			// One status answer instead of a stream (read, capped, by the checked fetch).
-			return isCompleted(parseJson(await response.text())) ? 'completed' : 'nothing';
+			return note(parseJson(await response.text()), seen) === 'COMPLETED' ? 'completed' : 'nothing';
 		}
 		let pending = '';
 		const decoder = new TextDecoder();
@@ -277,14 +282,16 @@ async function followStream(
 			if (pending.length > CAPS.eventBytes)
 				throw falError(words.tooLarge('the status stream', CAPS.eventBytes));
 			events += parts.length;
-			if (parts.some((event) => isCompleted(parseJson(dataOf(event))))) {
+			const statuses = parts.map((event) => note(parseJson(dataOf(event)), seen));
+			if (statuses.includes('COMPLETED')) {
 				// fal closes the stream after COMPLETED: read it to its end, so that its
 				// connection is kept and the result goes out on it at once.
 				await Promise.race([drain(reader), sleep(TIMING.streamDrainMs, outer)]);
 				return 'completed';
 			}
 		}
-		return isCompleted(parseJson(dataOf(pending))) ? 'completed' : events ? 'events' : 'nothing';
+		if (note(parseJson(dataOf(pending)), seen) === 'COMPLETED') return 'completed';
+		return events ? 'events' : 'nothing';
 	} catch (error) {
 		// An HTTP error answer (the caller decides) or a stop; anything else (cut midway,
 		// silent) only means completion is not known yet.
@@ -313,8 +320,11 @@ function dataOf(event: string): string {
 		.join('\n');
 }
 
-function isCompleted(value: unknown): boolean {
-	return (value as { status?: unknown } | undefined)?.status === 'COMPLETED';
+/** A status answer's status, noting in `seen` whether fal was running the request. */
+function note(value: unknown, seen: { running: boolean }): unknown {
+	const { status } = (value as { status?: unknown } | undefined) ?? {};
+	if (status === 'IN_PROGRESS' || status === 'COMPLETED') seen.running = true;
+	return status;
 }
 
 export type RequestStatus = {
@@ -358,15 +368,21 @@ export async function cancel(
 	}
 }
 
-/** The cancel sent when an item stops: its own time limit, since the item's signal has fired. */
+/**
+ * The cancel sent when an item stops: its own time limit, since the item's signal has
+ * fired. fal takes a request off its queue; one it runs is only asked to stop, and may
+ * still finish (and be billed).
+ */
 async function cancelQuietly(
 	fal: Fal,
 	endpoint: string,
 	requestId: string,
+	running: boolean,
 ): Promise<CancelOutcome> {
 	try {
 		const answer = await cancel(fal, endpoint, requestId, AbortSignal.timeout(TIMING.cancelCallMs));
-		return answer === 'CANCELLATION_REQUESTED' ? 'confirmed' : 'alreadyCompleted';
+		if (answer === 'ALREADY_COMPLETED') return 'alreadyCompleted';
+		return running ? 'requested' : 'confirmed';
 	} catch {
 		// fal finishes or expires the request on its own; the item's error says it may still run.
 		return 'failed';

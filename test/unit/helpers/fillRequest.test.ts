@@ -72,6 +72,18 @@ const picture = () =>
 		.png()
 		.toBuffer();
 
+/** A PNG over 1 MiB (noise does not compress), which goes to fal's storage, not inline. */
+async function largePicture(): Promise<Buffer> {
+	const noise = Buffer.alloc(800 * 600 * 3);
+	for (let i = 0, state = 7; i < noise.length; i++) {
+		state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+		noise[i] = state >>> 24;
+	}
+	return await sharp(noise, { raw: { width: 800, height: 600, channels: 3 } })
+		.png()
+		.toBuffer();
+}
+
 describe('fillInput', () => {
 	it("names the endpoint's inputs, sending the defaults so that a run can be repeated", () => {
 		expect(fillInput(settingsOf(), 'https://cdn/i.png', 'https://cdn/m.png')).toEqual({
@@ -146,15 +158,7 @@ describe('startFill', () => {
 
 	it('uploads a picture over 1 MiB through fal storage, once for every item that has it', async () => {
 		const { upload, submit, fal } = faked();
-		const noise = Buffer.alloc(800 * 600 * 3);
-		for (let i = 0, state = 7; i < noise.length; i++) {
-			state = (Math.imul(state, 1103515245) + 12345) >>> 0;
-			noise[i] = state >>> 24;
-		}
-		const large = await sharp(noise, { raw: { width: 800, height: 600, channels: 3 } })
-			.png()
-			.toBuffer();
-		const exec = execution(fal, large);
+		const exec = execution(fal, await largePicture());
 		await startFill(exec, 0, settingsOf(), run());
 		await startFill(exec, 1, settingsOf(), run());
 		expect(upload).toHaveBeenCalledTimes(1);
@@ -188,6 +192,59 @@ describe('startFill', () => {
 		const retry = (await settled(startFill(exec, 0, settingsOf(), run()))) as FalError;
 		expect(retry.fields.words).toEqual(words.earlierMaybeAccepted());
 		expect(submit).toHaveBeenCalledTimes(1);
+	});
+
+	it('a request fal accepted while the item stopped is remembered, logged and in the ledger before it is cancelled', async () => {
+		const stop = new AbortController();
+		const cancel = scripted(() => undefined);
+		const submit = scripted(async () => {
+			stop.abort();
+			return { request_id: ID, status: 'IN_QUEUE' };
+		});
+		const exec = execution(fakeFal({ submit, cancel }), await picture());
+		const options = { ...run(), deadline: new Deadline(stop.signal, 60_000) };
+		const error = (await settled(startFill(exec, 0, settingsOf(), options))) as FalError;
+		expect(error.fields).toMatchObject({ requestId: ID, cancelledAtFal: true });
+		expect(exec.accepted).toHaveBeenCalledWith(0, FILL_ENDPOINT, ID);
+		expect(cancel).toHaveBeenCalledTimes(1);
+		// Taken off fal's queue: not billed, and a retry may submit anew.
+		expect(options.ledger.fill).toMatchObject({ requestId: ID, fate: 'cancelled' });
+	});
+
+	it('kept running on a stop (Retry On Fail), the request is picked up, not paid again', async () => {
+		const stop = new AbortController();
+		const submit = scripted(async () => {
+			stop.abort();
+			return { request_id: ID, status: 'IN_QUEUE' };
+		});
+		const exec = execution(fakeFal({ submit }), await picture());
+		const options = {
+			...run(),
+			deadline: new Deadline(stop.signal, 60_000),
+			cancelOnStop: () => false,
+		};
+		await settled(startFill(exec, 0, settingsOf(), options));
+		expect(options.ledger.fill).toMatchObject({ requestId: ID, fate: 'running' });
+		const again = await startFill(exec, 0, settingsOf(), run());
+		expect(again.requestId).toBe(ID);
+		expect(submit).toHaveBeenCalledTimes(1);
+	});
+
+	it("stops waiting for a stalled upload at the item's deadline, and submits nothing", async () => {
+		const png = await largePicture();
+		jest.useFakeTimers();
+		try {
+			const upload = scripted(async () => await new Promise(() => undefined));
+			const submit = scripted(() => ({ request_id: ID }));
+			const exec = execution(fakeFal({ upload, submit }), png);
+			const options = { ...run(), deadline: new Deadline(new AbortController().signal, 5_000) };
+			const outcome = settled(startFill(exec, 0, settingsOf(), options));
+			await jest.advanceTimersByTimeAsync(5_000);
+			expect(((await outcome) as FalError).fields.words).toEqual(words.timedOut(5));
+			expect(submit).not.toHaveBeenCalled();
+		} finally {
+			jest.useRealTimers();
+		}
 	});
 
 	it('follows a request fal named in an answer that was lost', async () => {

@@ -101,4 +101,36 @@ describe('Deadline', () => {
 			});
 		});
 	});
+
+	describe('race', () => {
+		it("gives the work's result while running", async () => {
+			const deadline = new Deadline(running(), 60_000);
+			expect(await deadline.race(Promise.resolve('uploaded'))).toBe('uploaded');
+		});
+
+		it('stops waiting at the deadline, while the shared work goes on', async () => {
+			const deadline = new Deadline(running(), 1_000);
+			let finished = false;
+			const work = new Promise<string>((resolve) =>
+				setTimeout(() => {
+					finished = true;
+					resolve('uploaded');
+				}, 5_000),
+			);
+			const outcome = settled(deadline.race(work));
+			await jest.advanceTimersByTimeAsync(1_000);
+			expect(await outcome).toMatchObject({ fields: { words: words.timedOut(1) } });
+			expect(finished).toBe(false);
+			await jest.advanceTimersByTimeAsync(4_000);
+			expect(await work).toBe('uploaded');
+		});
+
+		it('fails at once when already stopped, leaving no rejection unhandled', async () => {
+			const stop = new AbortController();
+			stop.abort();
+			const deadline = new Deadline(stop.signal, 60_000);
+			const error = await settled(deadline.race(Promise.reject(new Error('late failure'))));
+			expect(error).toMatchObject({ fields: { words: words.canceled() } });
+		});
+	});
 });

@@ -1,4 +1,4 @@
-import { CAPS, FAL_QUEUE_URL } from '../../../nodes/FluxProFill/common/constants';
+import { CAPS, FAL_QUEUE_URL, TIMING } from '../../../nodes/FluxProFill/common/constants';
 import { fal as words, InputProblem } from '../../../nodes/FluxProFill/common/messages';
 import { FalError } from '../../../nodes/FluxProFill/transport/errors';
 import {
@@ -7,7 +7,7 @@ import {
 	parseRetryAfter,
 	readCapped,
 } from '../../../nodes/FluxProFill/transport/falClient';
-import { settled } from '../kit';
+import { settled, useFakeClock } from '../kit';
 import { abortError, fetchFailed } from './fakeFal';
 
 const KEY = 'key-id:key-secret-0123456789';
@@ -192,6 +192,40 @@ describe('the checked fetch', () => {
 		});
 		const aborted = abortError();
 		expect(await settled(call(async () => await Promise.reject(aborted)))).toBe(aborted);
+	});
+
+	describe('a call the client sends without a signal (storage)', () => {
+		useFakeClock();
+		const hanging = (seen: AbortSignal[]) =>
+			(async (_input: RequestInfo | URL, init?: RequestInit) => {
+				const signal = init?.signal as AbortSignal;
+				seen.push(signal);
+				return await new Promise<Response>((_resolve, reject) =>
+					signal.addEventListener('abort', () => reject(signal.reason)),
+				);
+			}) as typeof fetch;
+
+		it(`gets a time limit of ${TIMING.uploadCallMs / 1000} s: a stalled upload is a network timeout`, async () => {
+			const seen: AbortSignal[] = [];
+			const fal = createFal({ apiKey: KEY }, hanging(seen));
+			const outcome = settled(fal.client.storage.upload(new Blob(['png']) as File));
+			await jest.advanceTimersByTimeAsync(TIMING.uploadCallMs - 1);
+			expect(seen[0].aborted).toBe(false);
+			await jest.advanceTimersByTimeAsync(1);
+			expect(await outcome).toMatchObject({ fields: { networkCode: 'ETIMEDOUT' } });
+		});
+
+		it("ends with the execution's stop", async () => {
+			const seen: AbortSignal[] = [];
+			const stop = new AbortController();
+			const fal = createFal({ apiKey: KEY }, hanging(seen), { stop: stop.signal });
+			const outcome = settled(fal.client.storage.upload(new Blob(['png']) as File));
+			await jest.advanceTimersByTimeAsync(10);
+			stop.abort();
+			const error = await outcome;
+			expect(error).not.toBeInstanceOf(FalError);
+			expect(seen[0].aborted).toBe(true);
+		});
 	});
 
 	it('turns an answer cut while being read into a network FalError with the request id', async () => {

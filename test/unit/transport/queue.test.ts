@@ -139,7 +139,8 @@ describe('withRetries', () => {
 		const failure = httpError(502);
 		const call = scripted(fail(failure), async () => {
 			await new Promise((resolve) => stop.signal.addEventListener('abort', resolve));
-			throw abortError();
+			// As fetch does: it rejects with the signal's reason.
+			throw stop.signal.reason;
 		});
 		const outcome = settled(withRetries(call, { signal: stop.signal }));
 		await jest.advanceTimersByTimeAsync(TIMING.maxDelayMs);
@@ -277,7 +278,7 @@ describe('submit', () => {
 		expect(send).not.toHaveBeenCalled();
 	});
 
-	it('is not cut by a stop; the request fal accepted meanwhile is cancelled', async () => {
+	it('is not cut by a stop: the request fal accepted meanwhile is given, for the caller to record', async () => {
 		const stop = new AbortController();
 		const cancelled = scripted(ok(undefined));
 		const send = scripted(async () => {
@@ -289,9 +290,27 @@ describe('submit', () => {
 		await jest.advanceTimersByTimeAsync(500);
 		stop.abort();
 		await jest.advanceTimersByTimeAsync(500);
+		expect(await outcome).toEqual({ request_id: ID });
+		// The caller cancels it once it is remembered (awaitResult on a stopped deadline).
+		expect(cancelled).not.toHaveBeenCalled();
+	});
+
+	it('a submit cut by its own time limit after a refusal may be accepted, though the item stopped meanwhile', async () => {
+		const stop = new AbortController();
+		const send = scripted(fail(httpError(503)), async () => {
+			await new Promise((resolve) => setTimeout(resolve, TIMING.submitCallMs));
+			throw timeoutError();
+		});
+		const outcome = settled(
+			submit(fakeFal({ submit: send }), ENDPOINT, {}, { deadline: longDeadline(stop.signal) }),
+		);
+		await jest.advanceTimersByTimeAsync(TIMING.maxDelayMs);
+		expect(send).toHaveBeenCalledTimes(2);
+		stop.abort();
+		await jest.advanceTimersByTimeAsync(TIMING.submitCallMs);
 		const error = (await outcome) as FalError;
-		expect(error.fields).toMatchObject({ requestId: ID, cancelledAtFal: true });
-		expect(cancelled.calls[0]).toEqual([ENDPOINT, expect.objectContaining({ requestId: ID })]);
+		expect(error).toBeInstanceOf(FalError);
+		expect(error.fields.maybeAccepted).toBe(true);
 	});
 
 	it('a stop while waiting to send again is the reason it failed', async () => {
@@ -489,6 +508,20 @@ describe('awaitResult', () => {
 		const error = (await outcome) as FalError;
 		expect(error.fields).toMatchObject({ requestId: ID, cancelledAtFal: true });
 		expect(cancelled).toHaveBeenCalledTimes(1);
+	});
+
+	it('a request fal was seen generating is only asked to stop: not confirmed, it may still be billed', async () => {
+		const stop = new AbortController();
+		const { fal, cancelled } = waitWith([
+			(signal) => eventStream(signal, [statusEvent('IN_QUEUE'), statusEvent('IN_PROGRESS')], true),
+		]);
+		const outcome = settled(wait(fal, longDeadline(stop.signal)));
+		await jest.advanceTimersByTimeAsync(100);
+		stop.abort();
+		const error = (await outcome) as FalError;
+		expect(cancelled).toHaveBeenCalledTimes(1);
+		expect(error.fields).toMatchObject({ requestId: ID, cancelledAtFal: false });
+		expect(error.fields.words).toEqual(words.canceled(ID, AT_FAL.requested));
 	});
 
 	it('sends no cancel when the operation keeps requests running on a stop', async () => {
