@@ -301,6 +301,22 @@ describe('time and cancellation', () => {
 		expect(env.emu.requests.filter((r) => r.kind === 'submit')).toHaveLength(1);
 	});
 
+	it("an item's timeout runs from its upload, not while it waits for a concurrency slot", async () => {
+		// 3 items one at a time, 1.2 s each at fal: the last starts 2.4 s in, its timeout is 2 s.
+		env.emu.configure({ latencyMs: 1_200 });
+		try {
+			const result = await runFill({
+				proxyUrl: env.emu.proxyUrl,
+				items: [1, 2, 3].map((n) => pictureItem(env.pictures, { n })),
+				parameters: { options: { timeout: 2, concurrency: 1, outputMode: 'url' } },
+			});
+			expect(result.error).toBeUndefined();
+			expect(result.items).toHaveLength(3);
+		} finally {
+			env.emu.configure({ latencyMs: 0 });
+		}
+	}, 15_000);
+
 	it('times out an item, cancels it at fal and names the request id', async () => {
 		env.emu.configure({ latencyMs: 10_000 });
 		const result = await runFill({

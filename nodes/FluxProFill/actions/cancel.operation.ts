@@ -18,14 +18,14 @@ export function execute(ctx: IExecuteFunctions, exec: Execution): ItemRunner<str
 		check: async (itemIndex) => readRequestSettings(ctx, itemIndex).requestId,
 		run: async (itemIndex, requestId, { atFal, stopSignal, ledger }) => {
 			ledger.requestId = requestId;
-			const deadline = new Deadline(stopSignal, TIMING.quickCallMs);
-			const status = await atFal(
-				async () =>
-					await deadline.guard(
-						async () => await cancel(exec.fal, FILL_ENDPOINT, requestId, deadline.signal),
-						requestId,
-					),
-			);
+			const status = await atFal(async () => {
+				// Its time runs once the item has a slot, not while it waits for one.
+				const deadline = new Deadline(stopSignal, TIMING.quickCallMs);
+				return await deadline.guard(
+					async () => await cancel(exec.fal, FILL_ENDPOINT, requestId, deadline.signal),
+					requestId,
+				);
+			});
 			return [{ json: { request_id: requestId, status }, pairedItem: { item: itemIndex } }];
 		},
 	};

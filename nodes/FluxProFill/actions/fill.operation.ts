@@ -50,11 +50,13 @@ export function execute(ctx: IExecuteFunctions, exec: Execution): ItemRunner<Che
 		check: async (itemIndex) => await checkFill(ctx, exec, itemIndex),
 		cost: (checked) => checked.costUsd,
 		run: async (itemIndex, settings, { atFal, stopSignal, ledger }) => {
-			const deadline = new Deadline(stopSignal, settings.timeoutMs);
-			const run = { deadline, ledger, cancelOnStop };
-			const { started, data } = await atFal(async () => {
+			const { deadline, started, data } = await atFal(async () => {
+				// The item's time runs from its upload, not while it waits for a slot.
+				const deadline = new Deadline(stopSignal, settings.timeoutMs);
+				const run = { deadline, ledger, cancelOnStop };
 				const started = await startFill(exec, itemIndex, settings, run);
 				return {
+					deadline,
 					started,
 					data: await awaitStarted(exec, started.endpoint, started, run, started.paid),
 				};

@@ -38,15 +38,13 @@ export function execute(
 		run: async (itemIndex, settings, { atFal, stopSignal, ledger }) => {
 			const { requestId } = settings;
 			ledger.requestId = requestId;
-			const deadline = new Deadline(stopSignal, settings.timeoutMs);
-			// The request is someone else's to cancel: a timeout here only stops waiting.
-			const data = await atFal(
-				async () =>
-					await awaitResult(exec.fal, FILL_ENDPOINT, requestId, {
-						deadline,
-						cancelOnStop: () => false,
-					}),
-			);
+			// The request is someone else's to cancel: a timeout here only stops waiting. Its
+			// time runs once the item has a slot, not while it waits for one.
+			const { deadline, data } = await atFal(async () => {
+				const deadline = new Deadline(stopSignal, settings.timeoutMs);
+				const options = { deadline, cancelOnStop: () => false };
+				return { deadline, data: await awaitResult(exec.fal, FILL_ENDPOINT, requestId, options) };
+			});
 			// Its cost, from the images fal made, is shown on the items but not counted as this run's.
 			const paid = ledger.paidFill(requestId, null);
 			paid.fate = 'completed';

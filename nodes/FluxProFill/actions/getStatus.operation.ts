@@ -38,14 +38,14 @@ export function execute(
 		check: async (itemIndex) => readRequestSettings(ctx, itemIndex),
 		run: async (itemIndex, { requestId, logs }, { atFal, stopSignal, ledger }) => {
 			ledger.requestId = requestId;
-			const deadline = new Deadline(stopSignal, TIMING.quickCallMs);
-			const status = await atFal(
-				async () =>
-					await deadline.guard(
-						async () => await getStatus(exec.fal, FILL_ENDPOINT, requestId, logs, deadline.signal),
-						requestId,
-					),
-			);
+			const status = await atFal(async () => {
+				// Its time runs once the item has a slot, not while it waits for one.
+				const deadline = new Deadline(stopSignal, TIMING.quickCallMs);
+				return await deadline.guard(
+					async () => await getStatus(exec.fal, FILL_ENDPOINT, requestId, logs, deadline.signal),
+					requestId,
+				);
+			});
 			return [
 				{
 					json: {
