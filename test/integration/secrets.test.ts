@@ -163,7 +163,8 @@ describe('n8n’s log names every request fal accepts, so paid work can be found
 
 	it("a request fal accepts as the item's timeout runs out is logged, named by the error item and cancelled", async () => {
 		logLines.length = 0;
-		emu.configure({ latencyMs: 10_000 });
+		// An account whose requests all wait in fal's queue: the cancel takes this one off it.
+		emu.configure({ concurrency: 0 });
 		emu.fail({ kind: 'submit', acceptThenDelayMs: 1_500 });
 		try {
 			const result = await runFill({
@@ -184,7 +185,7 @@ describe('n8n’s log names every request fal accepts, so paid work can be found
 				logLines.filter((line) => line.startsWith(`info fal accepted request ${job.id}`)),
 			).toHaveLength(1);
 		} finally {
-			emu.configure({ latencyMs: 0 });
+			emu.configure({ concurrency: Infinity });
 		}
 	});
 });

@@ -183,8 +183,9 @@ export async function awaitResult(
 ): Promise<unknown> {
 	const { deadline } = options;
 	const { signal } = deadline;
-	// Whether fal was seen running it: a cancel then only asks its runner to stop.
-	const seen = { running: false };
+	// The last status fal gave: a cancel takes a queued request off the queue, and only
+	// asks the runner of a running one to stop.
+	const seen: Seen = {};
 	try {
 		await withRetries(async () => await waitForCompletion(fal, endpoint, requestId, signal, seen), {
 			signal,
@@ -198,7 +199,7 @@ export async function awaitResult(
 	} catch (error) {
 		if (!deadline.stopped) throw error;
 		const cancel: CancelOutcome = options.cancelOnStop()
-			? await cancelQuietly(fal, endpoint, requestId, seen.running)
+			? await cancelQuietly(fal, endpoint, requestId, seen.status)
 			: 'notSent';
 		throw deadline.error(
 			requestId,
@@ -225,7 +226,7 @@ async function waitForCompletion(
 	endpoint: string,
 	requestId: string,
 	signal: AbortSignal,
-	seen: { running: boolean },
+	seen: Seen,
 ) {
 	for (let quiet = 1; ; quiet++) {
 		signal.throwIfAborted();
@@ -252,7 +253,7 @@ async function followStream(
 	fal: Fal,
 	url: string,
 	outer: AbortSignal,
-	seen: { running: boolean },
+	seen: Seen,
 ): Promise<'completed' | 'events' | 'nothing'> {
 	const idle = new AbortController();
 	let timer = setTimeout(() => idle.abort(), TIMING.streamIdleMs);
@@ -320,10 +321,12 @@ function dataOf(event: string): string {
 		.join('\n');
 }
 
-/** A status answer's status, noting in `seen` whether fal was running the request. */
-function note(value: unknown, seen: { running: boolean }): unknown {
+type Seen = { status?: string };
+
+/** A status answer's status, kept in `seen` as the last one fal gave. */
+function note(value: unknown, seen: Seen): unknown {
 	const { status } = (value as { status?: unknown } | undefined) ?? {};
-	if (status === 'IN_PROGRESS' || status === 'COMPLETED') seen.running = true;
+	if (typeof status === 'string') seen.status = status;
 	return status;
 }
 
@@ -377,12 +380,21 @@ async function cancelQuietly(
 	fal: Fal,
 	endpoint: string,
 	requestId: string,
-	running: boolean,
+	lastStatus?: string,
 ): Promise<CancelOutcome> {
+	const limit = () => AbortSignal.timeout(TIMING.cancelCallMs);
 	try {
-		const answer = await cancel(fal, endpoint, requestId, AbortSignal.timeout(TIMING.cancelCallMs));
+		// Not seen yet (stopped before the first status): asked, since only a request still
+		// in the queue is surely not billed.
+		const before =
+			lastStatus ??
+			(await fal.client.queue.status(endpoint, { requestId, abortSignal: limit() }).then(
+				(answer) => answer.status as string,
+				() => undefined,
+			));
+		const answer = await cancel(fal, endpoint, requestId, limit());
 		if (answer === 'ALREADY_COMPLETED') return 'alreadyCompleted';
-		return running ? 'requested' : 'confirmed';
+		return before === 'IN_QUEUE' ? 'confirmed' : 'requested';
 	} catch {
 		// fal finishes or expires the request on its own; the item's error says it may still run.
 		return 'failed';

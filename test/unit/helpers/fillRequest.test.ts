@@ -201,7 +201,8 @@ describe('startFill', () => {
 			stop.abort();
 			return { request_id: ID, status: 'IN_QUEUE' };
 		});
-		const exec = execution(fakeFal({ submit, cancel }), await picture());
+		const status = scripted(() => ({ status: 'IN_QUEUE' }));
+		const exec = execution(fakeFal({ submit, cancel, status }), await picture());
 		const options = { ...run(), deadline: new Deadline(stop.signal, 60_000) };
 		const error = (await settled(startFill(exec, 0, settingsOf(), options))) as FalError;
 		expect(error.fields).toMatchObject({ requestId: ID, cancelledAtFal: true });

@@ -499,9 +499,11 @@ describe('awaitResult', () => {
 		expect(await after(60_000, wait(fal))).toBe(missing);
 	});
 
-	it('cancels the request at fal when stopped, and says fal confirmed it', async () => {
+	it("cancels a request still in fal's queue when stopped, and says fal confirmed it", async () => {
 		const stop = new AbortController();
-		const { fal, cancelled } = waitWith([(signal) => eventStream(signal, [], true)]);
+		const { fal, cancelled } = waitWith([
+			(signal) => eventStream(signal, [statusEvent('IN_QUEUE')], true),
+		]);
 		const outcome = settled(wait(fal, longDeadline(stop.signal)));
 		await jest.advanceTimersByTimeAsync(100);
 		stop.abort();
@@ -523,6 +525,26 @@ describe('awaitResult', () => {
 		expect(error.fields).toMatchObject({ requestId: ID, cancelledAtFal: false });
 		expect(error.fields.words).toEqual(words.canceled(ID, AT_FAL.requested));
 	});
+
+	it.each([
+		['in the queue: taken off it', { status: 'IN_QUEUE' }, 'confirmed'],
+		['generating: only asked to stop', { status: 'IN_PROGRESS' }, 'requested'],
+	] as const)(
+		'stopped before any status came, asks fal where the request is first: %s',
+		async (_name, answer, outcome) => {
+			const stop = new AbortController();
+			stop.abort();
+			const status = scripted(ok(answer));
+			const { fal, cancelled } = waitWith([(signal) => eventStream(signal, [], true)], {
+				status,
+			});
+			const error = (await after(0, wait(fal, longDeadline(stop.signal)))) as FalError;
+			expect(status).toHaveBeenCalledTimes(1);
+			expect(cancelled).toHaveBeenCalledTimes(1);
+			expect(error.fields.words).toEqual(words.canceled(ID, AT_FAL[outcome]));
+			expect(error.fields.cancelledAtFal).toBe(outcome === 'confirmed');
+		},
+	);
 
 	it('sends no cancel when the operation keeps requests running on a stop', async () => {
 		const stop = new AbortController();
