@@ -11,6 +11,7 @@ import {
 	LABELS as L,
 	LIMITS,
 	DEFAULTS,
+	RETURNED_MASK_FIELD,
 	SEGMENT_PRICE_USD,
 	PRICE_PER_MEGAPIXEL_USD,
 	FINETUNED_PRICE_PER_MEGAPIXEL_USD,
@@ -101,6 +102,11 @@ export const parameters = {
 		problem(
 			is(L.timeout, value),
 			`Enter a number of seconds from ${LIMITS.timeoutSeconds.min} to ${LIMITS.timeoutSeconds.max} (a day). For longer fal queues use Submit and Get Result.`,
+		),
+	maskFieldTaken: () =>
+		problem(
+			`${q(L.outputBinaryProperty)} is "${RETURNED_MASK_FIELD}", the field ${q(L.returnMask)} puts the mask in`,
+			`The mask would replace the generated image. Name the output field differently (e.g. "data"), or switch ${q(L.returnMask)} off.`,
 		),
 	emptyPrompt: () =>
 		problem(

@@ -9,6 +9,7 @@ import {
 	LIMITS,
 	OUTPUT_FORMATS,
 	OUTPUT_MODES,
+	RETURNED_MASK_FIELD,
 	SAFETY_TOLERANCES,
 	type OutputFormat,
 	type OutputMode,
@@ -88,6 +89,13 @@ export function readFillSettings(ctx: IExecuteFunctions, itemIndex: number): Fil
 	}
 	const image = pictureSource('image', imageSource, get);
 	const result = resultSettings(opts, tool);
+	const returnMask = boolean(L.returnMask, opts.returnMask);
+	if (
+		returnMask &&
+		result.outputMode === 'binary' &&
+		result.outputBinaryProperty === RETURNED_MASK_FIELD
+	)
+		throw words.maskFieldTaken();
 	return {
 		prompt: text(get('prompt', '')) ?? throwIt(words.emptyPrompt()),
 		image,
@@ -102,7 +110,7 @@ export function readFillSettings(ctx: IExecuteFunctions, itemIndex: number): Fil
 				maskSource === 'text' ? DEFAULTS.textMaskGrow : DEFAULTS.growMask,
 			),
 		},
-		returnMask: boolean(L.returnMask, opts.returnMask),
+		returnMask,
 		seed: optionalNumber(opts.seed, LIMITS.seed, words.seed),
 		numImages:
 			optionalNumber(opts.numImages, LIMITS.numImages, words.numImages) ?? DEFAULTS.numImages,

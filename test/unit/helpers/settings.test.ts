@@ -321,6 +321,14 @@ describe('readFillSettings: each parameter', () => {
 		},
 	);
 
+	it('refuses Return Mask into the field that holds the image: the mask would replace it', async () => {
+		const clash = { returnMask: true, outputBinaryProperty: 'mask' };
+		await expectProblem(() => withOptions(clash), words.maskFieldTaken());
+		// With links only, the image is not in a binary field.
+		expect(withOptions({ ...clash, outputMode: 'url' }).returnMask).toBe(true);
+		expect(withOptions({ returnMask: true, outputBinaryProperty: 'image' }).returnMask).toBe(true);
+	});
+
 	it('takes a number from a sheet as the prompt, untrimmed text as it is', () => {
 		expect(fill({ prompt: 1984 }).prompt).toBe('1984');
 		expect(fill({ prompt: ' a cat ' }).prompt).toBe(' a cat ');
