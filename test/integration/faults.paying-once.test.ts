@@ -66,6 +66,21 @@ describe('a submit fal may have accepted is never sent again', () => {
 			expect((result.error as { description?: string }).description).toContain('not charged twice');
 		},
 	);
+
+	it('a submit fal may have accepted unnamed is counted in the error item and the cap: it may be billed', async () => {
+		env.emu.fail({ kind: 'submit', acceptThenFail: true, reset: true });
+		const result = await runFill({
+			proxyUrl: env.emu.proxyUrl,
+			items: [pictureItem(env.pictures)],
+			continueOnFail: true,
+		});
+		expect(result.items).toHaveLength(1);
+		expect(result.items[0].json).toMatchObject({
+			error: expect.stringMatching(/fal may have accepted it anyway/),
+			estimated_cost_usd: 0.05,
+		});
+		expect(result.items[0].json.request_id).toBeUndefined();
+	});
 });
 
 describe('error items carry the fal request id whenever fal gave one', () => {

@@ -165,10 +165,13 @@ export async function startFill(
 		input: fillInput(settings, refOf(image), refOf(mask)),
 	});
 	const cost = image.kind === 'bytes' ? fillCost(settings, image.info) : null;
-	const submitted = await submitOnce(exec, itemIndex, endpoint, key, run, async () =>
-		fillInput(settings, await uploaded(exec, image), await uploaded(exec, mask)),
+	const submitted = await submitOnce(
+		exec,
+		itemIndex,
+		{ endpoint, key, run, account: (id) => run.ledger.paidFill(id, cost, endpoint) },
+		async () => fillInput(settings, await uploaded(exec, image), await uploaded(exec, mask)),
 	);
-	const paid = run.ledger.paidFill(submitted.requestId, cost, endpoint);
+	const paid = run.ledger.fill as PaidCall;
 	const started = { ...submitted, endpoint, mask, key, paid };
 	// Stopped while fal accepted it: now that it is remembered and in the ledger, the stop
 	// is handled as one while waiting (cancelled if the operation says so, the ledger told).
@@ -179,19 +182,25 @@ export async function startFill(
 /**
  * Submits a paid request once per key. Picked up when remembered; when the answer to the
  * submit is lost, followed if fal named the request, and otherwise remembered as possibly
- * accepted, so that no retry of this run pays for it again.
+ * accepted, so that no retry of this run pays for it again. `account` enters every request
+ * fal has or may have (named or not) in the item's ledger, before anything else happens.
  */
 async function submitOnce(
 	exec: Execution,
 	itemIndex: number,
-	endpoint: string,
-	key: string,
-	run: RunOptions,
+	request: { endpoint: string; key: string; run: RunOptions; account: (id?: string) => void },
 	input: () => Promise<object>,
 ): Promise<{ requestId: string; answer?: SubmittedRequest; lost?: string }> {
+	const { endpoint, key, run, account } = request;
 	const earlier = requestMemory.recall(key);
-	if (earlier && 'unnamed' in earlier) throw falError(words.earlierMaybeAccepted());
-	if (earlier) return { requestId: earlier.requestId };
+	if (earlier && 'unnamed' in earlier) {
+		account(undefined);
+		throw falError(words.earlierMaybeAccepted());
+	}
+	if (earlier) {
+		account(earlier.requestId);
+		return { requestId: earlier.requestId };
+	}
 	let answer: SubmittedRequest;
 	try {
 		// Uploads are shared by the items that send the same picture: this item stops waiting
@@ -205,6 +214,7 @@ async function submitOnce(
 		if (!(error instanceof FalError && error.fields.maybeAccepted)) throw error;
 		const { requestId } = error.fields;
 		requestMemory.remember(key, requestId ? { requestId } : { unnamed: true });
+		account(requestId);
 		if (!requestId) throw error;
 		exec.accepted(itemIndex, endpoint, requestId);
 		const what =
@@ -212,6 +222,7 @@ async function submitOnce(
 		return { requestId, lost: what };
 	}
 	requestMemory.remember(key, { requestId: answer.request_id });
+	account(answer.request_id);
 	exec.accepted(itemIndex, endpoint, answer.request_id);
 	return { requestId: answer.request_id, answer };
 }
@@ -335,12 +346,15 @@ async function segment(
 	});
 	const costUsd = segmentationCost(source);
 	const { value, started } = exec.segmentations.get(key, async () => {
-		const done = await submitOnce(exec, itemIndex, SEGMENT_ENDPOINT, key, run, async () => ({
-			...input,
-			image_url: await uploaded(exec, image),
-		}));
-		const paid: PaidCall = { requestId: done.requestId, costUsd, fate: 'running' };
-		run.ledger.segmentation = paid;
+		const account = (requestId?: string) =>
+			(run.ledger.segmentation = { requestId, costUsd, fate: 'running' });
+		const done = await submitOnce(
+			exec,
+			itemIndex,
+			{ endpoint: SEGMENT_ENDPOINT, key, run, account },
+			async () => ({ ...input, image_url: await uploaded(exec, image) }),
+		);
+		const paid = run.ledger.segmentation as PaidCall;
 		const data = (await awaitStarted(exec, SEGMENT_ENDPOINT, { ...done, key }, run, paid)) as {
 			image?: { url?: unknown };
 		};

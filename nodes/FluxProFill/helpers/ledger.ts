@@ -6,7 +6,8 @@ import { FINETUNED_ENDPOINT, PRICE_PER_MEGAPIXEL_USD } from '../common/constants
 export type Fate = 'running' | 'completed' | 'failed' | 'cancelled';
 
 export interface PaidCall {
-	requestId: string;
+	/** Undefined for a submit fal may have accepted without naming it (it may be billed). */
+	requestId?: string;
 	/** Estimated price; null when the size is not known (an image URL, before fal answered). */
 	costUsd: number | null;
 	fate: Fate;
@@ -27,8 +28,8 @@ export class Ledger {
 	/** Describe It: the segmentation that made the mask; costs 0 when another item paid for it. */
 	segmentation?: PaidCall;
 
-	paidFill(requestId: string, costUsd: number | null, endpoint?: string): PaidCall {
-		this.requestId = requestId;
+	paidFill(requestId: string | undefined, costUsd: number | null, endpoint?: string): PaidCall {
+		this.requestId ??= requestId;
 		this.fill = { requestId, costUsd, fate: 'running', endpoint };
 		return this.fill;
 	}
@@ -73,7 +74,7 @@ export function withCosts(items: INodeExecutionData[], ledger: Ledger): INodeExe
 			request_estimated_cost_usd: fill === null ? null : round(fill + segment),
 		};
 		if (segmentation) {
-			json.segmentation_request_id = segmentation.requestId;
+			json.segmentation_request_id = segmentation.requestId ?? null;
 			json.estimated_fill_cost_usd = fillShare;
 			json.estimated_segmentation_cost_usd = segmentShares[index];
 		}

@@ -187,11 +187,19 @@ describe('startFill', () => {
 			throw httpError(502);
 		});
 		const exec = execution(fakeFal({ upload, submit }), await picture());
-		const first = (await settled(startFill(exec, 0, settingsOf(), run()))) as FalError;
+		const firstTry = run();
+		const first = (await settled(startFill(exec, 0, settingsOf(), firstTry))) as FalError;
 		expect(first.fields.maybeAccepted).toBe(true);
-		const retry = (await settled(startFill(exec, 0, settingsOf(), run()))) as FalError;
+		const retryTry = run();
+		const retry = (await settled(startFill(exec, 0, settingsOf(), retryTry))) as FalError;
 		expect(retry.fields.words).toEqual(words.earlierMaybeAccepted());
 		expect(submit).toHaveBeenCalledTimes(1);
+		// It may be billed: both tries count it, without an id to name.
+		for (const { ledger } of [firstTry, retryTry]) {
+			expect(ledger.fill).toMatchObject({ fate: 'running', costUsd: 0.05 });
+			expect(ledger.fill?.requestId).toBeUndefined();
+			expect(ledger.requestId).toBeUndefined();
+		}
 	});
 
 	it('a request fal accepted while the item stopped is remembered, logged and in the ledger before it is cancelled', async () => {
