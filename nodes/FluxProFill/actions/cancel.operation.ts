@@ -20,7 +20,7 @@ export function execute(ctx: IExecuteFunctions, exec: Execution): ItemRunner<str
 			ledger.requestId = requestId;
 			const status = await atFal(async () => {
 				// Its time runs once the item has a slot, not while it waits for one.
-				const deadline = new Deadline(stopSignal, TIMING.quickCallMs);
+				const deadline = new Deadline(stopSignal, TIMING.quickCallMs, false);
 				return await deadline.guard(
 					async () => await cancel(exec.fal, FILL_ENDPOINT, requestId, deadline.signal),
 					requestId,

@@ -312,7 +312,8 @@ export const requestIdProperty: INodeProperties = {
 	required: true,
 	default: DEFAULTS.requestId,
 	placeholder: 'e.g. 764cabcf-b745-4b3e-ae38-1200304cf45b',
-	description: 'The fal request ID that Submit returned. By default taken from the incoming item.',
+	description:
+		"The fal request ID that Submit (or Fill) returned, as `request_id`; a Describe It `segmentation_request_id` is another app's. By default taken from the incoming item.",
 };
 
 /**

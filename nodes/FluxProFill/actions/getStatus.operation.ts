@@ -40,7 +40,7 @@ export function execute(
 			ledger.requestId = requestId;
 			const status = await atFal(async () => {
 				// Its time runs once the item has a slot, not while it waits for one.
-				const deadline = new Deadline(stopSignal, TIMING.quickCallMs);
+				const deadline = new Deadline(stopSignal, TIMING.quickCallMs, false);
 				return await deadline.guard(
 					async () => await getStatus(exec.fal, FILL_ENDPOINT, requestId, logs, deadline.signal),
 					requestId,

@@ -42,7 +42,8 @@ export function execute(ctx: IExecuteFunctions, exec: Execution): ItemRunner<Che
 			await atFal(async () => {
 				// Describe It waits for fal's segmentation before submitting: the item's own time limit.
 				const limit = settings.mask.kind === 'text' ? settings.timeoutMs : TIMING.uploadAndSubmitMs;
-				const deadline = new Deadline(stopSignal, Math.min(settings.timeoutMs, limit));
+				// Submit shows no Timeout option: its limit is fixed.
+				const deadline = new Deadline(stopSignal, Math.min(settings.timeoutMs, limit), false);
 				const { webhookUrl } = settings;
 				// A stopped execution cancels a segmentation still running: nothing uses it.
 				const run = { deadline, ledger, cancelOnStop: () => true, webhookUrl };

@@ -403,7 +403,7 @@ export const fal = {
 	}),
 	noSuchRequest: (requestId: string, detail: string) => ({
 		message: `fal has no request with ID ${requestId}`,
-		description: `Check the request ID: a request can only be read with the key that submitted it, and fal keeps requests for a limited time. fal said: ${detail}`,
+		description: `Check the request ID: it must be a fill's \`request_id\` (not a \`segmentation_request_id\`), a request can only be read with the key that submitted it, and fal keeps requests for a limited time. fal said: ${detail}`,
 	}),
 	notFound: (detail: string) => ({
 		message: `fal answered "not found"${colon(detail)}`,
@@ -505,11 +505,12 @@ export const fal = {
 		description: reportIfPersists(requestId),
 	}),
 	/** Stopped items: a timeout, or a cancelled execution. `atFal` is one of AT_FAL. */
-	timedOut: (seconds: number, requestId?: string, atFal = '', last = '') => ({
+	/** `raisable`: the operation shows the Timeout option (Fill, Get Result). */
+	timedOut: (seconds: number, requestId?: string, atFal = '', last = '', raisable = true) => ({
 		message: `fal did not finish within ${seconds} s${ofRequest(requestId)}`,
 		description: requestId
-			? `${atFal}${last ? ` The last answer while waiting: ${last}.` : ''} Raise ${q(L.timeout)} in the node's options if fal is just busy.`
-			: `fal did not answer in time. Raise ${q(L.timeout)} in the node's options, or try again later.`,
+			? `${atFal}${last ? ` The last answer while waiting: ${last}.` : ''} ${raisable ? `Raise ${q(L.timeout)} in the node's options if fal is just busy.` : 'fal may just be busy: try again later.'}`
+			: `fal did not answer in time. ${raisable ? `Raise ${q(L.timeout)} in the node's options, or try again later.` : 'Try again later.'}`,
 	}),
 	canceled: (requestId?: string, atFal = '') => ({
 		message: `The execution was canceled${ofRequest(requestId)}`,

@@ -12,9 +12,11 @@ export class Deadline {
 
 	private readonly timeoutMs: number;
 
+	/** `raisable`: the user can raise the time limit (the operation shows the Timeout option). */
 	constructor(
 		private readonly stop: AbortSignal,
 		timeoutMs: number,
+		private readonly raisable = true,
 	) {
 		// AbortSignal.timeout takes whole milliseconds only.
 		this.timeoutMs = Math.max(1, Math.round(timeoutMs));
@@ -61,7 +63,10 @@ export class Deadline {
 		const fields = { requestId, cancelledAtFal: requestId !== undefined && cancel === 'confirmed' };
 		if (this.timer.aborted && !this.stop.aborted) {
 			const seconds = Math.round(this.timeoutMs / 100) / 10;
-			return falError(fal.timedOut(seconds, requestId, AT_FAL[cancel], last), fields);
+			return falError(
+				fal.timedOut(seconds, requestId, AT_FAL[cancel], last, this.raisable),
+				fields,
+			);
 		}
 		return falError(fal.canceled(requestId, AT_FAL[cancel]), fields);
 	}

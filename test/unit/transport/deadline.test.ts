@@ -48,6 +48,18 @@ describe('Deadline', () => {
 		expect(deadline.error().fields.words).toEqual(words.timedOut(1.5));
 	});
 
+	it('tells to raise the Timeout option only where the operation shows it', async () => {
+		const fixed = new Deadline(running(), 1_000, false);
+		await jest.advanceTimersByTimeAsync(1_000);
+		expect(fixed.error(ID).fields.words?.description).not.toContain('Timeout');
+		expect(fixed.error().fields.words?.description).toBe(
+			'fal did not answer in time. Try again later.',
+		);
+		const raisable = new Deadline(running(), 1_000);
+		await jest.advanceTimersByTimeAsync(1_000);
+		expect(raisable.error(ID).fields.words?.description).toContain('Raise "Timeout (Seconds)"');
+	});
+
 	it('after a stop, says the execution was cancelled', () => {
 		const stop = new AbortController();
 		const deadline = new Deadline(stop.signal, 60_000);
