@@ -183,11 +183,8 @@ export async function awaitResult(
 ): Promise<unknown> {
 	const { deadline } = options;
 	const { signal } = deadline;
-	// The last status fal gave: a cancel takes a queued request off the queue, and only
-	// asks the runner of a running one to stop.
-	const seen: Seen = {};
 	try {
-		await withRetries(async () => await waitForCompletion(fal, endpoint, requestId, signal, seen), {
+		await withRetries(async () => await waitForCompletion(fal, endpoint, requestId, signal), {
 			signal,
 			warn: fal.warn,
 		});
@@ -199,7 +196,7 @@ export async function awaitResult(
 	} catch (error) {
 		if (!deadline.stopped) throw error;
 		const cancel: CancelOutcome = options.cancelOnStop()
-			? await cancelQuietly(fal, endpoint, requestId, seen.status)
+			? await cancelQuietly(fal, endpoint, requestId)
 			: 'notSent';
 		throw deadline.error(
 			requestId,
@@ -226,7 +223,6 @@ async function waitForCompletion(
 	endpoint: string,
 	requestId: string,
 	signal: AbortSignal,
-	seen: Seen,
 ) {
 	for (let quiet = 1; ; quiet++) {
 		signal.throwIfAborted();
@@ -234,7 +230,6 @@ async function waitForCompletion(
 			fal,
 			requestUrl(endpoint, requestId, '/status/stream?logs=0'),
 			signal,
-			seen,
 		);
 		if (outcome === 'completed') return;
 		// A stream that carried events was healthy: reopen at once. One that gave nothing
@@ -245,7 +240,7 @@ async function waitForCompletion(
 		}
 		await sleep(backoff(quiet, TIMING.maxStreamDelayMs), signal);
 		const status = await fal.client.queue.status(endpoint, { requestId, abortSignal: signal });
-		if (note(status, seen) === 'COMPLETED') return;
+		if (status.status === 'COMPLETED') return;
 	}
 }
 
@@ -253,7 +248,6 @@ async function followStream(
 	fal: Fal,
 	url: string,
 	outer: AbortSignal,
-	seen: Seen,
 ): Promise<'completed' | 'events' | 'nothing'> {
 	const idle = new AbortController();
 	let timer = setTimeout(() => idle.abort(), TIMING.streamIdleMs);
@@ -267,7 +261,7 @@ async function followStream(
 		});
 		if (!(response.headers.get('content-type') ?? '').startsWith('text/event-stream')) {
 			// One status answer instead of a stream (read, capped, by the checked fetch).
-			return note(parseJson(await response.text()), seen) === 'COMPLETED' ? 'completed' : 'nothing';
+			return isCompleted(parseJson(await response.text())) ? 'completed' : 'nothing';
 		}
 		let pending = '';
 		const decoder = new TextDecoder();
@@ -283,16 +277,14 @@ async function followStream(
 			if (pending.length > CAPS.eventBytes)
 				throw falError(words.tooLarge('the status stream', CAPS.eventBytes));
 			events += parts.length;
-			const statuses = parts.map((event) => note(parseJson(dataOf(event)), seen));
-			if (statuses.includes('COMPLETED')) {
+			if (parts.some((event) => isCompleted(parseJson(dataOf(event))))) {
 				// fal closes the stream after COMPLETED: read it to its end, so that its
 				// connection is kept and the result goes out on it at once.
 				await Promise.race([drain(reader), sleep(TIMING.streamDrainMs, outer)]);
 				return 'completed';
 			}
 		}
-		if (note(parseJson(dataOf(pending)), seen) === 'COMPLETED') return 'completed';
-		return events ? 'events' : 'nothing';
+		return isCompleted(parseJson(dataOf(pending))) ? 'completed' : events ? 'events' : 'nothing';
 	} catch (error) {
 		// An HTTP error answer (the caller decides) or a stop; anything else (cut midway,
 		// silent) only means completion is not known yet.
@@ -321,13 +313,8 @@ function dataOf(event: string): string {
 		.join('\n');
 }
 
-type Seen = { status?: string };
-
-/** A status answer's status, kept in `seen` as the last one fal gave. */
-function note(value: unknown, seen: Seen): unknown {
-	const { status } = (value as { status?: unknown } | undefined) ?? {};
-	if (typeof status === 'string') seen.status = status;
-	return status;
+function isCompleted(value: unknown): boolean {
+	return (value as { status?: unknown } | undefined)?.status === 'COMPLETED';
 }
 
 export type RequestStatus = {
@@ -373,25 +360,23 @@ export async function cancel(
 
 /**
  * The cancel sent when an item stops: its own time limit, since the item's signal has
- * fired. fal takes a request off its queue; one it runs is only asked to stop, and may
- * still finish (and be billed).
+ * fired. fal takes a request still in its queue off it (not billed); one it runs is only
+ * asked to stop, and may still finish (and be billed). Where it is, fal is asked right
+ * before the cancel: a status seen earlier may be stale.
  */
 async function cancelQuietly(
 	fal: Fal,
 	endpoint: string,
 	requestId: string,
-	lastStatus?: string,
 ): Promise<CancelOutcome> {
 	const limit = () => AbortSignal.timeout(TIMING.cancelCallMs);
 	try {
-		// Not seen yet (stopped before the first status): asked, since only a request still
-		// in the queue is surely not billed.
-		const before =
-			lastStatus ??
-			(await fal.client.queue.status(endpoint, { requestId, abortSignal: limit() }).then(
+		const before = await fal.client.queue
+			.status(endpoint, { requestId, abortSignal: limit() })
+			.then(
 				(answer) => answer.status as string,
 				() => undefined,
-			));
+			);
 		const answer = await cancel(fal, endpoint, requestId, limit());
 		if (answer === 'ALREADY_COMPLETED') return 'alreadyCompleted';
 		return before === 'IN_QUEUE' ? 'confirmed' : 'requested';
