@@ -423,6 +423,23 @@ describe('Describe It: faults at the segmentation step', () => {
 		expect(uploadsNamed('mask.png')).toHaveLength(0);
 	});
 
+	it('a segmentation lost unnamed is charged to one item only, though each item that shares it fails on it', async () => {
+		env.emu.fail({ kind: 'submit', endpoint: SEGMENT_ENDPOINT, acceptThenFail: true, reset: true });
+		const result = await describe_(
+			{ options: { concurrency: 1 } },
+			[item(picture), item(picture)],
+			{
+				continueOnFail: true,
+			},
+		);
+		expect(calls(SEGMENT_ENDPOINT, 'submit')).toHaveLength(1);
+		const costs = result.items.map(({ json }) => json.estimated_cost_usd);
+		expect(result.items.map(({ json }) => typeof json.error)).toEqual(['string', 'string']);
+		// fal may bill the one segmentation it may have run: $0.005, once.
+		expect(costs).toEqual([0.005, 0]);
+		expect(hintsOf(result).join()).toContain('$0.005');
+	});
+
 	it('a stopped execution cancels the segmentation at fal, and sends no fill', async () => {
 		env.emu.configure({ latencyMs: 10_000 });
 		const controller = new AbortController();

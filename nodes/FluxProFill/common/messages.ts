@@ -535,11 +535,13 @@ export const AT_FAL = {
 export type CancelOutcome = keyof typeof AT_FAL;
 
 /** The execution was cancelled: what became of the requests at fal, truthfully. */
-export function cancelSummary(unconfirmed: string[], stopped: number): string {
+export function cancelSummary(unconfirmed: Array<string | undefined>, stopped: number): string {
 	if (stopped === 0) return 'No fal request of this node was running.';
 	if (unconfirmed.length === 0)
 		return 'fal confirmed the cancel of the requests that were still running.';
-	return `fal did not confirm the cancel of request ${unconfirmed.join(', ')}: it may still be running (and be billed). Look it up in your fal dashboard, or stop it with the Cancel operation.`;
+	// undefined: a submit whose answer was lost before fal named the request.
+	const named = unconfirmed.map((id) => id ?? 'unknown (the answer to its submit was lost)');
+	return `fal did not confirm the cancel of request ${named.join(', ')}: it may still be running (and be billed). Look it up in your fal dashboard, or stop it with the Cancel operation.`;
 }
 
 /** The execution hint above the output: what the run is estimated to cost. */

@@ -4,6 +4,7 @@ import { secretsOfKey } from '../common/redact';
 import type { Picture, BinaryReader } from '../pictures/picture';
 import { createFal, type Fal, type FalCredentials } from '../transport/falClient';
 import { keepAliveHttp } from '../transport/http';
+import type { PaidCall } from './ledger';
 import type { Where } from './requestMemory';
 import { readMaxCost } from './settings';
 
@@ -72,6 +73,11 @@ export interface Execution {
 	maxCostUsd?: number;
 	/** Describe It segmentations already counted in the check pass's estimates. */
 	estimated: Set<string>;
+	/**
+	 * Describe It: the item that was charged for each segmentation. One made again after a
+	 * failure (the cache forgets it) is charged again only if the first is not billed.
+	 */
+	charged: Map<string, PaidCall>;
 	reader(itemIndex: number): BinaryReader;
 	/** Closes the execution's kept-alive connections. */
 	close(): void;
@@ -84,6 +90,8 @@ export async function openExecution(ctx: IExecuteFunctions): Promise<Execution> 
 	// A pasted key often brings a trailing space or newline; fal would refuse it, redaction would miss it.
 	const credentials = { apiKey: String(stored.apiKey ?? '').trim(), proxyUrl: stored.proxyUrl };
 	const http = keepAliveHttp();
+	// Ends what outlives the items (an upload one item stopped waiting for) with the execution.
+	const done = new AbortController();
 	const node = ctx.getNode();
 	const executionId = ctx.getExecutionId();
 	const where = { executionId, nodeId: node.id, runIndex: runIndexOf(ctx) };
@@ -92,9 +100,12 @@ export async function openExecution(ctx: IExecuteFunctions): Promise<Execution> 
 	return {
 		fal: createFal(credentials, http.fetch, {
 			warn: (message) => ctx.logger.warn(message),
-			stop: stop.signal,
+			stop: AbortSignal.any([stop.signal, done.signal]),
 		}),
-		close: http.close,
+		close: () => {
+			done.abort();
+			http.close();
+		},
 		stop,
 		where,
 		uploads: new Memo(),
@@ -104,6 +115,7 @@ export async function openExecution(ctx: IExecuteFunctions): Promise<Execution> 
 		secrets: secretsOfKey(credentials.apiKey),
 		maxCostUsd: readMaxCost(ctx),
 		estimated: new Set(),
+		charged: new Map(),
 		reader: (itemIndex) => ({
 			fields: () => ctx.getInputData()[itemIndex]?.binary,
 			read: async (field) => await ctx.helpers.getBinaryDataBuffer(itemIndex, field),

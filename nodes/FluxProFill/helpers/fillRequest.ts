@@ -27,7 +27,7 @@ import { download, probe } from '../transport/download';
 import { FalError, falError } from '../transport/errors';
 import { awaitResult, submit, withRetries, type SubmittedRequest } from '../transport/queue';
 import type { Execution } from './execution';
-import { estimateCostUsd, type Ledger, type PaidCall } from './ledger';
+import { billed, estimateCostUsd, type Ledger, type PaidCall } from './ledger';
 import { requestKey, requestMemory } from './requestMemory';
 import { readFillSettings, type FillSettings } from './settings';
 
@@ -95,7 +95,7 @@ async function linkedSize(url: string, send: typeof fetch, stop: AbortSignal) {
 		if (info.ok) return info.info;
 		reason = `the image at ${url.slice(0, 80)} gives no size (${info.reason})`;
 	} catch (error) {
-		if (stop.aborted) throw error;
+		if (stop.aborted) throw falError(words.canceled());
 		reason = `the image at ${url.slice(0, 80)} could not be read (${error instanceof Error ? error.message : String(error)})`;
 	}
 	throw cap.unknownSize(reason);
@@ -247,6 +247,8 @@ export async function awaitStarted(
 		const fields = error instanceof FalError ? error.fields : {};
 		const gone = fields.cancelledAtFal || (fields.status === 404 && !!started.lost);
 		if (gone) requestMemory.forget(started.key);
+		// Kept a day from the item's end, not its submit: a long wait, then Retry On Fail.
+		else requestMemory.remember(started.key, { requestId: started.requestId });
 		// A stop or a timeout leaves the request's end unknown: it may still run, and be billed.
 		paid.fate = gone ? 'cancelled' : fields.status !== undefined ? 'failed' : 'running';
 		if (fields.status === 404 && started.lost)
@@ -346,8 +348,16 @@ async function segment(
 	});
 	const costUsd = segmentationCost(source);
 	const { value, started } = exec.segmentations.get(key, async () => {
-		const account = (requestId?: string) =>
-			(run.ledger.segmentation = { requestId, costUsd, fate: 'running' });
+		const account = (requestId?: string) => {
+			const earlier = exec.charged.get(key);
+			const paid: PaidCall = {
+				requestId,
+				costUsd: earlier && billed(earlier) !== 0 ? 0 : costUsd,
+				fate: 'running',
+			};
+			exec.charged.set(key, paid);
+			run.ledger.segmentation = paid;
+		};
 		const done = await submitOnce(
 			exec,
 			itemIndex,

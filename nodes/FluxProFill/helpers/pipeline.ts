@@ -119,13 +119,16 @@ export async function runItems<Checked>(
 	);
 	// n8n recognises a cancelled run by "canceled" in the error; no item output is wanted then.
 	if (stop.cancelled) {
-		const stopped = outcomes.filter((o): o is Failure => 'error' in o && !!o.ledger.requestId);
+		// A submit whose answer was lost unnamed has no ID, but may run all the same.
+		const stopped = outcomes.filter(
+			(o): o is Failure => 'error' in o && !!(o.ledger.requestId ?? o.ledger.fill),
+		);
 		const unconfirmed = stopped.filter(
 			(f) => !(f.error instanceof FalError && f.error.fields.cancelledAtFal),
 		);
 		throw new NodeOperationError(ctx.getNode(), 'The execution was canceled', {
 			description: cancelSummary(
-				unconfirmed.map((f) => f.ledger.requestId as string),
+				unconfirmed.map((f) => f.ledger.requestId),
 				stopped.length,
 			),
 		});

@@ -1,3 +1,6 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
 import type { IExecuteFunctions } from 'n8n-workflow';
 
 import { Memo, openExecution, Stop } from '../../../nodes/FluxProFill/helpers/execution';
@@ -68,11 +71,11 @@ describe('Stop', () => {
 describe('openExecution', () => {
 	const KEY = 'key-id:key-secret-0123456789';
 
-	function context(runIndex?: number) {
+	function context(runIndex?: number, proxyUrl = '') {
 		const cancel = new AbortController();
 		const info = jest.fn();
 		const ctx = {
-			getCredentials: async () => ({ apiKey: ` ${KEY}\n`, proxyUrl: '' }),
+			getCredentials: async () => ({ apiKey: ` ${KEY}\n`, proxyUrl }),
 			getNode: () => ({ id: 'node-1', name: 'FLUX.1 Fill', type: 'x', typeVersion: 1 }),
 			getExecutionId: () => '101',
 			getExecutionCancelSignal: () => cancel.signal,
@@ -107,6 +110,24 @@ describe('openExecution', () => {
 		const exec = await openExecution(ctx);
 		cancel.abort();
 		expect(exec.stop.cancelled).toBe(true);
+	});
+
+	it('ends an upload still running when the execution closes: nothing outlives it', async () => {
+		// A fal that takes the upload's first call and never answers.
+		const silent = createServer(() => undefined);
+		await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+		try {
+			const proxy = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
+			const exec = await openExecution(context(undefined, proxy).ctx);
+			const upload = settled(exec.fal.client.storage.upload(new Blob(['png']) as File));
+			await new Promise((resolve) => setTimeout(resolve, 50));
+			exec.close();
+			const error = (await upload) as Error;
+			expect(error.name).toBe('AbortError');
+		} finally {
+			silent.closeAllConnections();
+			await new Promise((resolve) => silent.close(resolve));
+		}
 	});
 
 	it("reads the items' binary fields through n8n", async () => {

@@ -1,6 +1,6 @@
 import sharp from 'sharp';
 
-import { DEFAULTS, FILL_ENDPOINT } from '../../../nodes/FluxProFill/common/constants';
+import { DEFAULTS, FILL_ENDPOINT, TIMING } from '../../../nodes/FluxProFill/common/constants';
 import { fal as words, masks as maskWords } from '../../../nodes/FluxProFill/common/messages';
 import { Memo, Stop, type Execution } from '../../../nodes/FluxProFill/helpers/execution';
 import {
@@ -37,6 +37,7 @@ function execution(fal: Fal, image: Buffer): Execution {
 		canvases: new Memo('whileRunning'),
 		secrets: [],
 		estimated: new Set(),
+		charged: new Map(),
 		close: () => undefined,
 		reader: () => ({
 			fields: () => ({ data: { fileName: 'photo.png' } }),
@@ -122,6 +123,27 @@ describe('checkFill', () => {
 			),
 		);
 		expect(submit).not.toHaveBeenCalled();
+	});
+
+	it("a cancel while Max Cost reads a linked image's size is the execution's cancel, not a bad link", async () => {
+		const cancel = new AbortController();
+		const exec = {
+			...execution(fakeFal({}), await picture()),
+			stop: new Stop(cancel.signal),
+			maxCostUsd: 1,
+		};
+		cancel.abort();
+		const ctx = fakeContext({
+			parameters: {
+				prompt: 'x',
+				imageSource: 'url',
+				imageUrl: 'https://example.com/photo.png',
+				maskSource: 'url',
+				maskUrl: 'https://example.com/mask.png',
+			},
+		}).ctx;
+		const error = (await settled(checkFill(ctx, exec, 0))) as FalError;
+		expect(error.fields.words).toEqual(words.canceled());
 	});
 });
 
@@ -330,5 +352,29 @@ describe('awaitStarted', () => {
 		stop.abort();
 		await outcome;
 		expect(paid.fate).toBe('running');
+	});
+
+	it("keeps a request that may still run a day from the item's end, not its submit", async () => {
+		jest.useFakeTimers();
+		try {
+			const request = started();
+			requestMemory.remember(request.key, { requestId: ID });
+			// The item waited almost a day (Timeout's longest), then stopped.
+			jest.advanceTimersByTime(TIMING.memoryKeepMs - 1_000);
+			const stop = new AbortController();
+			stop.abort();
+			const options = {
+				...run(),
+				deadline: new Deadline(stop.signal, 60_000),
+				cancelOnStop: () => false,
+			};
+			const waitingFal = waiting(async () => await Promise.reject(stop.signal.reason));
+			await settled(awaitStarted(waitingFal, FILL_ENDPOINT, request, options, paidCall()));
+			// n8n's Retry On Fail an hour later still finds it.
+			jest.advanceTimersByTime(60 * 60 * 1000);
+			expect(requestMemory.recall(request.key)).toEqual({ requestId: ID });
+		} finally {
+			jest.useRealTimers();
+		}
 	});
 });
