@@ -427,16 +427,20 @@ describe('Describe It: faults at the segmentation step', () => {
 		env.emu.fail({ kind: 'submit', endpoint: SEGMENT_ENDPOINT, acceptThenFail: true, reset: true });
 		const result = await describe_(
 			{ options: { concurrency: 1 } },
-			[item(picture), item(picture)],
+			[item(picture), item(picture), item(picture)],
 			{
 				continueOnFail: true,
 			},
 		);
 		expect(calls(SEGMENT_ENDPOINT, 'submit')).toHaveLength(1);
 		const costs = result.items.map(({ json }) => json.estimated_cost_usd);
-		expect(result.items.map(({ json }) => typeof json.error)).toEqual(['string', 'string']);
+		expect(result.items.map(({ json }) => typeof json.error)).toEqual([
+			'string',
+			'string',
+			'string',
+		]);
 		// fal may bill the one segmentation it may have run: $0.005, once.
-		expect(costs).toEqual([0.005, 0]);
+		expect(costs).toEqual([0.005, 0, 0]);
 		expect(hintsOf(result).join()).toContain('$0.005');
 	});
 

@@ -111,6 +111,8 @@ export const TIMING = {
 	/** Status and cancel answer at once, unlike a result. */
 	quickCallMs: 60_000,
 	cancelCallMs: 10_000,
+	/** Where a request is, asked right before a cancel: short, the cancel must not wait. */
+	cancelStatusMs: 3_000,
 	downloadCallMs: 120_000,
 	/** A storage call (an upload of up to 64 MiB): the client gives it no limit of its own. */
 	uploadCallMs: 300_000,

@@ -349,13 +349,12 @@ async function segment(
 	const costUsd = segmentationCost(source);
 	const { value, started } = exec.segmentations.get(key, async () => {
 		const account = (requestId?: string) => {
+			// The same request an earlier item was charged for (its make failed, this one
+			// picks it up): 0 here. A new request is charged, and becomes the one to compare.
 			const earlier = exec.charged.get(key);
-			const paid: PaidCall = {
-				requestId,
-				costUsd: earlier && billed(earlier) !== 0 ? 0 : costUsd,
-				fate: 'running',
-			};
-			exec.charged.set(key, paid);
+			const again = !!earlier && billed(earlier) !== 0 && earlier.requestId === requestId;
+			const paid: PaidCall = { requestId, costUsd: again ? 0 : costUsd, fate: 'running' };
+			if (!again) exec.charged.set(key, paid);
 			run.ledger.segmentation = paid;
 		};
 		const done = await submitOnce(

@@ -369,15 +369,14 @@ async function cancelQuietly(
 	endpoint: string,
 	requestId: string,
 ): Promise<CancelOutcome> {
-	const limit = () => AbortSignal.timeout(TIMING.cancelCallMs);
 	try {
 		const before = await fal.client.queue
-			.status(endpoint, { requestId, abortSignal: limit() })
+			.status(endpoint, { requestId, abortSignal: AbortSignal.timeout(TIMING.cancelStatusMs) })
 			.then(
 				(answer) => answer.status as string,
 				() => undefined,
 			);
-		const answer = await cancel(fal, endpoint, requestId, limit());
+		const answer = await cancel(fal, endpoint, requestId, AbortSignal.timeout(TIMING.cancelCallMs));
 		if (answer === 'ALREADY_COMPLETED') return 'alreadyCompleted';
 		return before === 'IN_QUEUE' ? 'confirmed' : 'requested';
 	} catch {
