@@ -13,6 +13,20 @@ const { count, fill } = shorthands(env);
 const submits = () => env.emu.requests.filter((r) => r.kind === 'submit');
 const RETRY = { retryOnFail: true, maxTries: 2, waitBetweenTries: 1 };
 
+/** Fill (or what `options` says) on one picture item. */
+const onePicture = (options: Omit<Parameters<typeof runFill>[0], 'proxyUrl' | 'items'> = {}) =>
+	runFill({ proxyUrl: env.emu.proxyUrl, items: [pictureItem(env.pictures)], ...options });
+
+/** fal's gateway answers a submit 502 naming a request it does not have. */
+const lostAnswerNaming = (requestId: string, times?: number) =>
+	env.emu.fail({
+		kind: 'submit',
+		status: 502,
+		...(times === undefined ? {} : { times }),
+		body: { detail: 'bad gateway' },
+		headers: { 'x-fal-request-id': requestId },
+	});
+
 /** Three items; the third is refused by fal once (422 before acceptance), then accepted. */
 function threeItemsOneFailingOnce() {
 	env.emu.fail({
@@ -55,9 +69,7 @@ describe('a submit fal may have accepted is never sent again', () => {
 		'a reset connection after accepting, unnamed: %s',
 		async (_name, nodeSettings, message) => {
 			env.emu.fail({ kind: 'submit', acceptThenFail: true, reset: true });
-			const result = await runFill({
-				proxyUrl: env.emu.proxyUrl,
-				items: [pictureItem(env.pictures)],
+			const result = await onePicture({
 				nodeSettings,
 			});
 			expect(count('submit')).toBe(1);
@@ -69,9 +81,7 @@ describe('a submit fal may have accepted is never sent again', () => {
 
 	it('a submit fal may have accepted unnamed is counted in the error item and the cap: it may be billed', async () => {
 		env.emu.fail({ kind: 'submit', acceptThenFail: true, reset: true });
-		const result = await runFill({
-			proxyUrl: env.emu.proxyUrl,
-			items: [pictureItem(env.pictures)],
+		const result = await onePicture({
 			continueOnFail: true,
 		});
 		expect(result.items).toHaveLength(1);
@@ -85,15 +95,8 @@ describe('a submit fal may have accepted is never sent again', () => {
 
 describe('error items carry the fal request id whenever fal gave one', () => {
 	it("a submit answered 502 with fal's x-fal-request-id is followed; fal has no such request, so the item says it was not accepted", async () => {
-		env.emu.fail({
-			kind: 'submit',
-			status: 502,
-			body: { detail: 'bad gateway' },
-			headers: { 'x-fal-request-id': '5d1c7a2e-0000-4000-8000-000000000001' },
-		});
-		const result = await runFill({
-			proxyUrl: env.emu.proxyUrl,
-			items: [pictureItem(env.pictures)],
+		lostAnswerNaming('5d1c7a2e-0000-4000-8000-000000000001');
+		const result = await onePicture({
 			continueOnFail: true,
 		});
 		expect(result.items).toHaveLength(1);
@@ -108,16 +111,8 @@ describe('error items carry the fal request id whenever fal gave one', () => {
 
 describe("n8n's Retry On Fail does not pay twice", () => {
 	it('Submit: a lost answer naming a request fal does not have is not returned again; the retry submits anew', async () => {
-		env.emu.fail({
-			kind: 'submit',
-			status: 502,
-			times: 1,
-			body: { detail: 'bad gateway' },
-			headers: { 'x-fal-request-id': '5d1c7a2e-0000-4000-8000-000000000002' },
-		});
-		const result = await runFill({
-			proxyUrl: env.emu.proxyUrl,
-			items: [pictureItem(env.pictures)],
+		lostAnswerNaming('5d1c7a2e-0000-4000-8000-000000000002', 1);
+		const result = await onePicture({
 			parameters: { operation: 'submit' },
 			nodeSettings: RETRY,
 		});
@@ -173,9 +168,7 @@ describe("n8n's Retry On Fail does not pay twice", () => {
 
 	it('a new execution is a new run: the same inputs are submitted again', async () => {
 		const run = () =>
-			runFill({
-				proxyUrl: env.emu.proxyUrl,
-				items: [pictureItem(env.pictures)],
+			onePicture({
 				nodeSettings: RETRY,
 			});
 		expect((await run()).error).toBeUndefined();

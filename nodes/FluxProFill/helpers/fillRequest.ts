@@ -171,11 +171,10 @@ export async function startFill(
 		{ endpoint, key, run, account: (id) => run.ledger.paidFill(id, cost, endpoint) },
 		async () => fillInput(settings, await uploaded(exec, image), await uploaded(exec, mask)),
 	);
-	const paid = run.ledger.fill as PaidCall;
-	const started = { ...submitted, endpoint, mask, key, paid };
+	const started = { ...submitted, endpoint, mask, key };
 	// Stopped while fal accepted it: now that it is remembered and in the ledger, the stop
 	// is handled as one while waiting (cancelled if the operation says so, the ledger told).
-	if (run.deadline.stopped) await awaitStarted(exec, endpoint, started, run, paid);
+	if (run.deadline.stopped) await awaitStarted(exec, endpoint, started, run, started.paid);
 	return started;
 }
 
@@ -188,19 +187,16 @@ export async function startFill(
 async function submitOnce(
 	exec: Execution,
 	itemIndex: number,
-	request: { endpoint: string; key: string; run: RunOptions; account: (id?: string) => void },
+	request: { endpoint: string; key: string; run: RunOptions; account: (id?: string) => PaidCall },
 	input: () => Promise<object>,
-): Promise<{ requestId: string; answer?: SubmittedRequest; lost?: string }> {
+): Promise<{ requestId: string; paid: PaidCall; answer?: SubmittedRequest; lost?: string }> {
 	const { endpoint, key, run, account } = request;
 	const earlier = requestMemory.recall(key);
 	if (earlier && 'unnamed' in earlier) {
 		account(undefined);
 		throw falError(words.earlierMaybeAccepted());
 	}
-	if (earlier) {
-		account(earlier.requestId);
-		return { requestId: earlier.requestId };
-	}
+	if (earlier) return { requestId: earlier.requestId, paid: account(earlier.requestId) };
 	let answer: SubmittedRequest;
 	try {
 		// Uploads are shared by the items that send the same picture: this item stops waiting
@@ -214,17 +210,17 @@ async function submitOnce(
 		if (!(error instanceof FalError && error.fields.maybeAccepted)) throw error;
 		const { requestId } = error.fields;
 		requestMemory.remember(key, requestId ? { requestId } : { unnamed: true });
-		account(requestId);
+		const paid = account(requestId);
 		if (!requestId) throw error;
 		exec.accepted(itemIndex, endpoint, requestId);
 		const what =
 			error.fields.status !== undefined ? `HTTP ${error.fields.status}` : 'a network error';
-		return { requestId, lost: what };
+		return { requestId, paid, lost: what };
 	}
 	requestMemory.remember(key, { requestId: answer.request_id });
-	account(answer.request_id);
+	const paid = account(answer.request_id);
 	exec.accepted(itemIndex, endpoint, answer.request_id);
-	return { requestId: answer.request_id, answer };
+	return { requestId: answer.request_id, paid, answer };
 }
 
 /**
@@ -356,6 +352,7 @@ async function segment(
 			const paid: PaidCall = { requestId, costUsd: again ? 0 : costUsd, fate: 'running' };
 			if (!again) exec.charged.set(key, paid);
 			run.ledger.segmentation = paid;
+			return paid;
 		};
 		const done = await submitOnce(
 			exec,
@@ -363,8 +360,7 @@ async function segment(
 			{ endpoint: SEGMENT_ENDPOINT, key, run, account },
 			async () => ({ ...input, image_url: await uploaded(exec, image) }),
 		);
-		const paid = run.ledger.segmentation as PaidCall;
-		const data = (await awaitStarted(exec, SEGMENT_ENDPOINT, { ...done, key }, run, paid)) as {
+		const data = (await awaitStarted(exec, SEGMENT_ENDPOINT, { ...done, key }, run, done.paid)) as {
 			image?: { url?: unknown };
 		};
 		const url = data?.image?.url;

@@ -2,7 +2,7 @@ import { createFalClient, type FalClient } from '@fal-ai/client';
 
 import { CAPS, FAL_REQUEST_ID, TIMING } from '../common/constants';
 import { fal as words, parameters } from '../common/messages';
-import { FalError, falError, isAbort, networkFailure } from './errors';
+import { FalError, falError, isAbort, networkFailure, type FalErrorFields } from './errors';
 
 export interface FalCredentials {
 	apiKey: string;
@@ -72,18 +72,19 @@ function checkedFetch(send: typeof fetch, stop: AbortSignal): typeof fetch {
 		// and a time limit of their own, so a stalled upload can neither hang nor outlive a cancel.
 		const ownLimit = given?.signal ? undefined : AbortSignal.timeout(TIMING.uploadCallMs);
 		const init = ownLimit ? { ...given, signal: AbortSignal.any([stop, ownLimit]) } : given;
-		const timedOut = (error: unknown) =>
-			ownLimit?.aborted && !stop.aborted
-				? networkFailure(error, { networkCode: 'ETIMEDOUT' })
-				: undefined;
+		// What a failed send or read throws: our own limit is a network timeout, a stop the
+		// abort as it is, anything else a network failure without the library's error.
+		const failure = (error: unknown, fields: FalErrorFields = {}) => {
+			if (ownLimit?.aborted && !stop.aborted)
+				return networkFailure(error, { ...fields, networkCode: 'ETIMEDOUT' });
+			if (isAbort(error) || init?.signal?.aborted) return error;
+			return networkFailure(error, fields);
+		};
 		let response: Response;
 		try {
 			response = await send(input, init);
 		} catch (error) {
-			const timeout = timedOut(error);
-			if (timeout) throw timeout;
-			if (isAbort(error) || init?.signal?.aborted) throw error;
-			throw networkFailure(error);
+			throw failure(error);
 		}
 		const requestId = idFrom(response.headers.get('x-fal-request-id'));
 		const type = response.headers.get('content-type') ?? '';
@@ -97,10 +98,7 @@ function checkedFetch(send: typeof fetch, stop: AbortSignal): typeof fetch {
 			text = await readCapped(response, cap, target.pathname, !response.ok);
 		} catch (error) {
 			if (error instanceof FalError) throw error;
-			const timeout = timedOut(error);
-			if (timeout) throw timeout;
-			if (isAbort(error) || init?.signal?.aborted) throw error;
-			throw networkFailure(error, { requestId, status: undefined });
+			throw failure(error, { requestId, status: undefined });
 		}
 		if (!response.ok) {
 			const body = parseJson(text) ?? text;
