@@ -313,7 +313,7 @@ export const requestIdProperty: INodeProperties = {
 	default: DEFAULTS.requestId,
 	placeholder: 'e.g. 764cabcf-b745-4b3e-ae38-1200304cf45b',
 	description:
-		"The fal request ID that Submit (or Fill) returned, as `request_id`; a Describe It `segmentation_request_id` is another app's. By default taken from the incoming item.",
+		'The fal request ID that Submit (or Fill) returned in request_id. A Describe It segmentation_request_id belongs to another fal app and is not accepted here. By default taken from the incoming item.',
 };
 
 /**

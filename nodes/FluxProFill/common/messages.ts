@@ -403,7 +403,7 @@ export const fal = {
 	}),
 	noSuchRequest: (requestId: string, detail: string) => ({
 		message: `fal has no request with ID ${requestId}`,
-		description: `Check the request ID: it must be a fill's \`request_id\` (not a \`segmentation_request_id\`), a request can only be read with the key that submitted it, and fal keeps requests for a limited time. fal said: ${detail}`,
+		description: `Check the request ID: it must be a fill's request_id (not a segmentation_request_id), a request can only be read with the key that submitted it, and fal keeps requests for a limited time. fal said: ${detail}`,
 	}),
 	notFound: (detail: string) => ({
 		message: `fal answered "not found"${colon(detail)}`,
