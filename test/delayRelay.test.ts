@@ -47,8 +47,11 @@ async function roundTrip(socket: Socket, text: string): Promise<number> {
 it('charges a new connection the handshake round trip, then one round trip per exchange', async () => {
 	relay.rttMs = RTT;
 	relay.reset();
+	// The handshake's round trip starts with the connect, not after it: timed from there.
+	const connecting = performance.now();
 	const socket = await open();
-	const first = await roundTrip(socket, 'hello');
+	await roundTrip(socket, 'hello');
+	const first = performance.now() - connecting;
 	const second = await roundTrip(socket, 'again');
 	socket.destroy();
 	expect(first).toBeGreaterThanOrEqual(2 * RTT - 2);
